@@ -1,0 +1,57 @@
+# csresearch: the two commands that matter are `make report` and `make test`.
+# Both create .venv when it is missing; only Python >= 3.11 and make are needed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+SAMPLE := data/sample
+REPORTS ?= reports
+JOBS   ?= 2
+
+.PHONY: help venv report test test-fast sample lab bench clean
+
+help:
+	@echo "make report   set up .venv and run the whole suite on $(SAMPLE) into $(REPORTS)/"
+	@echo "make test     set up .venv with test extras and run the whole test suite"
+	@echo "make sample   regenerate $(SAMPLE) with the seeded generator"
+	@echo "make lab      start JupyterLab; notebooks/*.py open as notebooks"
+	@echo "make bench    run the benchmarks (slow; see benchmarks/README.md)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[test]"
+	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[lab]"
+	@touch $@
+
+venv: $(VENV)/.installed
+
+report: $(VENV)/.installed
+	$(BIN)/csresearch run $(SAMPLE) -o $(REPORTS) --jobs $(JOBS)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+
+sample: $(VENV)/.installed
+	$(BIN)/python -m csresearch.synth.sample $(SAMPLE)
+
+lab: $(VENV)/.installed-lab
+	$(BIN)/python -m jupytext --version >/dev/null
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_usage.py
+
+clean:
+	rm -rf $(VENV) $(REPORTS) .pytest_cache

@@ -1,0 +1,496 @@
+"""Load a contract dataset folder into typed pandas frames.
+
+:func:`load_dataset` reads ``dataset.yml`` and every table it finds (CSV or
+Parquet) and gives each column its contract dtype: dates as ``datetime64[ns]``,
+event timestamps as UTC, ids as strings, categories where fitting. It never
+raises for a data problem: values that do not parse become null and are
+recorded as violations, which :meth:`Dataset.validate` reports together with
+every other broken rule. Input files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import contract
+from .errors import DatasetNotFoundError
+from .violations import ValidationReport, Violation, examples_from
+
+__all__ = ["Dataset", "load_dataset", "read_table_file", "coerce_table"]
+
+
+@dataclass
+class Dataset:
+    """A loaded contract dataset.
+
+    Attributes
+    ----------
+    name : str
+        ``name`` from dataset.yml (the folder name when missing).
+    extracted_at : Timestamp or None
+        The global cutoff from dataset.yml; None when missing or unparsable
+        (the dataset is then invalid).
+    tables : dict of str to DataFrame
+        Every contract table present, typed. Absent optional tables are not keys.
+    path : Path or None
+        Folder it was loaded from.
+    files : dict of str to Path
+        Table name -> file it was read from.
+    description : str or None
+        ``description`` from dataset.yml.
+    load_problems : list of Violation
+        Problems found while loading (missing files, unparsable values,
+        missing columns); :meth:`validate` reports them with all other rules.
+    derived_tables : set of str
+        Tables that were not read but built (usage_monthly from events).
+    """
+
+    name: str
+    extracted_at: pd.Timestamp | None
+    tables: dict[str, pd.DataFrame]
+    path: Path | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    description: str | None = None
+    load_problems: list[Violation] = field(default_factory=list)
+    derived_tables: set[str] = field(default_factory=set)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_tables(
+        cls,
+        tables: dict[str, pd.DataFrame],
+        *,
+        extracted_at: str | pd.Timestamp,
+        name: str = "in-memory",
+        description: str | None = None,
+    ) -> "Dataset":
+        """Build a dataset from in-memory frames, typed exactly as :func:`load_dataset` types files.
+
+        Parameters
+        ----------
+        tables : dict of str to DataFrame
+            Contract table name -> frame (raw strings or already typed). The
+            frames are copied, never modified.
+        extracted_at : str or Timestamp
+            The global cutoff.
+        name, description : str
+            Metadata as in dataset.yml.
+
+        Returns
+        -------
+        Dataset
+        """
+        problems: list[Violation] = []
+        typed_tables: dict[str, pd.DataFrame] = {}
+        for tname, frame in tables.items():
+            if tname not in contract.TABLES:
+                raise KeyError(f"unknown table {tname!r}; contract tables: {', '.join(contract.TABLES)}")
+            typed, table_problems = coerce_table(frame, contract.TABLES[tname])
+            typed_tables[tname] = typed
+            problems.extend(table_problems)
+        derived: set[str] = set()
+        if "usage_monthly" not in typed_tables and "events" in typed_tables:
+            from .events import usage_from_events
+
+            typed_tables["usage_monthly"] = usage_from_events(typed_tables["events"])
+            derived.add("usage_monthly")
+        return cls(
+            name=name,
+            extracted_at=pd.Timestamp(extracted_at).as_unit("ns"),
+            tables=typed_tables,
+            description=description,
+            load_problems=problems,
+            derived_tables=derived,
+            metadata={"name": name, "extracted_at": str(pd.Timestamp(extracted_at).date())},
+        )
+
+    # -- table access -----------------------------------------------------
+    def table(self, name: str) -> pd.DataFrame | None:
+        """Return table ``name``, or None when the dataset does not have it."""
+        if name not in contract.TABLES:
+            raise KeyError(f"unknown table {name!r}; contract tables: {', '.join(contract.TABLES)}")
+        return self.tables.get(name)
+
+    def has(self, name: str) -> bool:
+        """Whether table ``name`` is present (read or derived)."""
+        return name in self.tables
+
+    @property
+    def accounts(self) -> pd.DataFrame | None:
+        """The accounts table."""
+        return self.tables.get("accounts")
+
+    @property
+    def contracts(self) -> pd.DataFrame | None:
+        """The contracts table."""
+        return self.tables.get("contracts")
+
+    @property
+    def onboarding(self) -> pd.DataFrame | None:
+        """The onboarding table, or None."""
+        return self.tables.get("onboarding")
+
+    @property
+    def usage_monthly(self) -> pd.DataFrame | None:
+        """The usage_monthly table (read, or built from events), or None."""
+        return self.tables.get("usage_monthly")
+
+    @property
+    def events(self) -> pd.DataFrame | None:
+        """The raw events table, or None."""
+        return self.tables.get("events")
+
+    @property
+    def engagement(self) -> pd.DataFrame | None:
+        """The engagement table, or None."""
+        return self.tables.get("engagement")
+
+    @property
+    def health_monthly(self) -> pd.DataFrame | None:
+        """The health_monthly table, or None."""
+        return self.tables.get("health_monthly")
+
+    @property
+    def roi(self) -> pd.DataFrame | None:
+        """The roi table, or None."""
+        return self.tables.get("roi")
+
+    # -- checks and identity ----------------------------------------------
+    def validate(self) -> ValidationReport:
+        """Check every rule of the data contract; return all violations at once."""
+        from .validation import validate_dataset
+
+        return validate_dataset(self)
+
+    def fingerprint(self) -> str:
+        """SHA-256 over dataset.yml and the table files (name and bytes), in name order."""
+        h = hashlib.sha256()
+        paths = dict(self.files)
+        if self.path is not None and (self.path / "dataset.yml").is_file():
+            paths["dataset.yml"] = self.path / "dataset.yml"
+        for key in sorted(paths):
+            p = paths[key]
+            h.update(p.name.encode())
+            with open(p, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        return h.hexdigest()
+
+    @property
+    def n_accounts(self) -> int:
+        """Number of accounts."""
+        return 0 if self.accounts is None else len(self.accounts)
+
+    def __repr__(self) -> str:  # pragma: no cover - cosmetic
+        sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
+        when = self.extracted_at.date() if self.extracted_at is not None else None
+        return f"Dataset(name={self.name!r}, extracted_at={when}, {sizes})"
+
+
+# ---------------------------------------------------------------------------
+# reading files
+
+
+def _find_file(folder: Path, table: str) -> tuple[Path | None, list[Path]]:
+    found = [folder / f"{table}{ext}" for ext in contract.FILE_FORMATS if (folder / f"{table}{ext}").is_file()]
+    if not found and table == "events" and (folder / "events").is_dir():
+        return folder / "events", []
+    return (found[0] if found else None), found[1:]
+
+
+def read_table_file(path: str | Path) -> pd.DataFrame:
+    """Read one table file without typing it.
+
+    CSV is read as text (UTF-8, a BOM and Windows line endings accepted; empty
+    fields are null, nothing else is); Parquet keeps its own types.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` or ``.parquet`` file, or a folder of Parquet files.
+
+    Returns
+    -------
+    DataFrame
+    """
+    path = Path(path)
+    if path.is_dir() or path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        encoding="utf-8-sig",
+    )
+
+
+def _blank_to_na(s: pd.Series) -> pd.Series:
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        s = s.astype("str")
+        s = s.where(s.str.strip() != "", np.nan)
+    return s
+
+
+def _to_datetime(s: pd.Series, utc: bool) -> pd.Series:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        out = s.dt.tz_convert("UTC")
+        return out.astype("datetime64[ns, UTC]") if utc else out.dt.tz_localize(None).astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s.astype("datetime64[ns]")
+        return out.dt.tz_localize("UTC") if utc else out
+    if s.dtype == object and s.map(lambda v: isinstance(v, (dt.date, dt.datetime)) or v is None or v != v).all():
+        s = s.map(lambda v: None if v is None or v != v else pd.Timestamp(v))
+        return _to_datetime(pd.to_datetime(s), utc)
+    s = _blank_to_na(s)
+    out = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True)
+    out = out.astype("datetime64[ns, UTC]")
+    return out if utc else out.dt.tz_localize(None)
+
+
+def _to_number(s: pd.Series, integer: bool, nullable: bool) -> pd.Series:
+    if not (pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)):
+        s = pd.to_numeric(_blank_to_na(s), errors="coerce")
+    s = s.astype("float64")
+    if not integer:
+        return s
+    whole = s.isna() | (s == np.round(s))
+    s = s.where(whole)  # 2.5 seats is not an integer: make it a parse failure
+    if nullable or s.isna().any():
+        return s.astype("Int64")
+    return s.astype("int64")
+
+
+def _to_string(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(s):
+        # ids stored as numbers in Parquet: 17.0 -> "17"
+        s = s.map(lambda v: np.nan if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+    elif not pd.api.types.is_string_dtype(s):
+        s = s.map(lambda v: np.nan if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+    return _blank_to_na(s.astype("str"))
+
+
+def coerce_table(frame: pd.DataFrame, table: contract.Table) -> tuple[pd.DataFrame, list[Violation]]:
+    """Give every contract column of ``frame`` its contract dtype.
+
+    Values that cannot be parsed become null and are reported, never guessed.
+    Unknown columns are kept unchanged.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table as read from its file.
+    table : contract.Table
+        The contract table it should satisfy.
+
+    Returns
+    -------
+    typed : DataFrame
+        A new frame (the input is not modified), with a fresh RangeIndex.
+    problems : list of Violation
+        ``column_missing`` for absent contract columns, ``type`` for values
+        that do not parse.
+    """
+    out = frame.copy().reset_index(drop=True)
+    problems: list[Violation] = []
+    columns = list(table.columns)
+    if table.extra_columns_prefix:
+        columns += [
+            contract.Column(c, "float", nullable=True)
+            for c in out.columns
+            if isinstance(c, str) and c.startswith(table.extra_columns_prefix)
+        ]
+    for col in columns:
+        if col.name not in out.columns:
+            problems.append(
+                Violation(
+                    table.name,
+                    col.name,
+                    "column_missing",
+                    0,
+                    f"add a column named '{col.name}' ({col.kind}) to {table.name}; column names are case-sensitive",
+                )
+            )
+            continue
+        raw = out[col.name]
+        if col.kind == "string":
+            typed = _to_string(raw)
+        elif col.kind == "category":
+            typed = _to_string(raw).astype("category")
+        elif col.kind in ("date", "timestamp"):
+            typed = _to_datetime(raw, utc=col.kind == "timestamp")
+        elif col.kind in ("integer", "float"):
+            typed = _to_number(raw, integer=col.kind == "integer", nullable=col.nullable)
+        else:  # pragma: no cover - contract is static
+            raise ValueError(col.kind)
+        present = _blank_to_na(raw).notna() if raw.dtype == object or pd.api.types.is_string_dtype(raw) else raw.notna()
+        bad = present & typed.isna()
+        if bad.any():
+            expected = {
+                "date": "an ISO-8601 date such as 2024-03-01",
+                "timestamp": "an ISO-8601 timestamp such as 2024-03-01T12:30:00Z",
+                "integer": "a whole number",
+                "float": "a number (use '.' as the decimal point, no thousands separator)",
+            }.get(col.kind, "text")
+            problems.append(
+                Violation(
+                    table.name,
+                    col.name,
+                    "type",
+                    int(bad.sum()),
+                    f"every value of {table.name}.{col.name} must be {expected}; fix or blank the rows shown",
+                    examples_from(pd.DataFrame({col.name: raw}), bad),
+                )
+            )
+        out[col.name] = typed
+    return out, problems
+
+
+# ---------------------------------------------------------------------------
+# the dataset
+
+
+def _read_metadata(folder: Path, problems: list[Violation]) -> tuple[str, pd.Timestamp | None, str | None, dict]:
+    meta_path = folder / "dataset.yml"
+    name, extracted_at, description, meta = folder.name, None, None, {}
+    if not meta_path.is_file():
+        problems.append(
+            Violation(
+                "dataset.yml",
+                None,
+                "file_missing",
+                0,
+                f"create {meta_path} with at least 'name:' and 'extracted_at: YYYY-MM-DD' (the day the data was pulled)",
+            )
+        )
+        return name, extracted_at, description, meta
+    try:
+        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8-sig")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problems.append(Violation("dataset.yml", None, "parse", 0, f"dataset.yml is not valid YAML ({exc}); fix its syntax"))
+        return name, extracted_at, description, {}
+    if not isinstance(meta, dict):
+        problems.append(Violation("dataset.yml", None, "parse", 0, "dataset.yml must be a mapping with keys name and extracted_at"))
+        return name, extracted_at, description, {}
+    name = str(meta.get("name") or folder.name)
+    description = meta.get("description")
+    raw = meta.get("extracted_at")
+    if raw is None:
+        problems.append(
+            Violation("dataset.yml", "extracted_at", "not_null", 0, "add 'extracted_at: YYYY-MM-DD', the day the data was pulled")
+        )
+    else:
+        try:
+            extracted_at = pd.Timestamp(raw).tz_localize(None) if pd.Timestamp(raw).tz else pd.Timestamp(raw)
+            extracted_at = extracted_at.as_unit("ns")
+        except (ValueError, TypeError):
+            problems.append(
+                Violation(
+                    "dataset.yml",
+                    "extracted_at",
+                    "type",
+                    0,
+                    f"extracted_at must be an ISO-8601 date such as 2025-06-30, not {raw!r}",
+                )
+            )
+    return name, extracted_at, description, meta
+
+
+def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
+    """Load a contract dataset folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder holding ``dataset.yml`` and one file per table
+        (``accounts.csv`` or ``accounts.parquet``, ...). ``events`` may also be
+        a folder of Parquet files.
+    validate : bool, default False
+        When True, check every contract rule and raise
+        :class:`~csresearch.errors.DataContractError` listing all violations.
+
+    Returns
+    -------
+    Dataset
+        Typed tables. When ``usage_monthly`` is absent but ``events`` is
+        present, ``usage_monthly`` is built from the events.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        When ``path`` is not an existing folder.
+    DataContractError
+        With ``validate=True``, when any rule is broken.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DatasetNotFoundError(
+            f"dataset folder {str(folder)!r} does not exist or is not a folder; "
+            "a dataset is a folder with dataset.yml and one file per table"
+        )
+    problems: list[Violation] = []
+    name, extracted_at, description, meta = _read_metadata(folder, problems)
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    derived: set[str] = set()
+    for table in contract.TABLES.values():
+        file, ignored = _find_file(folder, table.name)
+        if ignored:
+            problems.append(
+                Violation(
+                    table.name,
+                    None,
+                    "one_file_per_table",
+                    0,
+                    f"both {file.name} and {ignored[0].name} exist; keep only one file per table (Parquet is read)",
+                )
+            )
+        if file is None:
+            continue
+        try:
+            raw = read_table_file(file)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a data problem to report
+            problems.append(
+                Violation(
+                    table.name,
+                    None,
+                    "readable",
+                    0,
+                    f"{file.name} could not be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                    "save it again as UTF-8 CSV with a header row, or as Parquet",
+                )
+            )
+            continue
+        typed, table_problems = coerce_table(raw, table)
+        problems.extend(table_problems)
+        tables[table.name] = typed
+        files[table.name] = file
+    if "usage_monthly" not in tables and "events" in tables and not any(
+        p.table == "events" and p.rule in ("column_missing", "readable") for p in problems
+    ):
+        from .events import usage_from_events
+
+        tables["usage_monthly"] = usage_from_events(tables["events"])
+        derived.add("usage_monthly")
+    ds = Dataset(
+        name=name,
+        extracted_at=extracted_at,
+        tables=tables,
+        path=folder,
+        files=files,
+        description=description,
+        load_problems=problems,
+        derived_tables=derived,
+        metadata=meta,
+    )
+    if validate:
+        ds.validate().raise_if_invalid()
+    return ds

@@ -1,0 +1,25 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REALDATA = Path(os.environ.get("CSRESEARCH_REALDATA", REPO.parent / "shared" / "realdata"))
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def realdata_dir() -> Path:
+    """../shared/realdata, or skip with the reason when it is absent."""
+    if not REALDATA.is_dir():
+        pytest.skip(f"real third-party datasets not found at {REALDATA} (set CSRESEARCH_REALDATA to point at them)")
+    return REALDATA
