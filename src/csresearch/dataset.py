@@ -10,7 +10,6 @@ every other broken rule. Input files are only ever opened for reading.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,10 @@ class Dataset:
         missing columns); :meth:`validate` reports them with all other rules.
     derived_tables : set of str
         Tables that were not read but built (usage_monthly from events).
+    parse_failures : dict of str to dict of str to ndarray
+        Table -> column -> row positions whose value did not parse (now null),
+        so that the validator reports them once as ``type``, not also as
+        ``not_null``.
     """
 
     name: str
@@ -62,6 +65,7 @@ class Dataset:
     load_problems: list[Violation] = field(default_factory=list)
     derived_tables: set[str] = field(default_factory=set)
     metadata: dict[str, Any] = field(default_factory=dict)
+    parse_failures: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def from_tables(
@@ -90,10 +94,11 @@ class Dataset:
         """
         problems: list[Violation] = []
         typed_tables: dict[str, pd.DataFrame] = {}
+        failures: dict[str, dict[str, np.ndarray]] = {}
         for tname, frame in tables.items():
             if tname not in contract.TABLES:
                 raise KeyError(f"unknown table {tname!r}; contract tables: {', '.join(contract.TABLES)}")
-            typed, table_problems = coerce_table(frame, contract.TABLES[tname])
+            typed, table_problems, failures[tname] = _coerce(frame, contract.TABLES[tname])
             typed_tables[tname] = typed
             problems.extend(table_problems)
         derived: set[str] = set()
@@ -110,6 +115,7 @@ class Dataset:
             load_problems=problems,
             derived_tables=derived,
             metadata={"name": name, "extracted_at": str(pd.Timestamp(extracted_at).date())},
+            parse_failures=failures,
         )
 
     # -- table access -----------------------------------------------------
@@ -240,19 +246,40 @@ def _blank_to_na(s: pd.Series) -> pd.Series:
     return s
 
 
+def _present(raw: pd.Series) -> pd.Series:
+    """Which raw values hold something (not null, not a blank string), without converting non-strings."""
+    present = raw.notna()
+    if raw.dtype == object:
+        values = raw.to_numpy()
+        is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+        if is_str.any():
+            blank = np.zeros(len(values), dtype=bool)
+            blank[is_str] = pd.Series(values[is_str], dtype="str").str.strip().eq("").to_numpy()
+            present &= ~blank
+    elif pd.api.types.is_string_dtype(raw):
+        present &= raw.str.strip().ne("").fillna(False).astype(bool)
+    return present
+
+
+def _as_ns_utc(out: pd.Series) -> pd.Series:
+    """Cast a UTC datetime Series of any unit to ns; values outside the ns range become NaT (reported as type)."""
+    if out.dtype.unit != "ns":
+        low, high = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+        out = out.where((out >= low) & (out <= high))
+    return out.astype("datetime64[ns, UTC]")
+
+
 def _to_datetime(s: pd.Series, utc: bool) -> pd.Series:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         out = s.dt.tz_convert("UTC")
-        return out.astype("datetime64[ns, UTC]") if utc else out.dt.tz_localize(None).astype("datetime64[ns]")
-    if pd.api.types.is_datetime64_any_dtype(s):
-        out = s.astype("datetime64[ns]")
-        return out.dt.tz_localize("UTC") if utc else out
-    if s.dtype == object and s.map(lambda v: isinstance(v, (dt.date, dt.datetime)) or v is None or v != v).all():
-        s = s.map(lambda v: None if v is None or v != v else pd.Timestamp(v))
-        return _to_datetime(pd.to_datetime(s), utc)
-    s = _blank_to_na(s)
-    out = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True)
-    out = out.astype("datetime64[ns, UTC]")
+    elif pd.api.types.is_datetime64_any_dtype(s):
+        out = s.dt.tz_localize("UTC")  # naive timestamps are taken as UTC
+    else:
+        if s.dtype != object:  # text read from CSV (or numbers): parse the stripped text
+            s = s.astype("str").str.strip()
+        # object columns (Parquet date32, python dates, mixed) parse vectorised as they are
+        out = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True)
+    out = _as_ns_utc(out)
     return out if utc else out.dt.tz_localize(None)
 
 
@@ -272,8 +299,12 @@ def _to_number(s: pd.Series, integer: bool, nullable: bool) -> pd.Series:
 def _to_string(s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s):
         # ids stored as numbers in Parquet: 17.0 -> "17"
-        s = s.map(lambda v: np.nan if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-    elif not pd.api.types.is_string_dtype(s):
+        whole = s.notna() & (s == np.floor(s))
+        as_int = s.where(whole).astype("Int64").astype("str")
+        s = as_int.where(whole, s.astype("str"))
+    elif pd.api.types.is_integer_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype("str")
+    elif not pd.api.types.is_string_dtype(s) or s.dtype == object:
         s = s.map(lambda v: np.nan if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
     return _blank_to_na(s.astype("str"))
 
@@ -299,8 +330,15 @@ def coerce_table(frame: pd.DataFrame, table: contract.Table) -> tuple[pd.DataFra
         ``column_missing`` for absent contract columns, ``type`` for values
         that do not parse.
     """
+    typed, problems, _ = _coerce(frame, table)
+    return typed, problems
+
+
+def _coerce(frame: pd.DataFrame, table: contract.Table) -> tuple[pd.DataFrame, list[Violation], dict[str, np.ndarray]]:
+    """:func:`coerce_table`, also returning column -> row positions that failed to parse."""
     out = frame.copy().reset_index(drop=True)
     problems: list[Violation] = []
+    failures: dict[str, np.ndarray] = {}
     columns = list(table.columns)
     if table.extra_columns_prefix:
         columns += [
@@ -331,9 +369,10 @@ def coerce_table(frame: pd.DataFrame, table: contract.Table) -> tuple[pd.DataFra
             typed = _to_number(raw, integer=col.kind == "integer", nullable=col.nullable)
         else:  # pragma: no cover - contract is static
             raise ValueError(col.kind)
-        present = _blank_to_na(raw).notna() if raw.dtype == object or pd.api.types.is_string_dtype(raw) else raw.notna()
+        present = _present(raw)
         bad = present & typed.isna()
         if bad.any():
+            failures[col.name] = np.flatnonzero(bad.to_numpy())
             expected = {
                 "date": "an ISO-8601 date such as 2024-03-01",
                 "timestamp": "an ISO-8601 timestamp such as 2024-03-01T12:30:00Z",
@@ -351,7 +390,7 @@ def coerce_table(frame: pd.DataFrame, table: contract.Table) -> tuple[pd.DataFra
                 )
             )
         out[col.name] = typed
-    return out, problems
+    return out, problems, failures
 
 
 # ---------------------------------------------------------------------------
@@ -440,6 +479,7 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
     name, extracted_at, description, meta = _read_metadata(folder, problems)
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
+    failures: dict[str, dict[str, np.ndarray]] = {}
     derived: set[str] = set()
     for table in contract.TABLES.values():
         file, ignored = _find_file(folder, table.name)
@@ -469,7 +509,7 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
                 )
             )
             continue
-        typed, table_problems = coerce_table(raw, table)
+        typed, table_problems, failures[table.name] = _coerce(raw, table)
         problems.extend(table_problems)
         tables[table.name] = typed
         files[table.name] = file
@@ -490,6 +530,7 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
         load_problems=problems,
         derived_tables=derived,
         metadata=meta,
+        parse_failures=failures,
     )
     if validate:
         ds.validate().raise_if_invalid()

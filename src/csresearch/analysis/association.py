@@ -1,0 +1,183 @@
+"""Does a score mean anything? Rank correlation, AUC, calibration, within-cohort correlation.
+
+DeLong's AUC variance is written here (scikit-learn gives only the point
+estimate); everything else uses scipy/statsmodels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.metrics import roc_auc_score
+
+from ..errors import ParameterError
+from .intervals import bootstrap_interval, wilson_interval
+from .results import AnalysisResult, Interval, intervals_frame
+
+__all__ = [
+    "CalibrationResult",
+    "CohortCorrelation",
+    "auc_with_interval",
+    "calibration_by_decile",
+    "delong_auc",
+    "spearman_with_bootstrap",
+    "within_cohort_spearman",
+]
+
+
+def _pair(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    if x.shape != y.shape:
+        raise ParameterError(f"x ({len(x)}) and y ({len(y)}) differ in length")
+    ok = np.isfinite(x) & np.isfinite(y)
+    return x, y, ok
+
+
+def _spearman(d: np.ndarray) -> float:
+    if len(d) < 3 or np.ptp(d[:, 0]) == 0 or np.ptp(d[:, 1]) == 0:
+        return float("nan")
+    return float(stats.spearmanr(d[:, 0], d[:, 1]).statistic)
+
+
+def spearman_with_bootstrap(x: Any, y: Any, groups: Any = None, n_boot: int = 1000, seed: int | None = 0,
+                            level: float = 0.95) -> Interval:
+    """Spearman rank correlation with a percentile bootstrap interval.
+
+    With ``groups`` (e.g. account_id) whole accounts are resampled, the right
+    choice when an account contributes several rows. Rows with a missing value
+    are dropped. Unavailable with fewer than 3 rows or a constant variable.
+    """
+    x, y, ok = _pair(x, y)
+    method = f"Spearman rank correlation, percentile {'cluster ' if groups is not None else ''}bootstrap ({n_boot} resamples, seed {seed})"
+    data = np.column_stack([x[ok], y[ok]])
+    if np.isnan(_spearman(data)):
+        return Interval.unavailable("fewer than 3 complete rows or a constant variable", method, int(ok.sum()), level)
+    g = None if groups is None else np.asarray(groups, dtype=object)[ok]
+    return bootstrap_interval(_spearman, data, n_boot=n_boot, seed=seed, groups=g, level=level, method=method)
+
+
+def delong_auc(y_true: Any, score: Any) -> tuple[float, float]:
+    """AUC and its DeLong (1988) standard error, via midranks (Sun & Xu 2014)."""
+    y = np.asarray(y_true).astype(bool)
+    s = np.asarray(score, dtype="float64")
+    pos, neg = s[y], s[~y]
+    m, n = len(pos), len(neg)
+    tx, ty, tz = stats.rankdata(pos), stats.rankdata(neg), stats.rankdata(np.r_[pos, neg])
+    auc = (tz[:m].sum() - m * (m + 1) / 2) / (m * n)
+    v10 = (tz[:m] - tx) / n  # structural components of the positives
+    v01 = 1 - (tz[m:] - ty) / m  # and of the negatives
+    var = np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n
+    return float(auc), float(np.sqrt(var))
+
+
+def auc_with_interval(y_true: Any, score: Any, groups: Any = None, n_boot: int = 1000, seed: int | None = 0,
+                      level: float = 0.95) -> Interval:
+    """AUC of ``score`` for ``y_true`` (1 = positive class) with an interval.
+
+    Without ``groups``: DeLong standard error, normal interval clipped to
+    [0, 1]. With ``groups`` (rows clustered in accounts): percentile cluster
+    bootstrap. Unavailable with fewer than 2 of either class.
+    """
+    s, y, ok = _pair(score, y_true)
+    s, y = s[ok], y[ok].astype(int)
+    n = len(y)
+    if groups is None:
+        method = "ROC AUC, DeLong standard error, normal interval"
+    else:
+        method = f"ROC AUC, percentile cluster bootstrap ({n_boot} resamples, seed {seed})"
+    if min(y.sum(), n - y.sum()) < 2:
+        return Interval.unavailable("fewer than 2 rows of one class", method, n, level)
+    if groups is None:
+        auc, se = delong_auc(y, s)
+        z = stats.norm.ppf(0.5 + level / 2)
+        return Interval(auc, max(0.0, auc - z * se), min(1.0, auc + z * se), level=level, method=method, n=n)
+
+    def stat(d: np.ndarray) -> float:
+        return float(roc_auc_score(d[:, 0], d[:, 1])) if 0 < d[:, 0].sum() < len(d) else float("nan")
+
+    g = np.asarray(groups, dtype=object)[ok]
+    return bootstrap_interval(stat, np.column_stack([y, s]), n_boot=n_boot, seed=seed, groups=g, level=level, method=method)
+
+
+@dataclass
+class CalibrationResult(AnalysisResult):
+    """Observed event rate by score bin; ``summary`` has bin, n, mean_score, rate, ci_low, ci_high."""
+
+    title = "Calibration by score decile"
+
+
+def calibration_by_decile(score: Any, y: Any, n_bins: int = 10, level: float = 0.95) -> CalibrationResult:
+    """Event (churn) rate per score quantile bin with Wilson intervals.
+
+    Bins are quantiles of ``score`` (ties may merge bins; fewer bins are then
+    returned and noted). Rows with a missing value are dropped.
+    """
+    s, yy, ok = _pair(score, y)
+    s, yy = s[ok], yy[ok]
+    if len(s) == 0:
+        return CalibrationResult(summary=pd.DataFrame(columns=["bin", "n", "mean_score", "rate", "ci_low", "ci_high"]),
+                                 method="", notes=["no complete rows"])
+    bins = pd.qcut(s, n_bins, labels=False, duplicates="drop")
+    rows = []
+    for b in np.unique(bins):
+        m = bins == b
+        iv = wilson_interval(int(yy[m].sum()), int(m.sum()), level)
+        rows.append({"bin": int(b) + 1, "n": int(m.sum()), "score_min": s[m].min(), "score_max": s[m].max(),
+                     "mean_score": s[m].mean(), "rate": iv.estimate, "ci_low": iv.ci_low, "ci_high": iv.ci_high})
+    notes = [] if len(rows) == n_bins else [f"ties in the score merged bins: {len(rows)} instead of {n_bins}"]
+    return CalibrationResult(summary=pd.DataFrame(rows), method="event rate per score quantile bin, Wilson score interval", notes=notes)
+
+
+@dataclass
+class CohortCorrelation(AnalysisResult):
+    """Spearman correlation within cohorts and pooled (``pooled`` Interval)."""
+
+    pooled: Interval | None = None
+    by_cohort: dict[Any, Interval] = field(default_factory=dict)
+    title = "Within-cohort Spearman correlation"
+
+    def to_findings(self) -> dict[str, Any]:
+        return {"pooled": self.pooled.to_dict(), "by_cohort": {str(k): v.to_dict() for k, v in self.by_cohort.items()},
+                "method": self.method}
+
+
+def within_cohort_spearman(frame: pd.DataFrame, cohort_col: str, x: str, y: str, level: float = 0.95) -> CohortCorrelation:
+    """Spearman correlation of ``x`` and ``y`` within each cohort, and pooled.
+
+    Correlating within tenure (or signup) cohorts keeps survivorship from
+    faking an association: across cohorts, older accounts are the survivors.
+    Each cohort's interval is Fisher-z with the Fieller-Hartley-Pearson
+    variance 1.06 / (n - 3); the pooled estimate is the inverse-variance
+    weighted mean of the z values (fixed-effect), back-transformed.
+    """
+    missing = [c for c in (cohort_col, x, y) if c not in frame.columns]
+    if missing:
+        raise ParameterError(f"within_cohort_spearman: column(s) {missing} not in the frame")
+    method = "Spearman per cohort, Fisher z interval with variance 1.06/(n-3); pooled: inverse-variance weighted Fisher z (fixed effect)"
+    z_crit = stats.norm.ppf(0.5 + level / 2)
+    by_cohort, zs, ws = {}, [], []
+    for cohort, part in frame.groupby(cohort_col, sort=True, observed=True):
+        xv, yv, ok = _pair(part[x], part[y])
+        n = int(ok.sum())
+        r = _spearman(np.column_stack([xv[ok], yv[ok]])) if n >= 5 else float("nan")
+        if not np.isfinite(r) or abs(r) >= 1:
+            by_cohort[cohort] = Interval.unavailable("fewer than 5 complete rows, a constant variable or a perfect correlation", method, n, level)
+            continue
+        z, se = np.arctanh(r), np.sqrt(1.06 / (n - 3))
+        by_cohort[cohort] = Interval(r, np.tanh(z - z_crit * se), np.tanh(z + z_crit * se), level=level, method=method, n=n)
+        zs.append(z)
+        ws.append(1 / se**2)
+    if not zs:
+        pooled = Interval.unavailable("no cohort has a computable correlation", method, 0, level)
+    else:
+        zbar, se = np.average(zs, weights=ws), 1 / np.sqrt(np.sum(ws))
+        n_total = sum(iv.n for iv in by_cohort.values() if iv.available)
+        pooled = Interval(np.tanh(zbar), np.tanh(zbar - z_crit * se), np.tanh(zbar + z_crit * se), level=level, method=method, n=n_total)
+    summary = intervals_frame({**by_cohort, "pooled": pooled}, index_name=cohort_col)
+    notes = [f"{k}: {iv.reason}" for k, iv in by_cohort.items() if iv.reason]
+    return CohortCorrelation(summary=summary, method=method, notes=notes, pooled=pooled, by_cohort=by_cohort)

@@ -1,0 +1,439 @@
+"""Aggregate a raw events log into usage_monthly, out of core, with DuckDB.
+
+The contract's ``events`` table (one row per action) may be far larger than
+memory; ``usage_monthly`` (account x calendar month) is what every feature
+reads. :func:`usage_from_events` does the heavy step in DuckDB, reading Parquet
+and CSV files directly (never through pandas) and spilling to disk when the
+data exceed ``memory_limit``. :func:`build_usage_command` is the
+``csresearch build-usage`` command.
+
+The aggregation is defined once, in :data:`USAGE_SQL`, in standard SQL that
+DuckDB and Spark SQL both run. It reads a relation with the columns
+
+==========  ==========================================================
+account_id  string
+user_id     string
+ts          timestamp without time zone holding the UTC wall-clock time,
+            truncated to microseconds (Spark's timestamp precision)
+event_type  string
+quantity    double, nullable
+==========  ==========================================================
+
+and writes one row per (account_id, month) that has at least one event:
+``month`` is the first day of the UTC calendar month of ``ts``,
+``active_users`` = COUNT(DISTINCT user_id), ``events`` = COUNT(*),
+``features_used`` = COUNT(DISTINCT event_type) and ``quota_used`` =
+SUM(COALESCE(quantity, 0)). Months without events get no row: the contract
+reads a missing month as zero activity.
+
+Null quantity. The contract says a null quantity means "1 where a quota
+applies, else 0"; whether a quota applies depends on the contract in force,
+which the events log does not carry. csresearch therefore counts a null
+quantity as 0 and its generator (:mod:`csresearch.synth.events`) always writes
+quantity explicitly. Logs that rely on the default should fill quantity
+before aggregating.
+
+Exactness. Distinct counts are exact (no HyperLogLog). The query deduplicates
+in two stages: first one row per (account, month, user, event type), which
+collapses the bulk of the log, then exact distinct counts over those rows.
+
+Running the same aggregation on Spark: register the log as a view with the
+columns above (``to_utc_timestamp`` or a UTC session time zone:
+``spark.sql.session.timeZone=UTC``), then
+``spark.sql(USAGE_SQL.format(events="events_view"))``.
+
+Rows whose account_id or timestamp is null (or unparsable in CSV) cannot be
+placed in a month; they are left out and counted in :class:`UsageBuild`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .errors import InputError
+
+__all__ = ["USAGE_SQL", "REQUIRED_COLUMNS", "UsageBuild", "usage_from_events", "build_usage", "build_usage_command"]
+
+#: The aggregation, in standard SQL (DuckDB and Spark SQL); ``{events}`` is the normalised log.
+USAGE_SQL = """
+WITH per_user_feature AS (
+    SELECT account_id,
+           date_trunc('month', ts)   AS month,
+           user_id,
+           event_type,
+           COUNT(*)                   AS n_events,
+           SUM(COALESCE(quantity, 0)) AS quantity
+    FROM {events}
+    GROUP BY account_id, date_trunc('month', ts), user_id, event_type
+)
+SELECT account_id,
+       month,
+       COUNT(DISTINCT user_id)          AS active_users,
+       CAST(SUM(n_events) AS BIGINT)    AS events,
+       COUNT(DISTINCT event_type)       AS features_used,
+       CAST(SUM(quantity) AS DOUBLE)    AS quota_used
+FROM per_user_feature
+GROUP BY account_id, month
+ORDER BY account_id, month
+"""
+
+#: Columns every events input must have; quantity is optional (null when absent).
+REQUIRED_COLUMNS = ("account_id", "user_id", "timestamp", "event_type")
+
+_USAGE_DTYPES = {
+    "account_id": "str",
+    "month": "datetime64[ns]",
+    "active_users": "int64",
+    "events": "int64",
+    "features_used": "int64",
+    "quota_used": "float64",
+}
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
+
+
+@dataclass(frozen=True)
+class UsageBuild:
+    """The result of aggregating an events log.
+
+    Attributes
+    ----------
+    usage : DataFrame
+        usage_monthly, typed like the loader types it, sorted by account_id, month.
+    n_events : int
+        Input events read (including skipped ones).
+    n_skipped : int
+        Events left out because account_id or timestamp was null or unparsable.
+    seconds : float
+        Wall time of the aggregation.
+    """
+
+    usage: pd.DataFrame
+    n_events: int
+    n_skipped: int
+    seconds: float
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One-row overview: rows, accounts, months, events, skipped, seconds."""
+        u = self.usage
+        return pd.DataFrame(
+            {
+                "rows": [len(u)],
+                "accounts": [u["account_id"].nunique()],
+                "months": [u["month"].nunique()],
+                "first_month": [u["month"].min()],
+                "last_month": [u["month"].max()],
+                "input_events": [self.n_events],
+                "skipped_events": [self.n_skipped],
+                "seconds": [round(self.seconds, 3)],
+            }
+        )
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return self.summary.to_html(index=False)
+
+
+# ---------------------------------------------------------------------------
+# inputs
+
+
+def _is_glob(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
+
+
+def _kind_of(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
+    if name.endswith(_CSV_SUFFIXES):
+        return "csv"
+    return None
+
+
+def _resolve_files(source: str | os.PathLike) -> list[Path]:
+    """Files named by one path, folder or glob; InputError when there are none."""
+    text = os.fspath(source)
+    path = Path(text)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and _kind_of(p))
+        if not files:
+            raise InputError(f"events folder {text!r} holds no .parquet or .csv files")
+        return files
+    if path.is_file():
+        if _kind_of(path) is None:
+            raise InputError(f"events file {text!r} is neither Parquet (.parquet) nor CSV (.csv, .csv.gz)")
+        return [path]
+    if _is_glob(text):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file() and _kind_of(Path(p)))
+        if not files:
+            raise InputError(f"no .parquet or .csv files match the pattern {text!r}")
+        return files
+    raise InputError(f"events input {text!r} does not exist; give Parquet/CSV files, folders or glob patterns")
+
+
+def _frame_to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """The events frame as Arrow, timestamp as exact UTC epoch nanoseconds (nullable int64)."""
+    ts = frame["timestamp"]
+    if not pd.api.types.is_datetime64_any_dtype(ts):
+        ts = pd.to_datetime(ts, utc=True, format="ISO8601", errors="coerce")
+    elif getattr(ts.dt, "tz", None) is None:
+        ts = ts.dt.tz_localize("UTC")  # naive means UTC
+    ts_ns = pa.array(ts.dt.tz_convert("UTC")).cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+    columns = {c: pa.array(frame[c].astype("str"), type=pa.string()) for c in ("account_id", "user_id", "event_type")}
+    quantity = frame["quantity"] if "quantity" in frame else pd.Series(np.nan, index=frame.index)
+    columns["quantity"] = pa.array(pd.to_numeric(quantity, errors="coerce").astype("float64"), from_pandas=True)
+    columns["ts_ns"] = ts_ns
+    return pa.table(columns)
+
+
+def _floor_us(ns: str) -> str:
+    """SQL: epoch nanoseconds -> TIMESTAMP, floored (not rounded) to microseconds."""
+    return f"make_timestamp({ns} // 1000)"
+
+
+def _timestamp_expression(column_type: str) -> str:
+    """SQL turning the raw ``timestamp`` column of a file into UTC ``ts`` (see USAGE_SQL)."""
+    t = column_type.upper()
+    if t in ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"):
+        return 'CAST("timestamp" AS TIMESTAMP)'  # session TimeZone is UTC, so aware values give UTC wall time
+    if t in ("TIMESTAMP_NS", "TIMESTAMPTZ_NS"):
+        return _floor_us('epoch_ns("timestamp")')
+    if t == "VARCHAR":  # ISO-8601 strings, with Z, an offset, or none (= UTC)
+        return _floor_us('epoch_ns(TRY_CAST("timestamp" AS TIMESTAMPTZ_NS))')
+    raise InputError(
+        f"events.timestamp has type {column_type}; it must be a timestamp (Parquet) or ISO-8601 text such as "
+        "2024-03-01T12:30:00Z"
+    )
+
+
+def _normalised_select(relation: str, columns: dict[str, str], label: str, *, ts_ns: bool = False) -> str:
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(
+            f"events input {label} lacks required column(s) {', '.join(missing)} "
+            f"(it has {', '.join(columns) or 'none'}); events need {', '.join(REQUIRED_COLUMNS)} and optionally quantity"
+        )
+    quantity = 'TRY_CAST("quantity" AS DOUBLE)' if "quantity" in columns else "CAST(NULL AS DOUBLE)"
+    ts = _floor_us("ts_ns") if ts_ns else _timestamp_expression(columns["timestamp"])
+    return (
+        'SELECT CAST("account_id" AS VARCHAR) AS account_id, CAST("user_id" AS VARCHAR) AS user_id, '
+        f'{ts} AS ts, CAST("event_type" AS VARCHAR) AS event_type, {quantity} AS quantity FROM {relation}'
+    )
+
+
+def _sql_list(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def _label(files: list[Path]) -> str:
+    return f"{files[0]}" if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more files)"
+
+
+def _source_selects(con: duckdb.DuckDBPyConnection, source) -> list[str]:
+    """One normalised SELECT per input group (each in-memory frame, all Parquet, all CSV)."""
+    sources = list(source) if isinstance(source, (list, tuple)) else [source]
+    if not sources:
+        raise InputError("no events input given")
+    frames: list[pd.DataFrame] = []
+    files: dict[str, list[Path]] = {"parquet": [], "csv": []}
+    for item in sources:
+        if isinstance(item, pd.DataFrame):
+            frames.append(item)
+        else:
+            for f in _resolve_files(item):
+                files[_kind_of(f)].append(f)
+    selects = []
+    for i, frame in enumerate(frames):
+        name = f"_events_frame_{i}"
+        selects.append(_normalised_select(name, {str(c): "" for c in frame.columns}, "events frame", ts_ns=True))
+        con.register(name, _frame_to_arrow(frame))
+    readers = {
+        "parquet": "read_parquet({files}, union_by_name = true)",
+        "csv": "read_csv({files}, header = true, all_varchar = true, union_by_name = true)",
+    }
+    for kind, paths in files.items():
+        if not paths:
+            continue
+        relation = readers[kind].format(files=_sql_list(paths))
+        try:
+            described = con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        except duckdb.Error as exc:
+            raise InputError(f"could not read events from {_label(paths)}: {str(exc).splitlines()[0]}") from None
+        selects.append(_normalised_select(relation, {row[0]: row[1] for row in described}, _label(paths)))
+    return selects
+
+
+# ---------------------------------------------------------------------------
+# aggregation
+
+
+def _connect(memory_limit: str | None, threads: int | None, temp_directory: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")  # months are UTC months whatever the machine's zone
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET temp_directory = '{os.fspath(temp_directory)}'")
+    if memory_limit is not None:
+        con.execute("SET memory_limit = ?", [str(memory_limit)])
+    if threads is not None:
+        con.execute("SET threads = ?", [int(threads)])
+    return con
+
+
+def _typed_usage(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    return pd.DataFrame({c: frame[c].astype(dtype) for c, dtype in _USAGE_DTYPES.items()})
+
+
+def build_usage(
+    source,
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    temp_directory: str | os.PathLike | None = None,
+) -> UsageBuild:
+    """Aggregate events to usage_monthly and report what was read; see :func:`usage_from_events`.
+
+    Returns
+    -------
+    UsageBuild
+        The usage table with input and skipped event counts and the wall time.
+    """
+    started = time.perf_counter()
+    own_temp = temp_directory is None
+    temp = Path(tempfile.mkdtemp(prefix="csresearch-duckdb-")) if own_temp else Path(temp_directory)
+    try:
+        con = _connect(memory_limit, threads, temp)
+        try:
+            events = "(\n" + "\nUNION ALL\n".join(_source_selects(con, source)) + "\n) AS events"
+            try:
+                table = con.sql(USAGE_SQL.format(events=events)).to_arrow_table()
+            except duckdb.Error as exc:
+                raise InputError(f"could not aggregate the events: {str(exc).splitlines()[0]}") from None
+        finally:
+            con.close()
+    finally:
+        if own_temp:
+            shutil.rmtree(temp, ignore_errors=True)
+    usage = _typed_usage(table)
+    placed = usage["account_id"].notna() & usage["month"].notna()
+    n_events = int(usage["events"].sum())
+    n_skipped = int(usage.loc[~placed, "events"].sum())
+    usage = usage[placed].reset_index(drop=True)
+    return UsageBuild(usage=usage, n_events=n_events, n_skipped=n_skipped, seconds=time.perf_counter() - started)
+
+
+def usage_from_events(
+    source,
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    temp_directory: str | os.PathLike | None = None,
+) -> pd.DataFrame:
+    """Aggregate a raw events log into usage_monthly (account x UTC calendar month) with DuckDB.
+
+    Parameters
+    ----------
+    source : DataFrame, str, Path or list of those
+        An events frame, a Parquet or CSV file, a folder of such files (searched
+        recursively), a glob pattern, or a list mixing them. Files are read
+        by DuckDB directly, never through pandas, and never modified.
+        Timestamps may be tz-aware (any zone) or naive (read as UTC), in any
+        unit; CSV timestamps are ISO-8601 text with ``Z``, an offset, or none (UTC).
+    memory_limit : str, optional
+        DuckDB memory limit such as ``"4GB"``; beyond it DuckDB spills to
+        ``temp_directory``. Default: DuckDB's (80% of RAM).
+    threads : int, optional
+        DuckDB threads; default all cores.
+    temp_directory : str or Path, optional
+        Where DuckDB spills; default a fresh temporary folder, removed afterwards.
+
+    Returns
+    -------
+    DataFrame
+        usage_monthly: account_id ``str``, month ``datetime64[ns]`` (first day
+        of the UTC month), active_users, events, features_used ``int64``,
+        quota_used ``float64``; sorted by account_id, month; one row per
+        account-month with events. Null quantity counts as 0 (see module notes).
+        Rows with null account_id or timestamp are left out.
+
+    Raises
+    ------
+    InputError
+        For a missing input, a pattern or folder without files, a required
+        column missing (named), or a file DuckDB cannot read.
+    """
+    return build_usage(source, memory_limit=memory_limit, threads=threads, temp_directory=temp_directory).usage
+
+
+# ---------------------------------------------------------------------------
+# command line
+
+
+def _write_atomically(usage: pd.DataFrame, output: Path) -> None:
+    """Write usage as Parquet or CSV (by suffix) to a temporary file, then rename it into place."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    os.close(fd)
+    try:
+        if output.suffix.lower() == ".parquet":
+            usage.to_parquet(tmp_name, index=False)
+        else:
+            out = usage.assign(month=usage["month"].dt.strftime("%Y-%m-%d"))
+            out.to_csv(tmp_name, index=False, lineterminator="\n")
+        os.replace(tmp_name, output)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def build_usage_command(
+    events: Sequence[str], output: Path, memory_limit: str | None = None, threads: int | None = None
+) -> None:
+    """``csresearch build-usage``: aggregate EVENTS into a usage_monthly file and print a summary line.
+
+    Parameters
+    ----------
+    events : sequence of str
+        Parquet/CSV files, folders or glob patterns.
+    output : Path
+        usage_monthly file to write, ``.parquet`` or ``.csv`` (chosen by suffix),
+        written atomically (temporary file, then rename).
+    memory_limit : str, optional
+        DuckDB memory limit, e.g. ``"4GB"``.
+    threads : int, optional
+        DuckDB threads.
+
+    Raises
+    ------
+    InputError
+        For a bad output suffix, an output that is also an input, a missing
+        input, no matching files, or missing required columns.
+    """
+    output = Path(output)
+    if output.suffix.lower() not in (".parquet", ".csv"):
+        raise InputError(f"output {str(output)!r} must end in .parquet or .csv")
+    inputs = {f.resolve() for item in events for f in _resolve_files(item)}
+    if output.resolve() in inputs:
+        raise InputError(f"output {str(output)!r} is also an input; choose another output file (inputs are never modified)")
+    result = build_usage(list(events), memory_limit=memory_limit, threads=threads)
+    _write_atomically(result.usage, output)
+    s = result.summary.iloc[0]
+    span = f" ({s.first_month:%Y-%m}..{s.last_month:%Y-%m})" if s.rows else ""
+    skipped = f", {s.skipped_events:,} skipped (null/unparsable account_id or timestamp)" if s.skipped_events else ""
+    print(
+        f"usage_monthly: {s.rows:,} rows, {s.accounts:,} accounts, {s.months:,} months{span} "
+        f"from {s.input_events:,} events{skipped} in {result.seconds:.1f} s -> {output}"
+    )

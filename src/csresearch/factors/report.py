@@ -1,0 +1,196 @@
+"""The flat-table factor report: its JSON document and its self-contained HTML page."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.factors import FactorResult
+from ..analysis.results import Interval
+
+__all__ = ["FactorsReport", "write_report"]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if value is pd.NA or value is None:
+        return None
+    return value
+
+
+@dataclass
+class FactorsReport:
+    """Result of :func:`csresearch.factors.analyze_factors`.
+
+    Attributes
+    ----------
+    n : int
+        Rows analysed.
+    churn_rate : Interval
+        Overall churn rate (Wilson).
+    factors : FactorResult
+        Ranking, odds ratios, univariate rates, CV AUC and KPIs.
+    survival : dict or None
+        Kaplan-Meier, log-rank and Cox results when a duration was given.
+    notes : list of str
+        Every cleaning and modelling decision.
+    parameters : dict
+        The options used.
+    """
+
+    n: int
+    churn_rate: Interval
+    factors: FactorResult
+    survival: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per factor, most important first."""
+        return self.factors.summary
+
+    def to_dict(self) -> dict[str, Any]:
+        """The factors.json document."""
+        f = self.factors.to_findings()
+        uni = {}
+        for factor, rows in self.factors.univariate.groupby("factor", sort=False):
+            uni[factor] = [{"level": r.level, "n": r.n, "churned": r.churned, "estimate": r.churn_rate,
+                            "ci_low": r.ci_low, "ci_high": r.ci_high} for r in rows.itertuples()]
+        imp = {k: {"estimate": r.importance, "ci_low": r.ci_low, "ci_high": r.ci_high}
+               for k, r in self.factors.importance.iterrows()}
+        doc = {
+            "schema_version": 1,
+            "parameters": self.parameters,
+            "n": self.n,
+            "churn_rate": self.churn_rate.to_dict(),
+            "cv_auc": f["churn_factors"]["cv_auc"],
+            "chosen_model": f["churn_factors"]["chosen_model"],
+            "model_comparison": f["churn_factors"]["model_comparison"],
+            "ranking": f["churn_factors"]["ranking"],
+            "importance": imp,
+            "odds_ratios": f["churn_factors"]["odds_ratios"],
+            "univariate": uni,
+            "kpis": f["kpis"],
+            "method": self.factors.method,
+            "notes": self.notes,
+        }
+        if self.survival is not None:
+            doc["survival"] = self.survival
+        return _plain(doc)
+
+    def to_html(self) -> str:
+        """A complete self-contained HTML page (inline CSS, base64 figures, no scripts)."""
+        from ..report.html import escape, page
+
+        fr = self.factors
+        src = self.parameters.get("table", "table")
+        parts = [
+            "<section><h2>Summary</h2>",
+            f"<p>{self.n} rows; churn rate {escape(self.churn_rate)}. Cross-validated AUC of the chosen model "
+            f"({escape(fr.chosen_model)}): {escape(fr.cv_auc)}.</p>",
+            f"<p><b>Ranking</b> (most important first): {escape(', '.join(fr.ranking))}</p>",
+            f"<p class='method'><b>Method:</b> {escape(fr.method)}</p></section>",
+            "<section><h2>Factor ranking</h2>", _figure(fr.importance_plot),
+            _table(fr.summary), "</section>",
+            "<section><h2>Odds ratios (multivariable logistic regression)</h2>", _figure(fr.odds_ratio_plot),
+            _table(fr.odds_ratios), "</section>",
+            "<section><h2>Model comparison</h2>", _table(fr.model_comparison), "</section>",
+        ]
+        if fr.kpis:
+            kp = pd.DataFrame([{k: v for k, v in d.items() if not k.endswith("_interval")}
+                               for d in (k.to_dict() for k in fr.kpis)])
+            kp["threshold_ci"] = [f"{k.threshold.ci_low:.3g} to {k.threshold.ci_high:.3g}"
+                                  if k.threshold.ci_low is not None else "n/a" for k in fr.kpis]
+            parts += ["<section><h2>KPI thresholds</h2>", _figure(fr.kpi_tree_plot), _table(kp.set_index("feature")),
+                      "</section>"]
+        if self.survival is not None:
+            parts += ["<section><h2>Survival</h2>", _survival_html(self.survival), "</section>"]
+        parts += ["<section><h2>Churn rate by factor</h2>", _table(fr.univariate.set_index(["factor", "level"])),
+                  "</section>"]
+        parts += ["<section><h2>Notes</h2><ul>", *(f"<li>{escape(n)}</li>" for n in self.notes), "</ul></section>"]
+        return page(f"Churn factors: {Path(str(src)).name}", "\n".join(parts),
+                    subtitle="csresearch factors: univariate rates, logistic odds ratios, grouped-CV ranking, KPIs")
+
+    def _repr_html_(self) -> str:
+        return self.factors._repr_html_()
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(float_format=lambda v: f"{v:.4g}", na_rep="n/a", classes="data", border=0)
+
+
+def _figure(plot) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    ax = plot()
+    fig = ax.figure
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<figure><img alt="figure" src="data:image/png;base64,{data}"></figure>'
+
+
+def _survival_html(s: dict[str, Any]) -> str:
+    from ..report.html import escape
+
+    def rows(values):
+        return pd.DataFrame(values).set_index("time")
+
+    parts = [f"<p>Time observed: {escape(s['duration'])}. {escape(s['method'])}</p>",
+             "<h3>Kaplan-Meier survival, all rows</h3>", _table(rows(s["overall"]))]
+    for factor, d in s["by_factor"].items():
+        lr = d["logrank"]
+        p = "n/a" if lr["p_value"] is None else f"{lr['p_value']:.3g}"
+        parts.append(f"<h3>By {escape(factor)} (log-rank p = {p})</h3>")
+        frame = pd.concat({g: rows(v["values"]) for g, v in d["groups"].items()}, names=["group"])
+        parts.append(_table(frame))
+    if s["cox_hazard_ratios"]:
+        parts += ["<h3>Cox model hazard ratios (per 1 SD / vs largest level)</h3>",
+                  _table(pd.DataFrame(s["cox_hazard_ratios"]).T)]
+    return "\n".join(parts)
+
+
+def write_report(report: FactorsReport, out_dir: Path) -> tuple[Path, Path]:
+    """Write factors.html and factors.json atomically (temp file + rename; JSON last).
+
+    An earlier factors.json/html in ``out_dir`` is removed first, so that a
+    failed run never leaves a result that looks successful.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path, json_path = out_dir / "factors.html", out_dir / "factors.json"
+    doc = json.dumps(report.to_dict(), indent=2, allow_nan=False)
+    page_html = report.to_html()
+    for path, text in ((html_path, page_html), (json_path, doc)):
+        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return html_path, json_path

@@ -1,0 +1,232 @@
+"""Find the suite's notebooks, read their parameters cells, resolve run parameters.
+
+Notebooks are jupytext percent-format ``.py`` files (``00_data_audit.py`` ...)
+with exactly one cell tagged ``parameters``. The parameters a run accepts are
+the union of the names assigned in those cells plus the ones the runner
+injects itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import InputError, ParameterError
+
+__all__ = [
+    "KNOWN_SECTIONS",
+    "RUNNER_PARAMETERS",
+    "NotebookSpec",
+    "default_notebooks_dir",
+    "discover_notebooks",
+    "parse_parameters",
+    "select_notebooks",
+]
+
+#: Findings sections of the suite's notebooks, by number prefix; used when a
+#: notebook's source does not name its sections literally in write_section calls.
+KNOWN_SECTIONS = {
+    "00": ("data_audit",),
+    "01": ("onboarding_vs_churn",),
+    "02": ("onboarding_vs_health",),
+    "03": ("health_validity",),
+    "04": ("continuing_trends",),
+    "05": ("churned_accounts",),
+    "06": ("churn_factors", "kpis"),
+}
+#: Parameters the runner sets for every notebook; only min_group_size may be overridden.
+RUNNER_PARAMETERS = ("data_dir", "output_dir", "include_ids", "min_group_size")
+_USER_SETTABLE_RUNNER = {"min_group_size"}
+_SECTION_CALL = re.compile(r"write_section\(\s*(?:name\s*=\s*)?[\"']([A-Za-z0-9_]+)[\"']")
+ENV_VAR = "CSRESEARCH_NOTEBOOKS"
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """One notebook of the suite.
+
+    Attributes
+    ----------
+    name : str
+        File stem, e.g. ``01_onboarding_vs_churn``.
+    path : Path
+        The jupytext ``.py`` file.
+    defaults : dict
+        Parameter name -> default value from its parameters cell (the source
+        text when the default is not a literal).
+    sections : tuple of str
+        Findings sections the notebook writes.
+    """
+
+    name: str
+    path: Path
+    defaults: dict[str, Any] = field(default_factory=dict)
+    sections: tuple[str, ...] = ()
+
+
+def default_notebooks_dir() -> Path:
+    """``$CSRESEARCH_NOTEBOOKS``, else the ``notebooks/`` folder of the source checkout."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    import csresearch
+
+    return Path(csresearch.__file__).resolve().parents[2] / "notebooks"
+
+
+def _parameter_defaults(source: str, where: str) -> dict[str, Any]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise InputError(f"{where}: the cell tagged 'parameters' is not valid Python ({exc.msg}, line {exc.lineno})") from None
+    out: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = [t for t in node.targets if isinstance(t, ast.Name)], node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        try:
+            default = ast.literal_eval(value)
+        except ValueError:
+            default = ast.get_source_segment(source, value)
+        for t in targets:
+            out[t.id] = default
+    return out
+
+
+def read_notebook_spec(path: Path) -> NotebookSpec:
+    """Read one jupytext notebook's parameters cell and findings sections."""
+    import jupytext
+
+    try:
+        nb = jupytext.read(path)
+    except Exception as exc:  # noqa: BLE001 - a broken notebook file is reported, not raised as a traceback
+        raise InputError(f"notebook {path} could not be read by jupytext ({type(exc).__name__}: {exc})") from None
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise InputError(
+            f"notebook {path.name} must have exactly one cell tagged 'parameters' (found {len(cells)}); "
+            "in the percent format write '# %% tags=[\"parameters\"]' above it"
+        )
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    sections = tuple(dict.fromkeys(_SECTION_CALL.findall(source)))
+    if not sections and "write_section(" in source:  # section names not literal: the suite's numbering decides
+        sections = KNOWN_SECTIONS.get(path.stem[:2], ())
+    return NotebookSpec(path.stem, path, _parameter_defaults(cells[0].source, path.name), sections)
+
+
+def discover_notebooks(notebooks_dir: str | Path | None = None) -> list[NotebookSpec]:
+    """Return every notebook (``*.py``, not starting with ``_`` or ``.``) in name order.
+
+    Raises
+    ------
+    InputError
+        When the folder is missing or holds no notebook.
+    """
+    folder = Path(notebooks_dir) if notebooks_dir is not None else default_notebooks_dir()
+    if not folder.is_dir():
+        raise InputError(f"notebooks folder {folder} not found; set {ENV_VAR} to the folder holding the suite's notebooks")
+    paths = sorted(p for p in folder.glob("*.py") if not p.name.startswith(("_", ".")))
+    if not paths:
+        raise InputError(f"no notebooks (*.py, jupytext percent format) in {folder}")
+    return [read_notebook_spec(p) for p in paths]
+
+
+def select_notebooks(specs: Sequence[NotebookSpec], only: Sequence[str]) -> list[NotebookSpec]:
+    """Notebooks whose name equals or starts with one of ``only`` (all when empty)."""
+    if not only:
+        return list(specs)
+    chosen, unknown = set(), []
+    for want in only:
+        hits = [s.name for s in specs if s.name == want or s.name.startswith(want) or s.path.name == want]
+        if not hits:
+            unknown.append(want)
+        chosen.update(hits)
+    if unknown:
+        raise ParameterError(
+            f"--only {', '.join(unknown)}: no such notebook; available: {', '.join(s.name for s in specs)}"
+        )
+    return [s for s in specs if s.name in chosen]
+
+
+def _yaml_scalar(text: str) -> Any:
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        return text
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    """Dates from YAML become ISO strings (papermill injects only plain Python literals)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def parse_parameters(
+    params: Sequence[str],
+    params_file: str | Path | None,
+    known: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Parse ``-p name=value`` strings and a YAML file into a parameter dict.
+
+    Parameters
+    ----------
+    params : sequence of str
+        ``name=value`` strings; values are YAML scalars (``3``, ``0.5``,
+        ``null``, ``true``, ``2024-06-30``); they override the file.
+    params_file : path, optional
+        YAML mapping of parameters.
+    known : mapping
+        Every accepted parameter name (the union of the notebooks' parameters
+        cells and the runner's own).
+
+    Returns
+    -------
+    dict
+        Name -> value as given by the user.
+
+    Raises
+    ------
+    ParameterError
+        For a malformed entry, an unknown name or a runner-owned name.
+    """
+    out: dict[str, Any] = {}
+    if params_file is not None:
+        try:
+            loaded = yaml.safe_load(Path(params_file).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ParameterError(f"--params {params_file}: cannot read it as YAML ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise ParameterError(f"--params {params_file}: must be a YAML mapping of name: value")
+        out.update({str(k): _plain(v) for k, v in loaded.items()})
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"-p {item!r}: write parameters as NAME=VALUE, e.g. -p lead_days=60")
+        out[name.strip()] = _yaml_scalar(value)
+    unknown = sorted(set(out) - set(known))
+    if unknown:
+        raise ParameterError(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; known parameters: "
+            + ", ".join(sorted(k for k in known if k not in RUNNER_PARAMETERS or k in _USER_SETTABLE_RUNNER))
+        )
+    owned = sorted(set(out) & (set(RUNNER_PARAMETERS) - _USER_SETTABLE_RUNNER))
+    if owned:
+        raise ParameterError(f"parameter {', '.join(owned)} is set by the runner (DATA_DIR, -o, --include-ids), not by -p")
+    return out

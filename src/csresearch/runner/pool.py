@@ -1,0 +1,56 @@
+"""Run notebook tasks serially or in a process pool, reporting progress."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from .execute import ExecResult, ExecTask
+from .progress import Progress
+
+__all__ = ["run_tasks"]
+
+
+def run_tasks(
+    tasks: Sequence[ExecTask], worker: Callable[[ExecTask], ExecResult], jobs: int, progress: Progress
+) -> dict[str, ExecResult]:
+    """Execute ``worker(task)`` for every task, at most ``jobs`` at a time; results in task order.
+
+    With ``jobs == 1`` and no live display the tasks run in this process
+    (each notebook still gets its own kernel); otherwise in worker processes.
+    A worker that dies is reported as a failed notebook.
+    """
+    results: dict[str, ExecResult] = {}
+    if jobs == 1 and not progress.live:
+        for task in tasks:
+            progress.start(task.name)
+            res = worker(task)
+            progress.finish(task.name, res.status, res.duration_s, res.error)
+            results[task.name] = res
+        return {t.name: results[t.name] for t in tasks}
+    ctx = multiprocessing.get_context("spawn")
+    pending, running = deque(tasks), {}
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), mp_context=ctx) as pool:
+        while pending or running:
+            while pending and len(running) < jobs:
+                task = pending.popleft()
+                running[pool.submit(worker, task)] = (task, time.perf_counter())
+                progress.start(task.name)
+            done, _ = wait(list(running), timeout=0.5 if progress.live else None, return_when=FIRST_COMPLETED)
+            for fut in done:
+                task, t0 = running.pop(fut)
+                res = _result(fut, task, time.perf_counter() - t0)
+                progress.finish(task.name, res.status, res.duration_s, res.error)
+                results[task.name] = res
+            progress.tick()
+    return {t.name: results[t.name] for t in tasks}
+
+
+def _result(fut: Future, task: ExecTask, elapsed: float) -> ExecResult:
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001 - a crashed worker is one failed notebook, not a crashed run
+        return ExecResult(task.name, "failed", elapsed, f"worker process failed ({type(exc).__name__}: {exc})")

@@ -1,0 +1,218 @@
+"""The planted truth of a synthetic dataset: expected effects and realised values.
+
+:func:`build_truth` returns the JSON-able content of truth.json: every planted
+number of the scenario, the effects they imply (computed from the generating
+model, e.g. analytic unhealthy shares and model-based 3-year churn) and the
+values realised in the generated tables, so that an analysis run on the data
+can be compared with what was put in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from .contracts import quota_driver_sd
+from .scenario import Scenario
+
+__all__ = ["build_truth", "GENERATOR"]
+
+#: Marker written into truth.json; the writer recognises earlier outputs by it.
+GENERATOR = "csresearch.synth"
+
+
+def _r(x: float, digits: int = 4) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), digits)
+
+
+def _share(mask: np.ndarray, group: np.ndarray) -> dict[str, Any]:
+    return {
+        "succeeded": _r(mask[~group].mean()) if (~group).any() else None,
+        "failed": _r(mask[group].mean()) if group.any() else None,
+        "n_succeeded": int((~group).sum()),
+        "n_failed": int(group.sum()),
+    }
+
+
+def _with_ratio(d: dict[str, Any]) -> dict[str, Any]:
+    ok = d["succeeded"] and d["failed"] is not None
+    d["ratio"] = _r(d["failed"] / d["succeeded"]) if ok else None
+    return d
+
+
+def _three_year_churn(latent: pd.DataFrame, terms: dict, sc: Scenario) -> dict[str, Any]:
+    failed = latent["failed"].to_numpy()
+    p3 = 1.0 - np.prod(1.0 - terms["churn_prob"][:, :3], axis=1)
+    cut = np.datetime64(sc.extracted_at, "D")
+    from .contracts import add_years
+
+    observed = add_years(latent["signup"].to_numpy().astype("datetime64[D]"), np.full(len(latent), 3)) <= cut
+    churned3 = terms["churned"] & (terms["last_term"] <= 2)
+    expected = _share(p3, failed)
+    expected["difference"] = _r(expected["failed"] - expected["succeeded"])
+    realised = _share(churned3[observed], failed[observed])
+    realised["difference"] = _r(realised["failed"] - realised["succeeded"]) if realised["failed"] is not None else None
+    return {
+        "definition": "churned at one of the first three renewal decisions (term_end <= signup + 3 years)",
+        "expected": expected,
+        "realised_accounts_observed_3y": realised,
+        "expected_accounts_observed_3y": _share(p3[observed], failed[observed]),
+    }
+
+
+def _unhealthy(latent: pd.DataFrame, panel: pd.DataFrame, sc: Scenario) -> dict[str, Any]:
+    months_after = sc.onboarding_target_days / 30.44 + sc.unhealthy_months_after_target
+    sd = np.sqrt(1 + sc.term_shock_sd**2)
+    mean_ok = sc.health_slope_per_year * months_after / 12.0
+    mean_failed = mean_ok - sc.onboarding_deficit * np.exp(-months_after / sc.onboarding_deficit_decay_months)
+    expected = _with_ratio(
+        {
+            "succeeded": _r(norm.cdf((sc.unhealthy_cut - mean_ok) / sd)),
+            "failed": _r(norm.cdf((sc.unhealthy_cut - mean_failed) / sd)),
+        }
+    )
+    # the month holding target + 12 months, per account, and the 3 complete months before it
+    target_t = (sc.onboarding_target_days + 30.44 * sc.unhealthy_months_after_target) / 30.44
+    t = panel["t"].to_numpy()
+    signup = latent["signup"].to_numpy().astype("datetime64[D]")
+    day = signup - signup.astype("datetime64[M]").astype("datetime64[D]")
+    at_t = np.floor(target_t + day.astype(int) / 30.44).astype(int)[panel["acc"].to_numpy()]
+    at_row = panel[t == at_t]
+    at_row = at_row[at_row["last_day"] >= at_row["month"]]
+    window = panel[(t >= at_t - 3) & (t < at_t)]
+    util = (window["active_users"] / window["seats"]).groupby(window["acc"]).agg(["mean", "size"])
+    util = util[util["size"] == 3]["mean"].reindex(at_row["acc"]).dropna()
+    failed = latent["failed"].to_numpy()
+    latent_share = _with_ratio(_share((at_row["health"] < sc.unhealthy_cut).to_numpy(), failed[at_row["acc"].to_numpy()]))
+    util_share = _with_ratio(_share((util < sc.unhealthy_utilisation_cut).to_numpy(), failed[util.index.to_numpy()]))
+    return {
+        "definition": (
+            f"latent health H < {sc.unhealthy_cut} at {sc.unhealthy_months_after_target} months after the "
+            "onboarding target, among accounts still customers then"
+        ),
+        "months_after_target": sc.unhealthy_months_after_target,
+        "expected_latent": expected,
+        "realised_latent": latent_share,
+        "observable_definition": (
+            f"mean active_users / seats over the 3 complete months before target + "
+            f"{sc.unhealthy_months_after_target} months < {sc.unhealthy_utilisation_cut}"
+        ),
+        "realised_seat_utilisation": util_share,
+    }
+
+
+def _slopes(latent: pd.DataFrame, terms: dict, panel: pd.DataFrame, sc: Scenario) -> dict[str, Any]:
+    cont = ~terms["churned"][panel["acc"].to_numpy()] & (panel["tenure_months"].to_numpy() >= 6)
+    p = panel[cont]
+    years = p["tenure_months"].to_numpy() / 12.0
+    util = (p["active_users"] / p["seats"]).to_numpy()
+    quota = terms["quota"][p["acc"].to_numpy(), p["term"].to_numpy()]
+    has_q = np.isfinite(quota)
+    consumption = p["quota_used"].to_numpy()[has_q] / (quota[has_q] / 12.0)
+    return {
+        "population": "accounts that never churned, months with tenure >= 6",
+        "latent_health_per_year": sc.health_slope_per_year,
+        "expected_logit_utilisation_per_year": _r(sc.utilisation_per_health * sc.health_slope_per_year),
+        "expected_log_quota_consumption_per_year": _r(
+            sc.quota_per_health * sc.health_slope_per_year - sc.quota_decline_per_year
+        ),
+        "realised_seat_utilisation_per_year": _r(np.polyfit(years, util, 1)[0]) if years.size > 2 else None,
+        "realised_quota_consumption_per_year": _r(np.polyfit(years[has_q], consumption, 1)[0]) if has_q.sum() > 2 else None,
+        "realised_features_used_per_year": _r(np.polyfit(years, p["features_used"].to_numpy(), 1)[0]) if years.size > 2 else None,
+    }
+
+
+def _pre_decision(terms: dict, panel: pd.DataFrame) -> dict[str, Any]:
+    acc, t = panel["acc"].to_numpy(), panel["t"].to_numpy()
+    kd = t // 12
+    rel = t - 12 * (kd + 1)
+    last = terms["last_term"][acc]
+    outcome = np.where(kd < last, "renewed", np.where(terms["churned"][acc] & (kd == last), "churned", "open"))
+    util = (panel["active_users"] / panel["seats"]).to_numpy()
+    frame = pd.DataFrame({"acc": acc, "kd": kd, "outcome": outcome, "util": util})
+    recent = frame[(rel >= -6) & (rel <= -4)].groupby(["acc", "kd", "outcome"])["util"].mean()
+    before = frame[(rel >= -9) & (rel <= -7)].groupby(["acc", "kd", "outcome"])["util"].mean()
+    delta = (recent - before).dropna().groupby(level="outcome").mean()
+    return {
+        "definition": "mean seat utilisation over months -6..-4 minus -9..-7 before the term_end month",
+        "realised_churned": _r(delta.get("churned", np.nan)),
+        "realised_renewed": _r(delta.get("renewed", np.nan)),
+    }
+
+
+def build_truth(
+    tables: dict[str, pd.DataFrame],
+    latent: pd.DataFrame,
+    terms: dict,
+    panel: pd.DataFrame,
+    sc: Scenario,
+    *,
+    n_accounts: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Return the truth.json content (planted numbers, expected and realised effects).
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        The generated contract tables.
+    latent, terms, panel
+        Hidden state from the generation steps.
+    sc : Scenario
+        Planted parameters.
+    n_accounts, seed : int
+        Generation arguments.
+
+    Returns
+    -------
+    dict
+        JSON-able.
+    """
+    segment = latent["segment"].to_numpy()
+    failed = latent["failed"].to_numpy()
+    contracts = tables["contracts"]
+    decided = contracts[contracts["outcome"] != "open"]
+    return {
+        "generator": GENERATOR,
+        "generator_version": 1,
+        "n_accounts": n_accounts,
+        "seed": seed,
+        "scenario": sc.to_dict(),
+        "segments": {
+            "planted_shares": sc.segment_shares,
+            "realised_shares": {s: _r((segment == s).mean()) for s in sc.segment_shares},
+            "seat_range": sc.seat_range,
+        },
+        "onboarding_failure_rate": {
+            "planted": sc.onboarding_failure_rate,
+            "realised": {s: _r(failed[segment == s].mean()) for s in sc.segment_shares if (segment == s).any()},
+            "overall_realised": _r(failed.mean()),
+        },
+        "churn_within_3_years": _three_year_churn(latent, terms, sc),
+        "unhealthy_after_onboarding": _unhealthy(latent, panel, sc),
+        "tenure_slopes_continuing": _slopes(latent, terms, panel, sc),
+        "churn_model": {
+            "form": (
+                "logit P(churn at a renewal decision) = intercept + sum(coef x driver); drivers measured at "
+                "term_end - 3 months before the pre-churn decline: quota_consumption = log quota-consumption "
+                "deviation / its sd (0 without quota), health = H / sqrt(1 + term_shock_sd^2), satisfaction, "
+                "exec_engagement, support_load ~ N(0, 1) account traits, smb = 1 for smb accounts"
+            ),
+            "intercept": sc.churn_intercept,
+            "base_churn_rate": _r(1.0 / (1.0 + np.exp(-sc.churn_intercept))),
+            "coef_per_sd": sc.churn_coef,
+            "quota_driver_sd": _r(quota_driver_sd(sc)),
+            "realised_decisions": int(len(decided)),
+            "realised_churn_rate_per_decision": _r((decided["outcome"] == "churned").mean()) if len(decided) else None,
+        },
+        "pre_decision_decline": {
+            "planted_months": sc.decline_months,
+            "planted_logit_utilisation_drop": sc.decline_health,
+            "planted_log_quota_drop": sc.decline_quota,
+            **_pre_decision(terms, panel),
+        },
+        "table_rows": {k: int(len(v)) for k, v in tables.items()},
+    }
