@@ -121,11 +121,18 @@ class Corruption:
     n_rows: int | None = None
 
     def build(self, folder: Path) -> Path:
-        """Write the valid dataset with this corruption applied into ``folder``."""
-        tables = copy.deepcopy(valid_tables())
+        """Write the valid dataset with this corruption applied into ``folder``.
+
+        Only the required tables and the tables the corruption touches are written.
+        """
+        original = valid_tables()
+        tables = copy.deepcopy(original)
         meta = {"name": "tiny", "extracted_at": EXTRACTED_AT}
         self.edit(tables, meta)
-        write_dataset(folder, tables, meta)
+        # keep the required tables and those the corruption is about; fewer files keep the tests fast
+        keep = {"accounts", "contracts", "onboarding", "usage_monthly", self.table}
+        keep |= {name for name, frame in tables.items() if not frame.equals(original[name])}
+        write_dataset(folder, {name: frame for name, frame in tables.items() if name in keep}, meta)
         if self.after_write is not None:
             self.after_write(folder)
         return folder

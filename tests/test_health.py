@@ -175,7 +175,7 @@ def test_default_scorecard_covers_every_dear_feature_and_ships(default_card):
 
 def test_default_scorecard_healthy_vs_poor_profiles(default_card):
     healthy = {"seat_utilisation_3m": 0.65, "setup_done": 1, "seat_utilisation_delta_3m": 0.0,
-               "quota_consumption": 0.8, "events_per_active_user_3m": 20, "features_used_3m": 3.5,
+               "quota_consumption": 0.8, "events_per_active_user_3m": 20, "features_used_3m": 6,
                "quota_consumption_delta_3m": 0.0, "exec_meetings_12m": 2, "email_open_rate_6m": 0.3,
                "community_events_12m": 1, "support_tickets_6m": 3, "nps_last": 8, "roi_reported": 0}
     poor = dict(healthy, seat_utilisation_3m=0.25, quota_consumption=0.3, seat_utilisation_delta_3m=-0.05,

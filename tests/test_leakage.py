@@ -9,8 +9,11 @@ every account at as_of must be identical before and after the change.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,7 +85,7 @@ def change_the_future(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, seed
     c.loc[future, "seats"] = rng.integers(1, 99, int(future.sum()))
     c.loc[future, "quota"] = np.where(rng.random(int(future.sum())) < 0.5, np.nan, 777.0)
     last_end = c.groupby("account_id")["term_end"].max()
-    new_start = np.maximum(last_end, as_of + day) + pd.to_timedelta(rng.integers(0, 40, len(last_end)), "D")
+    new_start = last_end.clip(lower=as_of + day) + pd.to_timedelta(rng.integers(0, 40, len(last_end)), "D")
     new = pd.DataFrame({"account_id": last_end.index, "term_start": new_start.to_numpy(),
                         "term_end": (new_start + pd.Timedelta(days=365)).to_numpy(), "seats": 3, "quota": 50.0,
                         "arr": 1.0, "outcome": "open"})
@@ -126,28 +129,37 @@ def change_the_future(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, seed
     return t
 
 
+EXTRACTED_LATER = EXTRACTED + pd.Timedelta(days=500)  # room for the rows the change adds
+
+
+@functools.lru_cache(maxsize=None)
+def typed_dataset(seed: int) -> Dataset:
+    """A random dataset typed by the loader (cached: typing costs more than the features)."""
+    return Dataset.from_tables(random_tables(seed), extracted_at=EXTRACTED_LATER)
+
+
+def with_tables(ds: Dataset, tables: dict[str, pd.DataFrame]) -> Dataset:
+    """A copy of ``ds`` with other (already typed) tables."""
+    return Dataset(name=ds.name, extracted_at=ds.extracted_at, tables=tables)
+
+
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**31 - 1), offset_days=st.integers(0, 1095), change_seed=st.integers(0, 2**31 - 1))
+@given(seed=st.integers(0, 24), offset_days=st.integers(0, 1095), change_seed=st.integers(0, 2**31 - 1))
 def test_rows_after_as_of_never_change_features(seed, offset_days, change_seed):
-    tables = random_tables(seed)
+    original = typed_dataset(seed)
     as_of = pd.Timestamp("2022-01-01") + pd.Timedelta(days=offset_days)
-    original = Dataset.from_tables(tables, extracted_at=EXTRACTED + pd.Timedelta(days=500))
-    changed = Dataset.from_tables(change_the_future(tables, as_of, change_seed),
-                                  extracted_at=EXTRACTED + pd.Timedelta(days=500))
-    before = build_features(original, as_of)
-    after = build_features(changed, as_of)
-    pd.testing.assert_frame_equal(before, after)
+    changed = with_tables(original, change_the_future(original.tables, as_of, change_seed))
+    pd.testing.assert_frame_equal(build_features(original, as_of), build_features(changed, as_of))
 
 
 def test_the_change_does_change_features_later():
     """Guard against a vacuous property: the same change is visible a year after as_of."""
-    tables = random_tables(11)
+    original = typed_dataset(11)
     as_of = pd.Timestamp("2023-01-15")
-    changed = change_the_future(tables, as_of, 5)
+    changed = with_tables(original, change_the_future(original.tables, as_of, 5))
     later = as_of + pd.Timedelta(days=365)
-    extracted = EXTRACTED + pd.Timedelta(days=500)
-    before = build_features(Dataset.from_tables(tables, extracted_at=extracted), later)
-    after = build_features(Dataset.from_tables(changed, extracted_at=extracted), later)
-    assert not before.equals(after)
-    pd.testing.assert_frame_equal(build_features(Dataset.from_tables(tables, extracted_at=extracted), as_of),
-                                  build_features(Dataset.from_tables(changed, extracted_at=extracted), as_of))
+    before, after = build_features(original, later), build_features(changed, later)
+    differs = [c for c in before.columns if not before[c].equals(after[c])]
+    assert {"seat_utilisation_3m", "exec_meetings_12m"} <= set(differs), differs
+    pd.testing.assert_frame_equal(build_features(original, as_of), build_features(changed, as_of))

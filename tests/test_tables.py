@@ -60,16 +60,11 @@ def decisions(ds) -> pd.DataFrame:
 
 
 def test_decision_table_one_row_per_decided_term_with_label(decisions):
-    expected = pd.Series(
-        [0, 0, 0, 1, 1],
-        index=pd.MultiIndex.from_tuples(
-            [("A", T("2022-10-03")), ("A", T("2023-10-03")),  # 2023-01-01 / 2024-01-01 minus 90 days
-             ("B", T("2022-12-01")), ("B", T("2023-12-02")),  # 2023-03-01 / 2024-03-01 (leap February)
-             ("C", T("2023-11-17"))],                         # 2024-02-15; C's 45-day term is skipped
-            names=["account_id", "as_of"]),
-        name="churned",
-    )
-    pd.testing.assert_series_equal(decisions["churned"], expected, check_dtype=False)
+    expected = [(("A", T("2022-10-03")), 0), (("A", T("2023-10-03")), 0),  # 2023-01-01 / 2024-01-01 minus 90 days
+                (("B", T("2022-12-01")), 0), (("B", T("2023-12-02")), 1),  # 2023-03-01 / 2024-03-01 (leap February)
+                (("C", T("2023-11-17")), 1)]                               # 2024-02-15; C's 45-day term is skipped
+    assert list(zip(decisions.index, decisions["churned"])) == expected
+    assert decisions.index.names == ["account_id", "as_of"]
     assert not decisions.index.duplicated().any()
     # the open term (A, term_end 2025-01-01) is never a row
     assert T("2025-01-01") not in set(decisions["term_end"])
@@ -102,7 +97,10 @@ def test_decision_table_health_matches_health_score(decisions):
     manual = HealthScore().transform(decisions[[*CANONICAL_FEATURES, "segment"]])
     pd.testing.assert_frame_equal(decisions[list(HEALTH_COLUMNS)], manual[list(HEALTH_COLUMNS)])
     # B's utilisation 30/100 scores under the enterprise override, A's 8/10 under the base rule
-    assert decisions.loc[("B", T("2022-12-01")), "seat_utilisation_3m"] == pytest.approx(0.3)
+    b = decisions.loc[("B", T("2022-12-01"))]
+    assert b["seat_utilisation_3m"] == pytest.approx(0.3) and b["setup_done"] == 0
+    # enterprise: (0.3 - 0.15) / 0.55 -> 27.27 (base rule would give 15.38); setup 0; flat delta 60
+    assert b["health_deployment"] == pytest.approx((3 * 0.15 / 0.55 * 100 + 0 + 60) / 5)
 
 
 def test_decision_table_custom_scorecard(ds):

@@ -251,11 +251,8 @@ def _present(raw: pd.Series) -> pd.Series:
     present = raw.notna()
     if raw.dtype == object:
         values = raw.to_numpy()
-        is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
-        if is_str.any():
-            blank = np.zeros(len(values), dtype=bool)
-            blank[is_str] = pd.Series(values[is_str], dtype="str").str.strip().eq("").to_numpy()
-            present &= ~blank
+        blank = np.fromiter((isinstance(v, str) and not v.strip() for v in values), dtype=bool, count=len(values))
+        present &= ~blank
     elif pd.api.types.is_string_dtype(raw):
         present &= raw.str.strip().ne("").fillna(False).astype(bool)
     return present

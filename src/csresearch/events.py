@@ -201,7 +201,7 @@ def _frame_to_arrow(frame: pd.DataFrame) -> pa.Table:
 
 def _floor_us(ns: str) -> str:
     """SQL: epoch nanoseconds -> TIMESTAMP, floored (not rounded) to microseconds."""
-    return f"make_timestamp({ns} // 1000)"
+    return f"make_timestamp(CASE WHEN {ns} >= 0 THEN {ns} // 1000 ELSE -((999 - {ns}) // 1000) END)"
 
 
 def _timestamp_expression(column_type: str) -> str:

@@ -280,7 +280,7 @@ def _cutoff_rules(ds: Dataset) -> list[Violation]:
                 mask = values > cutoff
             hint = f"{name}.{col.name} is after extracted_at {cutoff.date()}; drop those rows or correct extracted_at in dataset.yml"
             if (name, col.name) == ("contracts", "term_end"):
-                decided = frame["outcome"].astype("str") != "open" if "outcome" in frame.columns else False
+                decided = frame["outcome"].isin(["renewed", "churned"]) if "outcome" in frame.columns else False
                 mask = mask & decided
                 hint = (f"a renewed or churned term must end on or before extracted_at {cutoff.date()} (its decision is known); "
                         "mark undecided terms open")

@@ -126,6 +126,6 @@ def build_features(dataset, points, *, features: Iterable[str] | None = None, gr
     ctx = FeatureContext(dataset, grace_days=grace_days)
     pts = ctx.points(points)
     if pts.scalar:
-        pts = Points(pts.account_id, pts.as_of, pts.code, scalar=False)
+        pts = Points(pts.account_id, pts.day, pts.code, scalar=False)
     columns = {name: evaluate(FEATURES[name].kernel, ctx, pts) for name in names}
     return pd.DataFrame(columns, index=pts.index(), columns=names, dtype="float64")

@@ -61,18 +61,25 @@ def month_start_day(month: np.ndarray) -> np.ndarray:
     return d64.astype("int64")
 
 
-def last_complete_month(as_of) -> np.ndarray:
-    """Month number of the last calendar month whose last day is on or before as_of.
+def last_complete_month(day: np.ndarray) -> np.ndarray:
+    """Month number of the last calendar month whose last day is on or before each as_of day.
 
     A month counts at as_of when ``month_start + 1 month - 1 day <= as_of``, i.e.
     as_of on the 31 January makes January count; the 30 January does not.
+    ``day`` holds day numbers (see :func:`day_number`).
     """
-    return month_number(pd.DatetimeIndex(as_of) + pd.Timedelta(days=1)) - 1
+    next_day = np.asarray(day, dtype="int64").astype("datetime64[D]") + 1
+    return next_day.astype("datetime64[M]").astype("int64") + 1970 * 12 - 1
 
 
-def months_before(as_of, months: int) -> pd.DatetimeIndex:
-    """``as_of - months`` calendar months (31 May - 3 months = 28/29 February)."""
-    return pd.DatetimeIndex(as_of) - pd.DateOffset(months=months)
+def months_before(day: np.ndarray, months: int) -> np.ndarray:
+    """Day numbers ``months`` calendar months before each day (31 May - 3 months = 28/29 February)."""
+    d = np.asarray(day, dtype="int64").astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    day_of_month = (d - month.astype("datetime64[D]")).astype("int64")
+    target = month - months
+    length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype("int64")
+    return (target.astype("datetime64[D]") + np.minimum(day_of_month, length - 1)).astype("int64")
 
 
 def pack_key(code: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -88,8 +95,8 @@ class Points:
     ----------
     account_id : ndarray of str
         Account of each point.
-    as_of : DatetimeIndex
-        Day of each point (time of day dropped, timezone-naive).
+    day : ndarray of int64
+        as_of of each point as a day number (time of day dropped).
     code : ndarray of int64
         Row of the account in the accounts table.
     scalar : bool
@@ -98,7 +105,7 @@ class Points:
     """
 
     account_id: np.ndarray
-    as_of: pd.DatetimeIndex
+    day: np.ndarray
     code: np.ndarray
     scalar: bool
 
@@ -106,13 +113,13 @@ class Points:
         return len(self.code)
 
     @property
-    def day(self) -> np.ndarray:
-        """as_of as day numbers (int64)."""
-        return day_number(self.as_of).astype("int64")
+    def as_of(self) -> pd.DatetimeIndex:
+        """as_of of each point as timezone-naive dates."""
+        return pd.DatetimeIndex(np.asarray(self.day, dtype="int64").astype("datetime64[D]").astype("datetime64[ns]"))
 
     def shifted(self, months: int) -> "Points":
         """The same accounts at ``as_of - months`` calendar months."""
-        return Points(self.account_id, months_before(self.as_of, months), self.code, self.scalar)
+        return Points(self.account_id, months_before(self.day, months), self.code, self.scalar)
 
     def index(self) -> pd.Index:
         """Result index: account_id for a single date, else MultiIndex (account_id, as_of)."""
@@ -199,19 +206,20 @@ def as_points(account_index: pd.Index, as_of, extracted_at: pd.Timestamp | None)
                 f"points name {len(unknown)} account_id(s) not in accounts, e.g. {', '.join(map(repr, unknown[:5]))}; "
                 "use account ids from the accounts table"
             )
-        result = Points(ids, days, codes.astype("int64"), scalar=False)
+        result = Points(ids, day_number(days).astype("int64"), codes.astype("int64"), scalar=False)
     else:
         day = _as_day(as_of, "as_of")
         n = len(account_index)
         result = Points(
             account_index.to_numpy(dtype="str"),
-            pd.DatetimeIndex(np.full(n, day.to_datetime64())).as_unit("ns"),
+            np.full(n, day_number([day])[0], dtype="int64"),
             np.arange(n, dtype="int64"),
             scalar=True,
         )
-    if extracted_at is not None and len(result) and result.as_of.max() > extracted_at:
+    if extracted_at is not None and len(result) and result.day.max() > day_number([extracted_at])[0]:
+        latest = result.as_of.max()
         raise ParameterError(
-            f"as_of {result.as_of.max().date()} is after the dataset's extracted_at {extracted_at.date()}; "
+            f"as_of {latest.date()} is after the dataset's extracted_at {extracted_at.date()}; "
             "nothing after extracted_at exists, so features there would be wrong: use as_of <= extracted_at"
         )
     return result

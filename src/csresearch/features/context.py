@@ -171,11 +171,16 @@ class FeatureContext:
 
     # -- engagement and roi ---------------------------------------------------
     def engagement_index(self, kinds: tuple[str, ...], with_value: bool = False) -> DatedIndex | None:
-        """Engagement rows of the given kinds, or None when the table is absent."""
+        """Engagement rows of the given kinds (with a non-null value if ``with_value``), or None without the table."""
         e = self.dataset.engagement
         if e is None:
             return None
-        mask = e["kind"].astype("str").isin(kinds).to_numpy(dtype=bool, na_value=False)
-        rows = e.loc[mask]
-        values = rows["value"].to_numpy(dtype="float64", na_value=np.nan) if with_value else None
-        return DatedIndex(self.codes(rows["account_id"]), day_number(rows["date"]), values)
+        if "engagement_rows" not in self.cache:
+            kind = e["kind"].astype("str").to_numpy(dtype=object, na_value="")
+            self.cache["engagement_rows"] = (kind, self.codes(e["account_id"]), day_number(e["date"]),
+                                             e["value"].to_numpy(dtype="float64", na_value=np.nan))
+        kind, code, day, value = self.cache["engagement_rows"]
+        mask = np.isin(kind, kinds)
+        if with_value:
+            mask &= ~np.isnan(value)
+        return DatedIndex(code[mask], day[mask], value[mask] if with_value else None)

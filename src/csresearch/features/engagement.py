@@ -36,7 +36,7 @@ def _count(ctx: FeatureContext, points: Points, kinds: tuple[str, ...], months: 
     index = _index(ctx, kinds)
     if index is None:
         return np.full(len(points), np.nan)
-    after = day_number(months_before(points.as_of, months)).astype("int64")
+    after = months_before(points.day, months)
     return index.count_between(points.code, after, points.day)
 
 
@@ -71,14 +71,7 @@ def support_tickets_6m(ctx: FeatureContext, points: Points) -> np.ndarray:
 def nps_last(ctx: FeatureContext, points: Points) -> np.ndarray:
     """Value of the latest nps answer dated on or before as_of (0-10 score); null if none."""
     if "engagement:nps" not in ctx.cache:
-        e = ctx.dataset.engagement
-        if e is None:
-            ctx.cache["engagement:nps"] = None
-        else:
-            rows = e.loc[e["kind"].astype("str").eq("nps").to_numpy(dtype=bool, na_value=False) & e["value"].notna().to_numpy()]
-            ctx.cache["engagement:nps"] = DatedIndex(
-                ctx.codes(rows["account_id"]), day_number(rows["date"]), rows["value"].to_numpy(dtype="float64")
-            )
+        ctx.cache["engagement:nps"] = ctx.engagement_index(("nps",), with_value=True)
     index = ctx.cache["engagement:nps"]
     if index is None:
         return np.full(len(points), np.nan)

@@ -112,7 +112,7 @@ def monthly_panel(ctx: FeatureContext) -> MonthlyPanel:
 def _last_3_months(ctx: FeatureContext, points: Points):
     """Panel, row bounds of the last 3 complete months and the in-force mask."""
     panel = monthly_panel(ctx)
-    last = last_complete_month(points.as_of).astype("int64")
+    last = last_complete_month(points.day).astype("int64")
     lo, hi = panel.window(points.code, last - 3, last)
     _, in_force = ctx.term_at(points)
     return panel, lo, hi, in_force
@@ -154,7 +154,7 @@ def quota_consumption(ctx: FeatureContext, points: Points) -> np.ndarray:
         return np.full(len(points), np.nan)
     start, end, quota = t.start[pos], t.end[pos], t.quota[pos]
     first = _month_of_day(start)
-    last = last_complete_month(points.as_of).astype("int64")
+    last = last_complete_month(points.day).astype("int64")
     ok = in_force & (quota > 0) & (last >= first) & panel.has_usage
     # first month: only the share of its customer days that belong to this term
     first_next = month_start_day(first + 1)

@@ -33,7 +33,6 @@ from ..report.findings import (
 from ..report.html import escape, page
 from ..report.index import render_index
 from ..report.privacy import dataset_identifiers, find_identifiers, html_text
-from ..violations import ValidationReport
 from .execute import ExecResult, ExecTask, execute_notebook
 from .manifest import environment, package_versions
 from .notebooks import RUNNER_PARAMETERS, NotebookSpec, discover_notebooks, parse_parameters, select_notebooks
@@ -46,16 +45,6 @@ __all__ = ["run_command", "run_suite"]
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _validate(ds: Dataset) -> ValidationReport:
-    try:
-        return ds.validate()
-    except ModuleNotFoundError as exc:  # validator not installed yet: report the loader's problems only
-        if exc.name != "csresearch.validation":
-            raise
-        sizes = {name: len(frame) for name, frame in ds.tables.items()}
-        return ValidationReport(ds.name, list(ds.load_problems), sizes)
 
 
 def _resolve_parameters(
@@ -122,17 +111,18 @@ def run_suite(
     stream = stream if stream is not None else sys.stderr
     started = _now()
     data_dir = Path(data_dir)
-    ds = load_dataset(data_dir)
-    report = _validate(ds)
-    if not report.is_valid:
-        stream.write(report.format_text() + "\n")
-        stream.write("No notebook was run: fix the dataset first (csresearch validate DATA_DIR).\n")
-        return 2
+    # cheap checks of the user's options first, then the dataset; no notebook runs before both pass
+    out = check_out_dir(out_dir, data_dir)
     specs = discover_notebooks(notebooks_dir)
     known = {k for s in specs for k in s.defaults} | set(RUNNER_PARAMETERS)
     user = parse_parameters(params, params_file, dict.fromkeys(known))
     selected = select_notebooks(specs, only)
-    out = check_out_dir(out_dir, data_dir)
+    ds = load_dataset(data_dir)
+    report = ds.validate()
+    if not report.is_valid:
+        stream.write(report.format_text() + "\n")
+        stream.write("No notebook was run: fix the dataset first (csresearch validate DATA_DIR).\n")
+        return 2
     given, recorded = _resolve_parameters(specs, user, ds, data_dir, out, include_ids)
     ids = set() if include_ids else dataset_identifiers(ds)
 

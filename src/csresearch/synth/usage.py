@@ -27,7 +27,7 @@ from .scenario import Scenario
 __all__ = ["draw_usage", "MAX_FEATURES", "EVENTS_PER_USER"]
 
 MAX_FEATURES = 12
-EVENTS_PER_USER = 25.0
+EVENTS_PER_USER = 12.0
 _RAMP_OK = ([0.0, 1.0, 2.0, 3.0], [0.45, 0.75, 0.9, 1.0])
 _RAMP_FAILED = ([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], [0.3, 0.45, 0.6, 0.75, 0.9, 1.0])
 

@@ -1,0 +1,292 @@
+"""Benchmark: events -> usage_monthly with DuckDB (csresearch.events) vs vectorised pandas.
+
+Usage (from the repository root; see benchmarks/README.md)::
+
+    nice -n 10 .venv/bin/python benchmarks/bench_usage.py --scale 0.05      # quick smoke run
+    nice -n 10 .venv/bin/python benchmarks/bench_usage.py --write-results   # full run -> RESULTS.md
+
+Sizes: 20,000 accounts / ~20M events (DuckDB and pandas side by side) and
+50,000 accounts / ~100M events (DuckDB only); ``--scale`` multiplies both.
+Event logs are generated once into ``benchmarks/_data/`` (gitignored) and reused.
+Every measured run is a fresh subprocess, so its peak RSS (``ru_maxrss`` from
+``os.wait4``) is that run's alone; wall time is measured inside the child around
+"read the Parquet folder and aggregate to a typed usage DataFrame", and the
+median of ``--runs`` runs is reported. Each result is checked against the usage
+table the events were generated from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DATA = HERE / "_data"
+SIZES = (  # name, accounts, target events, compare with pandas
+    ("20M", 20_000, 20_000_000, True),
+    ("100M", 50_000, 100_000_000, False),
+)
+TARGETS = {"speedup": 4.0, "memory_ratio": 0.5, "duckdb_100m_peak_gb": 4.0}
+EVENT_COLUMNS = ["account_id", "user_id", "timestamp", "event_type", "quantity"]
+
+
+# ---------------------------------------------------------------------------
+# data
+
+
+def base_tables(n_accounts: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    """usage_monthly, accounts, contracts from the suite's generator (or the documented fallback)."""
+    try:
+        from csresearch.synth import generate_dataset
+    except ImportError:
+        generate_dataset = None
+    if generate_dataset is not None:
+        data = generate_dataset(n_accounts, seed=seed)
+        t = data.tables
+        return t["usage_monthly"], t["accounts"], t["contracts"], "csresearch.synth.generate_dataset"
+    # Fallback: 36 months per account, 1-40 users, 1-12 features, 0-200 cards, uniform draws.
+    rng = np.random.default_rng(seed)
+    ids = [f"A{i:06d}" for i in range(1, n_accounts + 1)]
+    months = pd.date_range("2022-07-01", periods=36, freq="MS").as_unit("ns")
+    usage = pd.DataFrame({"account_id": np.repeat(ids, 36), "month": np.tile(months, n_accounts)})
+    usage["active_users"] = rng.integers(1, 41, len(usage))
+    usage["features_used"] = rng.integers(1, 13, len(usage))
+    usage["events"] = usage[["active_users", "features_used"]].max(axis=1) * 10
+    usage["quota_used"] = rng.integers(0, 201, len(usage)).astype(float)
+    contracts = pd.DataFrame({"account_id": ids, "seats": 40})
+    return usage, pd.DataFrame({"account_id": ids}), contracts, "fallback (uniform random usage)"
+
+
+def scale_events(usage: pd.DataFrame, target: int) -> pd.DataFrame:
+    """Rescale usage.events so that the total is close to ``target``.
+
+    events' = max(round(k * events), active_users, features_used) with k found by
+    bisection; the floor keeps every row expandable (events >= users, features).
+    """
+    e = usage["events"].to_numpy(np.float64)
+    floor = np.maximum(usage["active_users"].to_numpy(), usage["features_used"].to_numpy())
+
+    def total(k: float) -> np.ndarray:
+        return np.maximum(np.round(k * e), floor).astype(np.int64)
+
+    lo, hi = 0.0, 1.0
+    while total(hi).sum() < target:
+        hi *= 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if total(mid).sum() < target else (lo, mid)
+    return usage.assign(events=total(hi))
+
+
+def ensure_data(name: str, n_accounts: int, n_events: int, seed: int = 0) -> Path:
+    """Generate (once) one size: ``<folder>/events/part-*.parquet`` plus the expected usage; return the folder."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from csresearch.synth.events import iter_events_from_usage
+
+    folder = DATA / f"events_{n_accounts}acc_{n_events}ev_seed{seed}"
+    if (folder / "DONE").is_file():
+        return folder
+    (folder / "events").mkdir(parents=True, exist_ok=True)
+    for old in (folder / "events").glob("*.parquet"):
+        old.unlink()
+    started = time.perf_counter()
+    usage, accounts, contracts, source = base_tables(n_accounts, seed)
+    usage = scale_events(usage, n_events)
+    usage.to_parquet(folder / "usage_expected.parquet", index=False)
+    written = 0
+    chunks = iter_events_from_usage(usage, accounts, contracts, seed=seed, chunk_accounts=1000)
+    for i, chunk in enumerate(chunks):
+        table = pa.Table.from_pandas(chunk[EVENT_COLUMNS], preserve_index=False)
+        pq.write_table(table, folder / "events" / f"part-{i:05d}.parquet", row_group_size=1_000_000)
+        written += len(chunk)
+    info = {"source": source, "accounts": n_accounts, "events": written, "usage_rows": len(usage),
+            "seconds": round(time.perf_counter() - started, 1)}
+    (folder / "info.json").write_text(json.dumps(info, indent=1))
+    (folder / "DONE").write_text("ok\n")
+    print(f"[{name}] generated {written:,} events for {n_accounts:,} accounts ({source}) in {info['seconds']} s")
+    return folder
+
+
+# ---------------------------------------------------------------------------
+# one measured run (in a child process)
+
+
+def worker(engine: str, folder: Path, out: Path, memory_limit: str | None, threads: int | None) -> None:
+    """Read the events folder and aggregate with ``engine``; print JSON with the wall time."""
+    sys.path.insert(0, str(REPO / "tests"))
+    if engine == "duckdb":
+        from csresearch.events import usage_from_events
+
+        started = time.perf_counter()
+        usage = usage_from_events(folder / "events", memory_limit=memory_limit, threads=threads)
+    elif engine == "pandas":
+        from usage_reference import usage_reference
+
+        started = time.perf_counter()
+        usage = usage_reference(pd.read_parquet(folder / "events", columns=EVENT_COLUMNS))
+    else:  # "idle": imports only, the interpreter's baseline memory
+        import csresearch.events  # noqa: F401
+        from usage_reference import usage_reference  # noqa: F401
+
+        started = time.perf_counter()
+        usage = None
+    seconds = time.perf_counter() - started
+    if usage is not None:
+        usage.to_parquet(out, index=False)
+    print(json.dumps({"seconds": seconds}))
+
+
+def measure(engine: str, folder: Path, memory_limit: str | None, threads: int | None) -> dict:
+    """Run one child; return its wall seconds, peak RSS (MB) and whether its result is correct."""
+    out = folder.parent / f"_result_{engine}.parquet"
+    cmd = [sys.executable, __file__, "--worker", engine, "--folder", str(folder), "--out", str(out)]
+    if memory_limit:
+        cmd += ["--memory-limit", memory_limit]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    stdout = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{engine} run failed with exit code {proc.returncode}")
+    result = {"seconds": json.loads(stdout.strip().splitlines()[-1])["seconds"], "peak_mb": usage.ru_maxrss / 1024}
+    if engine != "idle":
+        expected = pd.read_parquet(folder / "usage_expected.parquet")
+        expected = expected.astype({"account_id": "str", "month": "datetime64[ns]"}).reset_index(drop=True)
+        got = pd.read_parquet(out)
+        try:
+            pd.testing.assert_frame_equal(got, expected[got.columns], check_dtype=False)
+            result["correct"] = True
+        except AssertionError:
+            result["correct"] = False
+        out.unlink()
+    return result
+
+
+# ---------------------------------------------------------------------------
+# report
+
+
+def machine() -> dict:
+    import duckdb
+    import pyarrow
+
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    mem_kb = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(mem_kb / 1024**2, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pd.__version__,
+        "pyarrow": pyarrow.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def summarise(runs: list[dict]) -> dict:
+    secs = [r["seconds"] for r in runs]
+    return {"median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
+            "peak_mb": max(r["peak_mb"] for r in runs), "correct": all(r.get("correct", True) for r in runs), "n": len(runs)}
+
+
+def render(results: list[dict], info: dict, args: argparse.Namespace) -> str:
+    m = info["machine"]
+    lines = [
+        "# Benchmark results: events -> usage_monthly",
+        "",
+        f"Written by `benchmarks/bench_usage.py --write-results` on {time.strftime('%Y-%m-%d %H:%M')} "
+        f"(scale {args.scale}, {args.runs} runs per engine, DuckDB memory_limit {args.memory_limit or 'default'}, "
+        f"threads {args.threads or 'all'}; run under `nice -n 10` on a machine shared with other jobs, so times are noisy).",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}.  ",
+        f"Versions: Python {m['python']}, DuckDB {m['duckdb']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}, numpy {m['numpy']}.  ",
+        f"Interpreter baseline (imports only, no data): {info['idle_mb']:.0f} MB peak RSS.",
+        "",
+        "| size | accounts | events | usage rows | engine | median s | min-max s | peak RSS MB | correct |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for engine, s in r["engines"].items():
+            lines.append(
+                f"| {r['name']} | {r['accounts']:,} | {r['events']:,} | {r['usage_rows']:,} | {engine} | {s['median_s']:.1f} | "
+                f"{s['min_s']:.1f}-{s['max_s']:.1f} | {s['peak_mb']:,.0f} | {'yes' if s['correct'] else 'NO'} |"
+            )
+    lines += ["", "## Targets", ""]
+    for r in results:
+        e = r["engines"]
+        if "pandas" in e:
+            speed = e["pandas"]["median_s"] / e["duckdb"]["median_s"]
+            ratio = e["duckdb"]["peak_mb"] / e["pandas"]["peak_mb"]
+            lines.append(f"- {r['name']}: DuckDB is {speed:.1f}x faster than pandas (target >= {TARGETS['speedup']:.0f}x: "
+                         f"{'met' if speed >= TARGETS['speedup'] else 'NOT met'}); peak memory ratio {ratio:.2f} "
+                         f"(target <= {TARGETS['memory_ratio']}: {'met' if ratio <= TARGETS['memory_ratio'] else 'NOT met'}).")
+        else:
+            gb = e["duckdb"]["peak_mb"] / 1024
+            lines.append(f"- {r['name']}: DuckDB peak {gb:.2f} GB (target <= {TARGETS['duckdb_100m_peak_gb']:.0f} GB: "
+                         f"{'met' if gb <= TARGETS['duckdb_100m_peak_gb'] else 'NOT met'}).")
+    lines += ["", "Data: " + "; ".join(f"{r['name']}: {r['source']}" for r in results) + ".", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply accounts and events (e.g. 0.05 to debug)")
+    parser.add_argument("--runs", type=int, default=3, help="measured runs per engine and size (median reported)")
+    parser.add_argument("--sizes", default="20M,100M", help="comma-separated subset of 20M,100M")
+    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit for the measured runs")
+    parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default all cores)")
+    parser.add_argument("--write-results", action="store_true", help="write benchmarks/RESULTS.md")
+    parser.add_argument("--worker", choices=["duckdb", "pandas", "idle"], help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.folder, args.out, args.memory_limit, args.threads)
+        return
+
+    wanted = set(args.sizes.split(","))
+    results = []
+    DATA.mkdir(parents=True, exist_ok=True)
+    idle = measure("idle", DATA, None, None)["peak_mb"]
+    for name, n_accounts, n_events, with_pandas in SIZES:
+        if name not in wanted:
+            continue
+        n_acc, n_ev = max(10, int(n_accounts * args.scale)), max(1000, int(n_events * args.scale))
+        folder = ensure_data(name, n_acc, n_ev)
+        info = json.loads((folder / "info.json").read_text())
+        engines = {}
+        for engine in ["duckdb", "pandas"] if with_pandas else ["duckdb"]:
+            runs = [measure(engine, folder, args.memory_limit, args.threads) for _ in range(args.runs)]
+            engines[engine] = summarise(runs)
+            s = engines[engine]
+            print(f"[{name}] {engine:6s} median {s['median_s']:.2f} s, peak {s['peak_mb']:,.0f} MB, correct={s['correct']}",
+                  flush=True)
+        results.append({"name": name, "accounts": n_acc, "events": info["events"], "usage_rows": info["usage_rows"],
+                        "source": info["source"], "engines": engines})
+    text = render(results, {"machine": machine(), "idle_mb": idle}, args)
+    print(text)
+    if args.write_results:
+        (HERE / "RESULTS.md").write_text(text)
+        print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()

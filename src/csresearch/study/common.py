@@ -1,0 +1,186 @@
+"""Shared glue of the analysis notebooks: find the data, cut it at as_of, write findings, fail softly.
+
+The notebooks run both under ``csresearch run`` (absolute paths injected) and
+interactively from ``notebooks/`` (relative defaults such as ``data/sample``),
+so paths are resolved against the working directory, then its parents up to
+the repository root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Dataset, load_dataset
+from ..errors import AnalysisError, CsResearchError, InputError, ParameterError
+
+__all__ = [
+    "REPO_ROOT",
+    "attempt",
+    "dataset_as_of",
+    "load_study_dataset",
+    "mask_small_counts",
+    "resolve_path",
+    "save_section",
+    "suppress_groups",
+]
+
+#: The source checkout this package lives in (src/csresearch/study -> repo).
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+#: Errors that mean "this data cannot answer the question", not "the code is wrong".
+SOFT_ERRORS = (CsResearchError, ValueError, ZeroDivisionError, np.linalg.LinAlgError)
+
+
+def resolve_path(path: str | Path | None, cwd: str | Path | None = None) -> Path | None:
+    """Return ``path`` made absolute: as given, else relative to cwd, its parent, or the repository root.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        A file or folder; None passes through.
+    cwd : path, optional
+        Starting folder (default the current working directory).
+
+    Returns
+    -------
+    Path or None
+        The first candidate that exists; when none exists the cwd-relative path
+        (so the caller's error names what was asked for).
+    """
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return p
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    for root in (base, base.parent, REPO_ROOT):
+        if (root / p).exists():
+            return (root / p).resolve()
+    return (base / p).resolve()
+
+
+def dataset_as_of(ds: Dataset, as_of: str | pd.Timestamp | None) -> Dataset:
+    """The dataset as it would have been extracted on ``as_of``.
+
+    Rows dated after ``as_of`` are dropped (accounts signed up later, terms
+    starting later, usage months starting later, touchpoints, ROI rows,
+    events); terms whose decision day (term_end) is after ``as_of`` become
+    ``open``; onboarding dates after ``as_of`` become unknown and the status of
+    such rows is left to the derivation rule. ``None`` or ``extracted_at``
+    returns ``ds`` itself.
+
+    Raises
+    ------
+    ParameterError
+        When ``as_of`` is not a date or is after ``extracted_at``.
+    """
+    if as_of is None:
+        return ds
+    try:
+        cut = pd.Timestamp(as_of).as_unit("ns").normalize()
+    except (ValueError, TypeError):
+        raise ParameterError(f"as_of={as_of!r} is not a date; write it as YYYY-MM-DD") from None
+    if ds.extracted_at is not None and cut > ds.extracted_at:
+        raise ParameterError(f"as_of={cut.date()} is after the dataset's extracted_at {ds.extracted_at.date()}; nothing is known then")
+    if ds.extracted_at is not None and cut == ds.extracted_at:
+        return ds
+    t = {name: frame for name, frame in ds.tables.items() if name not in ds.derived_tables}
+    t["accounts"] = t["accounts"].loc[t["accounts"]["signup_date"] <= cut]
+    keep = set(t["accounts"]["account_id"])
+    c = t["contracts"].loc[(t["contracts"]["term_start"] <= cut) & t["contracts"]["account_id"].isin(keep)].copy()
+    c["outcome"] = c["outcome"].astype("str").where(c["term_end"] <= cut, "open")
+    t["contracts"] = c
+    dated = {"usage_monthly": "month", "engagement": "date", "roi": "date", "health_monthly": "month"}
+    for name, col in dated.items():
+        if name in t:
+            t[name] = t[name].loc[(t[name][col] <= cut) & t[name]["account_id"].isin(keep)]
+    if "events" in t:
+        ts = t["events"]["timestamp"].dt.tz_convert(None)
+        t["events"] = t["events"].loc[(ts < cut + pd.Timedelta(days=1)) & t["events"]["account_id"].isin(keep)]
+    if "onboarding" in t:
+        ob = t["onboarding"].loc[t["onboarding"]["account_id"].isin(keep)].copy()
+        later = np.zeros(len(ob), dtype=bool)
+        for col in ("completed_date", "setup_done_date", "admin_trained_date", "first_value_date"):
+            if col in ob:
+                after = (ob[col] > cut).to_numpy()
+                later |= after
+                ob.loc[after, col] = pd.NaT
+        if "status" in ob:
+            ob["status"] = ob["status"].astype("object").where(~later & (ob["target_date"] <= cut).to_numpy(), None)
+        t["onboarding"] = ob
+    return Dataset.from_tables(t, extracted_at=cut, name=ds.name, description=ds.description)
+
+
+def load_study_dataset(data_dir: str | Path, as_of: str | pd.Timestamp | None = None) -> Dataset:
+    """Load the dataset a notebook analyses, cut at ``as_of`` (None = its extracted_at).
+
+    Raises
+    ------
+    InputError
+        When the folder cannot be found or read.
+    """
+    path = resolve_path(data_dir)
+    if path is None or not path.is_dir():
+        raise InputError(f"dataset folder {data_dir!r} not found (looked in the working directory, its parent and {REPO_ROOT}); "
+                         "set data_dir to a dataset folder holding dataset.yml")
+    return dataset_as_of(load_dataset(path), as_of)
+
+
+def save_section(name: str, data: dict | list, output_dir: str | Path | None) -> Path | None:
+    """Write a findings section to ``output_dir`` (None = interactive run: write nothing).
+
+    Returns
+    -------
+    Path or None
+        The file written.
+    """
+    if output_dir is None:
+        return None
+    from ..report.findings import write_section
+
+    return write_section(name, data, resolve_path(output_dir) or output_dir)
+
+
+def attempt(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
+    """Call ``func``; return ``(result, None)``, or ``(None, reason)`` when the data cannot answer.
+
+    Data problems (csresearch errors, ``ValueError``, singular matrices) become
+    the reason string; programming errors still raise.
+    """
+    try:
+        return func(*args, **kwargs), None
+    except SOFT_ERRORS as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, f"could not be computed on this data: {text}"
+
+
+def suppress_groups(frame: pd.DataFrame, count_cols: list[str], min_group_size: int, include_ids: bool = False,
+                    rate_cols: list[str] | None = None) -> pd.DataFrame:
+    """Mask a group table's rates wherever any of ``count_cols`` is below ``min_group_size``.
+
+    Applies :func:`csresearch.report.privacy.suppress_small_groups` once per
+    count column; ``include_ids`` (an internal report) masks nothing.
+    """
+    from ..report.privacy import suppress_small_groups
+
+    if include_ids or min_group_size <= 1 or frame.empty:
+        return frame
+    if rate_cols is None:
+        rate_cols = [c for c in frame.columns if c not in count_cols and pd.api.types.is_numeric_dtype(frame[c])]
+    out = frame
+    for col in count_cols:
+        out = suppress_small_groups(out, col, min_group_size, rate_cols=rate_cols)
+    return out
+
+
+def mask_small_counts(table: pd.DataFrame, min_group_size: int, include_ids: bool = False) -> pd.DataFrame:
+    """A count cross-table with every cell in 1..min_group_size-1 shown as ``"<k"`` (0 stays 0)."""
+    if include_ids or min_group_size <= 1:
+        return table
+    small = (table > 0) & (table < min_group_size)
+    return table.astype(object).mask(small, f"<{min_group_size}")

@@ -1,0 +1,110 @@
+"""The reports in a real browser: headless Chromium renders them offline, figures decode.
+
+Skipped with a reason when Chromium is not installed (CI installs it). The
+pages are rendered with the same code the runner uses (no notebook kernel), a
+copy of each gets a small script appended that writes the image load status and
+every fetched resource into the DOM, and Chromium runs with all host names
+mapped to nowhere so any network fetch would fail and show up.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("agg")
+import matplotlib.image as mpimg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pytest  # noqa: E402
+
+from csresearch.report.index import render_index  # noqa: E402
+from csresearch.report.notebook import render_notebook  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+CHROMIUM = os.environ.get("CSRESEARCH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", '--host-resolver-rules=MAP * ~NOTFOUND', "--virtual-time-budget=3000",
+]
+PROBE = """
+<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  var res = performance.getEntriesByType('resource').map(function (r) { return r.name; });
+  var out = document.createElement('pre');
+  out.id = 'probe';
+  out.textContent = JSON.stringify({images: imgs.length, decoded: ok, resources: res});
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+def _figure_png() -> str:
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.bar(["succeeded", "failed"], [0.08, 0.10], color=["#1a7f37", "#cf222e"])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, Path]:
+    if not CHROMIUM:
+        pytest.skip("headless Chromium not found (install Debian's 'chromium' or set CSRESEARCH_CHROMIUM)")
+    folder = tmp_path_factory.mktemp("browser")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("plot()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": _figure_png(), "text/plain": "<Figure>"})]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Onboarding and churn\nChurn by onboarding outcome."), cell]
+    report = render_notebook(nb, title="01_onboarding_vs_churn", parameters={"lead_days": 90}, duration_s=2.0)
+    findings = {"dataset": {"name": "browser-check", "extracted_at": "2025-06-30", "n_accounts": 3, "fingerprint": "f00"},
+                "parameters": {"seed": 0},
+                "health_validity": {"tenure_spearman": {"estimate": 0.3, "ci_low": 0.25, "ci_high": 0.35},
+                                    "auc_next_renewal": {"estimate": 0.72, "ci_low": 0.69, "ci_high": 0.75}}}
+    index = render_index(findings, {"table_rows": {"accounts": 3}}, [
+        {"name": "01_onboarding_vs_churn", "status": "ok", "duration_s": 2.0, "href": "01_onboarding_vs_churn.html"}])
+    out = {}
+    for name, html in (("index", index), ("report", report)):
+        (folder / f"{name}.html").write_text(html, encoding="utf-8")
+        (folder / f"{name}.probe.html").write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+        out[name] = folder / f"{name}.html"
+    return out
+
+
+def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("name, expected_text, n_images", [("index", "Headline findings", 0), ("report", "Onboarding and churn", 1)])
+def test_page_renders_offline_with_decoded_figures(pages, tmp_path, name, expected_text, n_images):
+    probe_page = pages[name].with_suffix(".probe.html")
+    dom = _chromium("--dump-dom", probe_page.as_uri(), profile=tmp_path / "profile")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert expected_text in dom.stdout
+    start = dom.stdout.index('<pre id="probe">') + len('<pre id="probe">')
+    probe = json.loads(dom.stdout[start:dom.stdout.index("</pre>", start)].replace("&quot;", '"'))
+    assert probe["images"] == n_images and probe["decoded"] == n_images
+    assert [r for r in probe["resources"] if not r.startswith(("data:", "file:"))] == []
+
+
+def test_report_screenshot_is_not_blank(pages, tmp_path):
+    shot = tmp_path / "report.png"
+    res = _chromium(f"--screenshot={shot}", "--window-size=1000,800", pages["report"].as_uri(), profile=tmp_path / "profile")
+    assert res.returncode == 0 and shot.is_file(), res.stderr[-2000:]
+    pixels = mpimg.imread(shot)[..., :3]
+    assert pixels.std() > 0.01  # not a blank page
+    assert (pixels.mean(axis=2) < 0.5).mean() > 0.001  # some dark text was drawn
