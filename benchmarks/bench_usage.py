@@ -8,9 +8,10 @@ Usage (from the repository root; see benchmarks/README.md)::
 Sizes: 20,000 accounts / ~20M events (DuckDB and pandas side by side) and
 50,000 accounts / ~100M events (DuckDB only); ``--scale`` multiplies both.
 Event logs are generated once into ``benchmarks/_data/`` (gitignored) and reused.
-Every measured run is a fresh subprocess, so its peak RSS (``ru_maxrss`` from
-``os.wait4``) is that run's alone; wall time is measured inside the child around
-"read the Parquet folder and aggregate to a typed usage DataFrame", and the
+Every measured run is a fresh subprocess, so its peak RSS (``VmHWM`` of
+/proc/self/status, read by the child just after the work) is that run's alone
+(``ru_maxrss`` of a waited child would include the parent's memory at fork);
+wall time is measured inside the child around "read the Parquet folder and aggregate to a typed usage DataFrame", and the
 median of ``--runs`` runs is reported. Each result is checked against the usage
 table the events were generated from.
 """
@@ -37,6 +38,7 @@ SIZES = (  # name, accounts, target events, compare with pandas
     ("20M", 20_000, 20_000_000, True),
     ("100M", 50_000, 100_000_000, False),
 )
+DATA_VERSION = 2  # bump when the way the data are made changes (invalidates the cache)
 TARGETS = {"speedup": 4.0, "memory_ratio": 0.5, "duckdb_100m_peak_gb": 4.0}
 EVENT_COLUMNS = ["account_id", "user_id", "timestamp", "event_type", "quantity"]
 
@@ -69,24 +71,35 @@ def base_tables(n_accounts: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame,
 
 
 def scale_events(usage: pd.DataFrame, target: int) -> pd.DataFrame:
-    """Rescale usage.events so that the total is close to ``target``.
+    """Thin the usage table so that its events total about ``target``.
 
-    events' = max(round(k * events), active_users, features_used) with k found by
-    bisection; the floor keeps every row expandable (events >= users, features).
+    Models keeping each event of the natural log independently with probability
+    k: events' = max(1, round(k * events)); a user with events/active_users
+    events survives with probability 1 - (1 - k)**(events/active_users), so
+    active_users' = round(active_users * that), likewise for features_used;
+    both are clipped to [1, events']. k is found by bisection. quota_used is
+    kept as it is.
     """
     e = usage["events"].to_numpy(np.float64)
-    floor = np.maximum(usage["active_users"].to_numpy(), usage["features_used"].to_numpy())
+    a = usage["active_users"].to_numpy(np.float64)
+    f = usage["features_used"].to_numpy(np.float64)
+    has = e > 0
 
-    def total(k: float) -> np.ndarray:
-        return np.maximum(np.round(k * e), floor).astype(np.int64)
+    def thinned(k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        e2 = np.where(has, np.maximum(1, np.round(k * e)), 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a2 = np.round(a * (1 - (1 - k) ** np.where(has, e / a, 0)))
+            f2 = np.round(f * (1 - (1 - k) ** np.where(has, e / f, 0)))
+        a2 = np.where(has, np.clip(a2, 1, e2), 0)
+        f2 = np.where(has, np.clip(f2, 1, e2), 0)
+        return e2.astype(np.int64), a2.astype(np.int64), f2.astype(np.int64)
 
     lo, hi = 0.0, 1.0
-    while total(hi).sum() < target:
-        hi *= 2
     for _ in range(60):
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if total(mid).sum() < target else (lo, mid)
-    return usage.assign(events=total(hi))
+        lo, hi = (mid, hi) if thinned(mid)[0].sum() < target else (lo, mid)
+    e2, a2, f2 = thinned(hi)
+    return usage.assign(events=e2, active_users=a2, features_used=f2)
 
 
 def ensure_data(name: str, n_accounts: int, n_events: int, seed: int = 0) -> Path:
@@ -96,7 +109,7 @@ def ensure_data(name: str, n_accounts: int, n_events: int, seed: int = 0) -> Pat
 
     from csresearch.synth.events import iter_events_from_usage
 
-    folder = DATA / f"events_{n_accounts}acc_{n_events}ev_seed{seed}"
+    folder = DATA / f"events_v{DATA_VERSION}_{n_accounts}acc_{n_events}ev_seed{seed}"
     if (folder / "DONE").is_file():
         return folder
     (folder / "events").mkdir(parents=True, exist_ok=True)
@@ -144,9 +157,10 @@ def worker(engine: str, folder: Path, out: Path, memory_limit: str | None, threa
         started = time.perf_counter()
         usage = None
     seconds = time.perf_counter() - started
+    peak_kb = next(int(ln.split()[1]) for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("VmHWM"))
     if usage is not None:
         usage.to_parquet(out, index=False)
-    print(json.dumps({"seconds": seconds}))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024}))
 
 
 def measure(engine: str, folder: Path, memory_limit: str | None, threads: int | None) -> dict:
@@ -157,13 +171,10 @@ def measure(engine: str, folder: Path, memory_limit: str | None, threads: int | 
         cmd += ["--memory-limit", memory_limit]
     if threads:
         cmd += ["--threads", str(threads)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    stdout = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{engine} run failed with exit code {proc.returncode}")
-    result = {"seconds": json.loads(stdout.strip().splitlines()[-1])["seconds"], "peak_mb": usage.ru_maxrss / 1024}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
     if engine != "idle":
         expected = pd.read_parquet(folder / "usage_expected.parquet")
         expected = expected.astype({"account_id": "str", "month": "datetime64[ns]"}).reset_index(drop=True)

@@ -121,8 +121,8 @@ def test_feature_scores_returned_on_request():
 def test_per_segment_override_applies_only_to_that_segment(default_card):
     X = pd.DataFrame({"seat_utilisation_3m": [0.7, 0.7, 0.7], "segment": ["smb", "enterprise", np.nan]})
     out = _quiet(HealthScore(default_card, return_feature_scores=True), X)
-    smb = (0.7 - 0.2) / (0.85 - 0.2) * 100  # base rule
-    ent = 100.0  # enterprise: 0.7 is full deployment
+    smb = (0.7 - 0.3) / (0.9 - 0.3) * 100  # base rule: linear 0.3 -> 0, 0.9 -> 100
+    ent = (0.7 - 0.25) / (0.8 - 0.25) * 100  # enterprise override: linear 0.25 -> 0, 0.8 -> 100
     np.testing.assert_allclose(out["score_seat_utilisation_3m"], [smb, ent, smb])
     no_segment = _quiet(HealthScore(default_card, return_feature_scores=True), X.drop(columns="segment"))
     np.testing.assert_allclose(no_segment["score_seat_utilisation_3m"], [smb] * 3)
@@ -174,8 +174,8 @@ def test_default_scorecard_covers_every_dear_feature_and_ships(default_card):
 
 
 def test_default_scorecard_healthy_vs_poor_profiles(default_card):
-    healthy = {"seat_utilisation_3m": 0.65, "setup_done": 1, "seat_utilisation_delta_3m": 0.0,
-               "quota_consumption": 0.8, "events_per_active_user_3m": 20, "features_used_3m": 6,
+    healthy = {"seat_utilisation_3m": 0.75, "setup_done": 1, "seat_utilisation_delta_3m": 0.0,
+               "quota_consumption": 0.9, "events_per_active_user_3m": 20, "features_used_3m": 6,
                "quota_consumption_delta_3m": 0.0, "exec_meetings_12m": 2, "email_open_rate_6m": 0.3,
                "community_events_12m": 1, "support_tickets_6m": 3, "nps_last": 8, "roi_reported": 0}
     poor = dict(healthy, seat_utilisation_3m=0.25, quota_consumption=0.3, seat_utilisation_delta_3m=-0.05,

@@ -99,8 +99,8 @@ def test_decision_table_health_matches_health_score(decisions):
     # B's utilisation 30/100 scores under the enterprise override, A's 8/10 under the base rule
     b = decisions.loc[("B", T("2022-12-01"))]
     assert b["seat_utilisation_3m"] == pytest.approx(0.3) and b["setup_done"] == 0
-    # enterprise: (0.3 - 0.15) / 0.55 -> 27.27 (base rule would give 15.38); setup 0; flat delta 60
-    assert b["health_deployment"] == pytest.approx((3 * 0.15 / 0.55 * 100 + 0 + 60) / 5)
+    # enterprise: (0.3 - 0.25) / 0.55 -> 9.09 (base rule would give 0); setup 0; flat delta 60
+    assert b["health_deployment"] == pytest.approx((3 * 0.05 / 0.55 * 100 + 0 + 60) / 5)
 
 
 def test_decision_table_custom_scorecard(ds):

@@ -10,6 +10,7 @@ every other broken rule. Input files are only ever opened for reading.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -419,14 +420,18 @@ def _read_metadata(folder: Path, problems: list[Violation]) -> tuple[str, pd.Tim
     name = str(meta.get("name") or folder.name)
     description = meta.get("description")
     raw = meta.get("extracted_at")
-    if raw is None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
         problems.append(
             Violation("dataset.yml", "extracted_at", "not_null", 0, "add 'extracted_at: YYYY-MM-DD', the day the data was pulled")
         )
     else:
         try:
-            extracted_at = pd.Timestamp(raw).tz_localize(None) if pd.Timestamp(raw).tz else pd.Timestamp(raw)
-            extracted_at = extracted_at.as_unit("ns")
+            if not isinstance(raw, (str, dt.date)):  # a bare number would be read as nanoseconds since 1970
+                raise TypeError(raw)
+            parsed = pd.Timestamp(raw)
+            if pd.isna(parsed):
+                raise ValueError(raw)
+            extracted_at = (parsed.tz_localize(None) if parsed.tz else parsed).as_unit("ns")
         except (ValueError, TypeError):
             problems.append(
                 Violation(

@@ -217,7 +217,14 @@ def _term_rules(ds: Dataset) -> list[Violation]:
         if mask.any():
             out.append(_violation("contracts", "outcome", rule, terms, mask,
                                   f"only an account's last term can be {value}; fix the outcome or the later term", cols))
-    if accounts is None or not {"account_id", "signup_date"} <= set(accounts.columns):
+    if accounts is None or "account_id" not in accounts.columns or len(terms) == 0:
+        return out  # reported as table_missing / column_missing / not_empty
+    no_contract = accounts["account_id"].notna() & ~accounts["account_id"].isin(terms["account_id"].dropna().unique())
+    if no_contract.any():
+        out.append(_violation("accounts", "account_id", "has_contract", accounts, no_contract,
+                              "every account needs at least one row in contracts; add its terms or drop the account",
+                              ["account_id", "segment", "signup_date"]))
+    if "signup_date" not in accounts.columns:
         return out
     first = grp.head(1)
     by_account = accounts.dropna(subset=["account_id"]).drop_duplicates("account_id").set_index("account_id")["signup_date"]
@@ -228,11 +235,6 @@ def _term_rules(ds: Dataset) -> list[Violation]:
         out.append(_violation("contracts", "term_start", "first_term_at_signup", shown, mask,
                               "an account's first term_start must equal accounts.signup_date; fix one of the two dates",
                               ["account_id", "term_start", "signup_date"]))
-    no_contract = accounts["account_id"].notna() & ~accounts["account_id"].isin(terms["account_id"].dropna().unique())
-    if no_contract.any():
-        out.append(_violation("accounts", "account_id", "has_contract", accounts, no_contract,
-                              "every account needs at least one row in contracts; add its terms or drop the account",
-                              ["account_id", "segment", "signup_date"]))
     return out
 
 

@@ -440,6 +440,7 @@ class ChurnFactorModel:
         Runs single-threaded (``threadpoolctl``): OpenMP gradient boosting on a
         busy shared machine is an order of magnitude slower with several threads.
         """
+        import sklearn.ensemble  # noqa: F401  (load the OpenMP runtime before limiting it)
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):

@@ -190,7 +190,10 @@ def as_points(account_index: pd.Index, as_of, extracted_at: pd.Timestamp | None)
         frame = _points_frame(as_of)
         ids = frame["account_id"].astype("str").to_numpy()
         try:
-            days = pd.to_datetime(frame["as_of"], errors="raise")
+            try:
+                days = pd.to_datetime(frame["as_of"], errors="raise")
+            except ValueError:  # mixed timezones: compare in UTC
+                days = pd.to_datetime(frame["as_of"], errors="raise", utc=True)
         except (TypeError, ValueError) as exc:
             raise ParameterError(f"points.as_of must hold dates such as '2024-06-30' ({exc})") from exc
         days = pd.DatetimeIndex(days)

@@ -164,10 +164,22 @@ class FeatureContext:
         in_force : ndarray of bool
             Whether a term is in force (False before signup, between terms, after churn).
         """
+        return self.per_points("term_at", points, self._term_at)
+
+    def _term_at(self, points: Points) -> tuple[np.ndarray, np.ndarray]:
         day = points.day
         pos, found = self.terms.index.last_on_or_before(points.code, day)
         in_force = found & (day < self.terms.end[pos]) if len(self.terms.code) else found
         return pos, in_force
+
+    def per_points(self, name: str, points: Points, compute):
+        """``compute(points)``, memoised for this very ``points`` object within the context."""
+        key = (name, id(points))
+        hit = self.cache.get(key)
+        if hit is None or hit[0] is not points:
+            hit = (points, compute(points))  # holding points keeps its id from being reused
+            self.cache[key] = hit
+        return hit[1]
 
     # -- engagement and roi ---------------------------------------------------
     def engagement_index(self, kinds: tuple[str, ...], with_value: bool = False) -> DatedIndex | None:

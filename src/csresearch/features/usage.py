@@ -112,8 +112,12 @@ def monthly_panel(ctx: FeatureContext) -> MonthlyPanel:
 def _last_3_months(ctx: FeatureContext, points: Points):
     """Panel, row bounds of the last 3 complete months and the in-force mask."""
     panel = monthly_panel(ctx)
-    last = last_complete_month(points.day).astype("int64")
-    lo, hi = panel.window(points.code, last - 3, last)
+
+    def bounds(points: Points):
+        last = last_complete_month(points.day)
+        return panel.window(points.code, last - 3, last)
+
+    lo, hi = ctx.per_points("last_3_months", points, bounds)
     _, in_force = ctx.term_at(points)
     return panel, lo, hi, in_force
 

@@ -156,7 +156,7 @@ def draw_onboarding(
     never = failed & (rng.random(n) < 0.4)
     completed = np.where(failed, late, on_time)
     setup = start + np.where(failed, _days(rng, 20, 120, n), _days(rng, 7, 35, n))
-    setup_missing = failed & (rng.random(n) < 0.3)
+    setup_missing = failed & (rng.random(n) < 0.1)
     trained = setup + _days(rng, 3, 30, n)
     trained_missing = setup_missing | (failed & (rng.random(n) < 0.4))
     first_value = np.where(failed, completed + _days(rng, 0, 90, n), np.maximum(setup, completed - _days(rng, 0, 20, n)))

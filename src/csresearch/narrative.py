@@ -1,0 +1,271 @@
+"""Plain-language sentences generated from the numbers, for the notebooks' prose.
+
+Every sentence is built from a result object, so the words stay right on any
+dataset: a difference whose interval includes zero is called indistinguishable
+from zero, a value that could not be computed is said to be missing and why.
+Numbers are proportions (0-1) unless a function says otherwise; ``"points"``
+are percentage points of a proportion difference.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from .analysis.results import Interval
+
+__all__ = [
+    "audit_story",
+    "churn_factors_story",
+    "churned_accounts_story",
+    "continuing_trends_story",
+    "describe_interval",
+    "features_against_score",
+    "fmt_number",
+    "fmt_pct",
+    "health_validity_story",
+    "kpi_story",
+    "onboarding_churn_story",
+    "onboarding_health_story",
+]
+
+_UNITS = ("number", "percent", "points", "ratio")
+
+
+def _ok(x: Any) -> bool:
+    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def fmt_number(x: float | None, digits: int = 3, signed: bool = False) -> str:
+    """``x`` with ``digits`` significant digits (``"n/a"`` for None/NaN), ``+`` shown when ``signed``."""
+    if not _ok(x):
+        return "n/a"
+    text = f"{x:+.{digits}g}" if signed else f"{x:.{digits}g}"
+    return text.replace("e-0", "e-").replace("e+0", "e+")
+
+
+def fmt_pct(x: float | None, digits: int = 1) -> str:
+    """Proportion ``x`` as a percentage, e.g. ``0.1034 -> "10.3%"``."""
+    return "n/a" if not _ok(x) else f"{100 * x:.{digits}f}%"
+
+
+def _value(x: float | None, unit: str, digits: int) -> str:
+    if unit == "percent":
+        return fmt_pct(x, digits)
+    if unit == "points":
+        return "n/a" if not _ok(x) else f"{100 * x:.{digits}f}"
+    return fmt_number(x, digits + 2)
+
+
+def describe_interval(iv: Interval, unit: str = "number", digits: int = 1, label: str = "") -> str:
+    """One interval in words: ``"2.1 points (95% CI -0.4 to 4.6 points)"``.
+
+    Parameters
+    ----------
+    iv : Interval
+    unit : {"number", "percent", "points", "ratio"}
+        ``percent`` and ``points`` read the values as proportions.
+    digits : int, default 1
+        Decimals for percent/points; significant digits - 2 for numbers and ratios.
+    label : str
+        Optional prefix, e.g. ``"difference"``.
+
+    Returns
+    -------
+    str
+        ``"not available (<reason>)"`` when the estimate is missing.
+    """
+    if unit not in _UNITS:
+        raise ValueError(f"unit must be one of {_UNITS}, got {unit!r}")
+    prefix = f"{label} " if label else ""
+    if not iv.available:
+        return f"{prefix}not available ({iv.reason})"
+    suffix = " points" if unit == "points" else ""
+    est = _value(iv.estimate, unit, digits) + suffix
+    if iv.ci_low is None or iv.ci_high is None:
+        return f"{prefix}{est} (no interval)"
+    lvl = f"{iv.level * 100:g}%"
+    return f"{prefix}{est} ({lvl} CI {_value(iv.ci_low, unit, digits)} to {_value(iv.ci_high, unit, digits)}{suffix})"
+
+
+def _ci(iv: Interval, unit: str, digits: int = 1) -> str:
+    """Only the bracketed interval part: ``"95% CI a to b"``."""
+    suffix = " points" if unit == "points" else ""
+    return f"{iv.level * 100:g}% CI {_value(iv.ci_low, unit, digits)} to {_value(iv.ci_high, unit, digits)}{suffix}"
+
+
+def _years(h: float) -> str:
+    return f"{h:g} year" + ("" if h == 1 else "s")
+
+
+def onboarding_churn_story(result: Any) -> str:
+    """Failed vs succeeded onboarding: churn within the horizon, with the power caveat when not significant.
+
+    ``result`` is an :class:`~csresearch.analysis.survival.OnboardingChurnResult`.
+    """
+    rd, f, s = result.risk_difference, result.churn_failed, result.churn_succeeded
+    h = _years(result.horizon_years)
+    if not (rd.available and f.available and s.available):
+        why = next(iv.reason for iv in (rd, f, s) if not iv.available)
+        return f"Churn within {h} by onboarding outcome could not be estimated on this data: {why}."
+    more = "more" if rd.estimate >= 0 else "less"
+    text = (f"Accounts that failed onboarding churned {abs(100 * rd.estimate):.1f} points {more} within {h} "
+            f"({fmt_pct(f.estimate)} vs {fmt_pct(s.estimate)}; difference {_ci(rd, 'points')})")
+    mdd = result.min_detectable_difference
+    if rd.excludes(0):
+        p = f" (log-rank p = {fmt_number(result.p_value, 2)})" if _ok(result.p_value) else ""
+        return text + f"; the interval excludes zero{p}."
+    text += "; this sample cannot distinguish that from zero"
+    if _ok(mdd):
+        text += f": the smallest difference it could detect with 80% power is {100 * mdd:.1f} points"
+    return text + "."
+
+
+def onboarding_health_story(cmp: Any, top: int = 3) -> str:
+    """Unhealthy share and the largest adjusted feature gaps after onboarding (a :class:`GroupComparison`)."""
+    months = cmp.months_after
+    when = f"{months} months after the onboarding target date" if months is not None else "after onboarding"
+    rr, f, s = cmp.unhealthy_risk_ratio, cmp.unhealthy_failed, cmp.unhealthy_succeeded
+    if rr is None or not (rr.available and f.available and s.available):
+        why = rr.reason if rr is not None and not rr.available else "no health score"
+        text = f"The unhealthy share {when} could not be compared: {why}."
+    else:
+        verdict = ("a real difference" if rr.excludes(1.0)
+                   else "not distinguishable from no difference")
+        text = (f"{when.capitalize()}, {fmt_pct(f.estimate)} of the accounts that failed onboarding were unhealthy "
+                f"(health score below {fmt_number(cmp.unhealthy_threshold)}) against {fmt_pct(s.estimate)} of those "
+                f"that succeeded: {fmt_number(rr.estimate)} times as often ({_ci(rr, 'ratio')}), {verdict}.")
+    clear = [(k, iv) for k, iv in cmp.adjusted.items() if iv.available and iv.excludes(0) and not k.startswith("health_")]
+    if clear:
+        sd = cmp.summary["mean_succeeded"].abs().replace(0, float("nan"))
+        clear.sort(key=lambda kv: -abs(kv[1].estimate / sd.get(kv[0], 1.0)) if _ok(sd.get(kv[0])) else 0)
+        parts = [f"{k} {'lower' if iv.estimate < 0 else 'higher'} by {fmt_number(abs(iv.estimate))} "
+                 f"({_ci(iv, 'number')})" for k, iv in clear[:top]]
+        text += (" After adjusting for segment and touch model, the failed group still has "
+                 + "; ".join(parts) + ".")
+    else:
+        text += " After adjusting for segment and touch model, no feature differs clearly between the groups."
+    return text
+
+
+def health_validity_story(tenure: Interval, within: Interval | None, auc: Interval) -> str:
+    """Does the health score mean anything: tenure correlation (pooled and within cohorts) and renewal AUC."""
+    parts = []
+    if tenure.available:
+        sign = "rises" if tenure.excludes(0) and tenure.estimate > 0 else ("falls" if tenure.excludes(0) else "does not clearly change")
+        parts.append(f"The health score {sign} with tenure: Spearman {describe_interval(tenure)}.")
+    else:
+        parts.append(f"Health vs tenure could not be measured: {tenure.reason}.")
+    if within is not None:
+        if within.available:
+            same_sign = tenure.available and (within.estimate > 0) == (tenure.estimate > 0)
+            holds = "holds" if within.excludes(0) and same_sign else "does not clearly hold"
+            parts.append(f"Within tenure cohorts (the same accounts followed year by year, so survivorship cannot fake "
+                         f"the trend) it {holds}: {describe_interval(within)}.")
+        else:
+            parts.append(f"The within-cohort check could not be computed: {within.reason}.")
+    if auc.available:
+        verdict = ("better than chance" if auc.ci_low is not None and auc.ci_low > 0.5
+                   else "not distinguishable from a coin flip")
+        parts.append(f"For the next renewal decision the score's AUC is {describe_interval(auc)}: {verdict}.")
+    else:
+        parts.append(f"The AUC for the next renewal could not be computed: {auc.reason}.")
+    return " ".join(parts)
+
+
+def features_against_score(slopes: dict[str, Interval], score: str = "health_score") -> list[str]:
+    """Features whose slope is clearly opposite to the score's (both intervals exclude 0)."""
+    ref = slopes.get(score)
+    if ref is None or not ref.excludes(0):
+        return []
+    return [k for k, iv in slopes.items()
+            if k != score and not k.startswith("health_") and iv.excludes(0) and (iv.estimate > 0) != (ref.estimate > 0)]
+
+
+def continuing_trends_story(slopes: dict[str, Interval], score: str = "health_score") -> str:
+    """Change per tenure year among continuing accounts, calling out features that move against the score."""
+    ref = slopes.get(score)
+    if ref is None or not ref.available:
+        return f"The trend of {score} could not be estimated: {getattr(ref, 'reason', 'no data')}."
+    text = (f"Among accounts that never churned, {score} changes by "
+            f"{fmt_number(ref.estimate, signed=True)} per tenure year ({_ci(ref, 'number')})")
+    text += "." if ref.excludes(0) else ", not distinguishable from no change."
+    against = features_against_score(slopes, score)
+    if against:
+        parts = [f"{k} ({fmt_number(slopes[k].estimate, signed=True)} per year, {_ci(slopes[k], 'number')})" for k in against]
+        text += " Moving against the score: " + "; ".join(parts) + ". A health score that rises while these fall hides a risk."
+    elif ref.excludes(0):
+        text += " No feature moves clearly against the score."
+    return text
+
+
+def churned_accounts_story(separation: Any, lead_days: int | None = None) -> str:
+    """Which component separates churned from renewed accounts first (a :class:`Separation`)."""
+    feat = separation.first_feature
+    if feat is None:
+        return "No component separates churned from renewed accounts in the year before the decision."
+    row = separation.summary.loc[feat]
+    month = int(row["first_month"])
+    text = (f"The first component to separate churned from renewed accounts is {feat}: from {abs(month)} month"
+            f"{'' if abs(month) == 1 else 's'} before the decision onwards the gap stays significant; at that point it is "
+            f"{describe_interval(separation.gap[feat])}.")
+    if lead_days is not None:
+        lead_month = -round(lead_days / 30.4375)
+        ahead = [k for k, r in separation.summary.iterrows() if _ok(r["first_month"]) and r["first_month"] <= lead_month]
+        text += (f" At {lead_days} days before the decision, when the churn model looks, {len(ahead)} component"
+                 f"{'' if len(ahead) == 1 else 's'} already separate{'s' if len(ahead) == 1 else ''} the groups"
+                 + (f" ({', '.join(ahead)})." if ahead else "."))
+    return text
+
+
+def churn_factors_story(result: Any, top: int = 3) -> str:
+    """The ranking, the leading odds ratios and the cross-validated AUC (a :class:`FactorResult`)."""
+    ranking = result.ranking
+    if not ranking:
+        return "No churn factor could be ranked."
+    parts = []
+    for factor in ranking[:top]:
+        r = result.summary.loc[factor]
+        if _ok(r["odds_ratio"]):
+            q = f", q = {fmt_number(r['q_value'], 2)}" if _ok(r["q_value"]) else ""
+            parts.append(f"{factor} (odds ratio {fmt_number(r['odds_ratio'])} per 1 SD, 95% CI "
+                         f"{fmt_number(r['or_ci_low'])} to {fmt_number(r['or_ci_high'])}{q})")
+        else:
+            parts.append(factor)
+    text = "The most important churn factors, in order: " + "; ".join(parts) + "."
+    auc = result.cv_auc
+    if auc.available:
+        text += (f" The predictive model ({result.chosen_model}) reaches an account-grouped cross-validated AUC of "
+                 f"{describe_interval(auc)}.")
+    return text
+
+
+def kpi_story(kpis: Sequence[Any]) -> str:
+    """One sentence per KPI threshold: which side to keep the metric on and the churn rate either side."""
+    if not kpis:
+        return "No KPI threshold could be set on this data."
+    lines = []
+    for k in kpis:
+        thr = k.threshold
+        if not thr.available:
+            lines.append(f"{k.feature}: no threshold ({thr.reason}).")
+            continue
+        keep = "at or above" if k.direction == "above" else "below"
+        lines.append(f"Keep {k.feature} {keep} {fmt_number(thr.estimate)} ({_ci(thr, 'number')}): churn is "
+                     f"{fmt_pct(k.churn_rate_below.estimate)} below it and {fmt_pct(k.churn_rate_above.estimate)} at or above it.")
+    return " ".join(lines)
+
+
+def audit_story(audit: Any) -> str:
+    """Decisions, churn rate per decision and the data-quality warnings of a :class:`DataAudit`."""
+    n_dec = int(audit.churn_by_year["decisions"].sum()) if len(audit.churn_by_year) else 0
+    text = f"The dataset holds {n_dec} renewal decisions"
+    if audit.overall_churn is not None and audit.overall_churn.available:
+        text += f"; {describe_interval(audit.overall_churn, 'percent')} of them were churn"
+    text += "."
+    if audit.validation is not None:
+        text += " It satisfies the data contract." if audit.validation.is_valid else " It breaks the data contract (see the validation table)."
+    warn = audit.flags.loc[audit.flags["severity"] == "warning", "flag"].tolist()
+    text += (" Data-quality warnings: " + ", ".join(warn) + ".") if warn else " No data-quality warning."
+    return text
