@@ -37,14 +37,14 @@ audit, reason = study.attempt(audit_dataset, ds)
 
 # %%
 display(Markdown(narrative.audit_story(audit) if audit else f"The audit could not run: {reason}."))
-study.save_section("data_audit", audit.to_findings() if audit else {"reason": reason}, output_dir)
+saved = study.write_section("data_audit", audit.to_findings() if audit else {"reason": reason}, output_dir)
 
 # %% [markdown]
 # ## Validation against the data contract
 
 # %%
 if audit is not None:
-    validation = ds.validate()
+    validation = audit.validation
     display(Markdown(f"**{validation.format_text().splitlines()[0]}**" if validation.format_text() else ""))
     display(audit.summary)
 
@@ -56,14 +56,14 @@ if audit is not None:
     ax = audit.coverage.plot(figsize=(9, 3.5), logy=True)
     ax.set_ylabel("rows or accounts (log scale)")
     plt.show()
-    audit.coverage.tail(13)
+    display(audit.coverage.tail(13))
 
 # %% [markdown]
 # ## Accounts by segment and signup cohort (cells below min_group_size masked)
 
 # %%
 if audit is not None:
-    study.mask_small_counts(audit.cohorts, min_group_size, include_ids)
+    display(study.mask_small_counts(audit.cohorts, min_group_size, include_ids))
 
 # %% [markdown]
 # ## Renewal decisions and churn rate by year and by renewal number (Wilson 95% intervals)

@@ -31,7 +31,7 @@ scorecard_path = study.resolve_path(scorecard)
 
 result, reason = study.attempt(study.onboarding_churn, ds, horizon_years)
 section = result.to_findings() if result else {"reason": reason}
-study.save_section("onboarding_vs_churn", section, output_dir)
+saved = study.write_section("onboarding_vs_churn", section, output_dir)
 
 # %% [markdown]
 # ## The answer

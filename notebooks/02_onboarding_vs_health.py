@@ -32,7 +32,7 @@ scorecard_path = study.resolve_path(scorecard)
 snapshot, reason = study.attempt(study.onboarding_health_snapshot, ds, months_after, scorecard_path)
 comparison, reason = (study.attempt(study.onboarding_vs_health, snapshot, months_after, unhealthy_threshold)
                       if snapshot is not None else (None, reason))
-study.save_section("onboarding_vs_health", comparison.to_findings() if comparison else {"reason": reason}, output_dir)
+saved = study.write_section("onboarding_vs_health", comparison.to_findings() if comparison else {"reason": reason}, output_dir)
 
 # %% [markdown]
 # ## The answer

@@ -42,7 +42,7 @@ if tenure is not None and auc is not None:
                "auc_next_renewal": auc.to_dict(), "lead_days": lead_days}
 else:
     section = {"reason": "; ".join(r for r in (reason, reason2) if r)}
-study.save_section("health_validity", section, output_dir)
+saved = study.write_section("health_validity", section, output_dir)
 
 # %% [markdown]
 # ## The answer

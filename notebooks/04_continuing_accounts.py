@@ -31,7 +31,7 @@ scorecard_path = study.resolve_path(scorecard)
 
 panel, reason = study.attempt(study.continuing_panel, ds, scorecard_path)
 trends, reason = study.attempt(study.continuing_trends, panel) if panel is not None else (None, reason)
-study.save_section("continuing_trends", trends.to_findings() if trends else {"reason": reason}, output_dir)
+saved = study.write_section("continuing_trends", trends.to_findings() if trends else {"reason": reason}, output_dir)
 
 # %% [markdown]
 # ## The answer

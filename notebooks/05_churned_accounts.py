@@ -32,7 +32,7 @@ scorecard_path = study.resolve_path(scorecard)
 
 result, reason = study.attempt(study.decision_trajectories, ds, lead_days, scorecard_path, seed)
 section = study.trajectories_findings(result, lead_days) if result else {"reason": reason}
-study.save_section("churned_accounts", section, output_dir)
+saved = study.write_section("churned_accounts", section, output_dir)
 
 # %% [markdown]
 # ## The answer
@@ -46,7 +46,7 @@ display(Markdown(narrative.churned_accounts_story(result.separation, lead_days) 
 # %%
 if result is not None:
     display(Markdown(f"{result.n_churned} churned decisions; {section['n_matched_pairs']} matched to a renewed one."))
-    display(study.suppress_groups(result.matched.summary.reset_index(drop=True), ["n_treated", "n_control"],
+    display(study.suppress_groups(result.matched.summary.reset_index(), ["n_treated", "n_control"],
                                   min_group_size, include_ids, rate_cols=["matched_treated"]))
 
 # %% [markdown]

@@ -34,8 +34,8 @@ from csresearch.tables import decision_table
 decisions, reason = study.attempt(decision_table, ds, lead_days, scorecard=scorecard_path)
 result, reason = study.attempt(study.churn_factor_analysis, decisions, seed) if decisions is not None else (None, reason)
 sections = result.to_findings() if result else {"churn_factors": {"reason": reason}, "kpis": {"reason": reason}}
-study.save_section("churn_factors", sections["churn_factors"], output_dir)
-study.save_section("kpis", sections["kpis"], output_dir)
+saved = study.write_section("churn_factors", sections["churn_factors"], output_dir)
+saved = study.write_section("kpis", sections["kpis"], output_dir)
 
 # %% [markdown]
 # ## The answer

@@ -182,3 +182,9 @@ def test_churn_factors_on_a_decision_table(linear_data):
     res = churn_factors(table, **FAST)
     assert set(res.ranking) == {"quota_consumption", "exec_meetings_12m", "segment"}
     assert res.ranking[0] == "quota_consumption"
+
+
+def test_findings_are_strict_json(linear_fit):
+    import json
+
+    json.dumps(linear_fit.result_.to_findings(), allow_nan=False)

@@ -101,3 +101,18 @@ def test_fmt_helpers():
     assert narrative.fmt_pct(float("nan")) == "n/a"
     assert narrative.fmt_number(-0.04444, signed=True) == "-0.0444"
     assert narrative.fmt_number(None) == "n/a"
+
+
+def test_onboarding_health_story_orders_clearest_adjusted_gaps_first():
+    cmp = SimpleNamespace(
+        months_after=12, unhealthy_threshold=40.0, unhealthy_risk_ratio=Interval(1.9, 1.6, 2.2),
+        unhealthy_failed=Interval(0.28, 0.25, 0.31), unhealthy_succeeded=Interval(0.15, 0.13, 0.17),
+        adjusted={"health_score": Interval(-9, -10, -8), "seat_utilisation_3m": Interval(-0.1, -0.12, -0.08),
+                  "nps_last": Interval(-0.5, -1.5, 0.5), "roi_reported": Interval(-0.2, -0.35, -0.05)})
+    text = narrative.onboarding_health_story(cmp)
+    assert text.startswith("12 months after the onboarding target date, 28.0% of the accounts that failed onboarding "
+                           "were unhealthy (health score below 40) against 15.0% of those that succeeded: 1.9 times "
+                           "as often (95% CI 1.6 to 2.2), a real difference.")
+    assert text.endswith("the failed group has seat_utilisation_3m lower by 0.1 (95% CI -0.12 to -0.08); "
+                         "roi_reported lower by 0.2 (95% CI -0.35 to -0.05).")
+    assert "nps_last" not in text and "health_score lower" not in text

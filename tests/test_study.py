@@ -84,9 +84,9 @@ def test_resolve_path_looks_in_parent_and_load_errors(tmp_path):
         study.load_study_dataset("no/such/dir")
 
 
-def test_save_section_and_attempt(tmp_path):
-    assert study.save_section("kpis", [], None) is None
-    path = study.save_section("health_validity", {"x": np.float64(0.5), "y": float("nan")}, tmp_path)
+def test_write_section_and_attempt(tmp_path):
+    assert study.write_section("kpis", [], None) is None
+    path = study.write_section("health_validity", {"x": np.float64(0.5), "y": float("nan")}, tmp_path)
     assert json.loads(path.read_text()) == {"x": 0.5, "y": None}
 
     def bad():

@@ -138,11 +138,10 @@ def onboarding_health_story(cmp: Any, top: int = 3) -> str:
                 f"that succeeded: {fmt_number(rr.estimate)} times as often ({_ci(rr, 'ratio')}), {verdict}.")
     clear = [(k, iv) for k, iv in cmp.adjusted.items() if iv.available and iv.excludes(0) and not k.startswith("health_")]
     if clear:
-        sd = cmp.summary["mean_succeeded"].abs().replace(0, float("nan"))
-        clear.sort(key=lambda kv: -abs(kv[1].estimate / sd.get(kv[0], 1.0)) if _ok(sd.get(kv[0])) else 0)
+        clear.sort(key=lambda kv: -abs(kv[1].estimate) / max(kv[1].ci_high - kv[1].ci_low, 1e-300))  # clearest first
         parts = [f"{k} {'lower' if iv.estimate < 0 else 'higher'} by {fmt_number(abs(iv.estimate))} "
                  f"({_ci(iv, 'number')})" for k, iv in clear[:top]]
-        text += (" After adjusting for segment and touch model, the failed group still has "
+        text += (" After adjusting for segment and touch model, the clearest differences remain: the failed group has "
                  + "; ".join(parts) + ".")
     else:
         text += " After adjusting for segment and touch model, no feature differs clearly between the groups."

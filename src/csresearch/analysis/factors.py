@@ -72,6 +72,21 @@ def model_frame(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=X.index)
 
 
+def json_safe(value: Any) -> Any:
+    """A JSON-safe copy of nested dicts/lists: NaN/inf -> None, numpy scalars -> Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if value is pd.NA:
+        return None
+    return value
+
+
 # --------------------------------------------------------------------------- univariate
 
 def univariate_churn(X: pd.DataFrame, y: pd.Series, n_bins: int = 10) -> pd.DataFrame:
@@ -341,8 +356,8 @@ class FactorResult(AnalysisResult):
         return out
 
     def to_findings(self) -> dict[str, Any]:
-        """The findings.md ``churn_factors`` section and ``kpis`` list."""
-        return {
+        """The findings.md ``churn_factors`` section and ``kpis`` list (JSON-safe: NaN -> None)."""
+        return json_safe({
             "churn_factors": {
                 "ranking": self.ranking,
                 "odds_ratios": self.odds_ratio_dict(),
@@ -353,7 +368,7 @@ class FactorResult(AnalysisResult):
                 "method": self.method,
             },
             "kpis": [k.to_dict() for k in self.kpis],
-        }
+        })
 
     def importance_plot(self, ax=None):
         """Horizontal bars of permutation importance with interval whiskers, most important on top."""

@@ -107,16 +107,17 @@ def parse_label(s: pd.Series, positive: str | None) -> tuple[np.ndarray, str]:
         lookup = {v.lower(): v for v in values}
         if pos.lower() not in lookup:
             raise InputError(f"--positive {positive!r} is not a value of label column {name!r}; its values are {values[:10]}")
-        if len(values) != 2:
-            raise InputError(f"label column {name!r} must have exactly two values, found {len(values)}: {values[:10]}")
+        if len(lookup) != 2:
+            raise InputError(f"label column {name!r} must have exactly two values (case-insensitive), "
+                             f"found {len(lookup)}: {values[:10]}")
         y = (text.str.lower() == pos.lower()).to_numpy(dtype="int64")
-        other = [v for v in values if v.lower() != pos.lower()][0]
+        other = [v for k, v in lookup.items() if k != pos.lower()][0]
         return y, f"label {name!r}: {lookup[pos.lower()]!r} = churned, {other!r} = not churned"
     lowered = set(v.lower() for v in values)
     for pair in BINARY_PAIRS:
         if lowered <= set(pair) and lowered:
             y = text.str.lower().map(pair).to_numpy(dtype="int64")
-            pos_name = [k for k, v in pair.items() if v == 1][0]
+            pos_name = next((v for v in values if pair[v.lower()] == 1), "(absent)")
             return y, f"label {name!r}: values {values} read as churned = {pos_name!r} (case-insensitive, trimmed)"
     raise InputError(f"label column {name!r} has values {values[:10]}{' ...' if len(values) > 10 else ''}, not "
                      f"Yes/No, True/False or 1/0; pass --positive VALUE for a two-valued label")

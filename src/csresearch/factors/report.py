@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -15,25 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..analysis.factors import FactorResult
+from ..analysis.factors import FactorResult, json_safe
 from ..analysis.results import Interval
 
 __all__ = ["FactorsReport", "write_report"]
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if value is pd.NA or value is None:
-        return None
-    return value
 
 
 @dataclass
@@ -95,7 +79,7 @@ class FactorsReport:
         }
         if self.survival is not None:
             doc["survival"] = self.survival
-        return _plain(doc)
+        return json_safe(doc)
 
     def to_html(self) -> str:
         """A complete self-contained HTML page (inline CSS, base64 figures, no scripts)."""
@@ -110,9 +94,9 @@ class FactorsReport:
             f"<p><b>Ranking</b> (most important first): {escape(', '.join(fr.ranking))}</p>",
             f"<p class='method'><b>Method:</b> {escape(fr.method)}</p></section>",
             "<section><h2>Factor ranking</h2>", _figure(fr.importance_plot),
-            _table(fr.summary), "</section>",
+            _table(_compact_summary(fr.summary)), "</section>",
             "<section><h2>Odds ratios (multivariable logistic regression)</h2>", _figure(fr.odds_ratio_plot),
-            _table(fr.odds_ratios), "</section>",
+            _table(_compact_odds(fr.odds_ratios)), "</section>",
             "<section><h2>Model comparison</h2>", _table(fr.model_comparison), "</section>",
         ]
         if fr.kpis:
@@ -132,6 +116,29 @@ class FactorsReport:
 
     def _repr_html_(self) -> str:
         return self.factors._repr_html_()
+
+
+def _ci(est, low, high) -> str:
+    if pd.isna(est):
+        return "n/a"
+    if pd.isna(low) or pd.isna(high):
+        return f"{est:.3g} (CI n/a)"
+    return f"{est:.3g} ({low:.3g} to {high:.3g})"
+
+
+def _compact_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "rank": summary["rank"],
+        "importance (95% CI)": [_ci(*r) for r in summary[["importance", "importance_ci_low", "importance_ci_high"]].to_numpy()],
+        "strongest term": summary["term"].fillna(""),
+        "odds ratio (95% CI)": [_ci(*r) for r in summary[["odds_ratio", "or_ci_low", "or_ci_high"]].to_numpy()],
+        "p": summary["p_value"], "q": summary["q_value"]}, index=summary.index)
+
+
+def _compact_odds(odds: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "odds ratio (95% CI)": [_ci(*r) for r in odds[["estimate", "ci_low", "ci_high"]].to_numpy()],
+        "p": odds["p_value"], "q": odds["q_value"], "note": odds["reason"].fillna("")}, index=odds.index)
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -189,6 +196,9 @@ def write_report(report: FactorsReport, out_dir: Path) -> tuple[Path, Path]:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -28,7 +28,7 @@ from .common import (
     load_study_dataset,
     mask_small_counts,
     resolve_path,
-    save_section,
+    write_section,
     suppress_groups,
 )
 from .onboarding import (
@@ -69,7 +69,7 @@ __all__ = [
     "onboarding_vs_health",
     "renewal_decisions",
     "resolve_path",
-    "save_section",
+    "write_section",
     "suppress_groups",
     "tenure_health_panel",
     "trajectories_findings",

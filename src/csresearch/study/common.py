@@ -25,7 +25,7 @@ __all__ = [
     "load_study_dataset",
     "mask_small_counts",
     "resolve_path",
-    "save_section",
+    "write_section",
     "suppress_groups",
 ]
 
@@ -131,8 +131,11 @@ def load_study_dataset(data_dir: str | Path, as_of: str | pd.Timestamp | None = 
     return dataset_as_of(load_dataset(path), as_of)
 
 
-def save_section(name: str, data: dict | list, output_dir: str | Path | None) -> Path | None:
+def write_section(name: str, data: dict | list, output_dir: str | Path | None) -> Path | None:
     """Write a findings section to ``output_dir`` (None = interactive run: write nothing).
+
+    Named like :func:`csresearch.report.findings.write_section` so that the runner
+    finds the notebook's section names in its source.
 
     Returns
     -------
@@ -141,9 +144,9 @@ def save_section(name: str, data: dict | list, output_dir: str | Path | None) ->
     """
     if output_dir is None:
         return None
-    from ..report.findings import write_section
+    from ..report.findings import write_section as write
 
-    return write_section(name, data, resolve_path(output_dir) or output_dir)
+    return write(name, data, resolve_path(output_dir) or output_dir)
 
 
 def attempt(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:

@@ -1,0 +1,153 @@
+"""`csresearch factors` on two public churn tables, against figures this test computes itself.
+
+Needs ../shared/realdata (skips with the reason otherwise); the data is read in
+place and never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+from statsmodels.stats.proportion import proportion_confint
+
+from csresearch.factors import analyze_factors
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+PARAMS = {"n_repeats": 2, "n_boot": 100}
+
+
+@pytest.fixture(scope="session")
+def telco_raw(realdata_dir):
+    return pd.read_csv(realdata_dir / "telco" / "Telco-Customer-Churn.csv")
+
+
+@pytest.fixture(scope="session")
+def telco(telco_raw):
+    return analyze_factors(telco_raw, "Churn", id_col="customerID", seed=0, **PARAMS)
+
+
+@pytest.fixture(scope="session")
+def psurv_raw(realdata_dir):
+    return pd.read_csv(realdata_dir / "pysurvival-churn" / "churn.csv")
+
+
+@pytest.fixture(scope="session")
+def psurv(psurv_raw):
+    return analyze_factors(psurv_raw, "churned", duration="months_active", seed=0, **PARAMS)
+
+
+def _telco_design(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The test's own design: standardised numerics, yes/no as 0/1, dummies against the largest level."""
+    d = raw.drop(columns=["customerID", "Churn"]).copy()
+    y = (raw["Churn"] == "Yes").astype(int).to_numpy()
+    d["TotalCharges"] = pd.to_numeric(d["TotalCharges"], errors="coerce")
+    d["TotalCharges"] = d["TotalCharges"].fillna(d["TotalCharges"].median())
+    cols = {}
+    for c in d.columns:
+        s = d[c]
+        if pd.api.types.is_numeric_dtype(s):
+            cols[c] = (s - s.mean()) / s.std()
+        elif set(s.unique()) == {"Yes", "No"}:
+            v = (s == "Yes").astype(float)
+            cols[c] = (v - v.mean()) / v.std()
+        else:
+            ref = s.value_counts().idxmax()
+            for level in sorted(set(s) - {ref}):
+                if level in ("No internet service", "No phone service"):
+                    continue  # duplicates of InternetService[No] / PhoneService
+                cols[f"{c}[{level}]"] = (s == level).astype(float)
+    X = pd.DataFrame(cols)
+    X["InternetService[No]"] = (d["InternetService"] == "No").astype(float)
+    return X, y
+
+
+def test_telco_churn_rate_matches_pandas(telco, telco_raw):
+    churned = int((telco_raw["Churn"] == "Yes").sum())
+    n = len(telco_raw)
+    low, high = proportion_confint(churned, n, method="wilson")
+    assert telco.n == n == 7043
+    assert telco.churn_rate.estimate == pytest.approx(churned / n)
+    assert (telco.churn_rate.ci_low, telco.churn_rate.ci_high) == pytest.approx((low, high))
+    uni = telco.factors.univariate.query("factor == 'Contract'").set_index("level")
+    expected = telco_raw.groupby("Contract")["Churn"].apply(lambda s: (s == "Yes").mean())
+    for level, rate in expected.items():
+        assert uni.loc[level, "churn_rate"] == pytest.approx(rate)
+
+
+def test_telco_odds_ratios_match_own_logit(telco, telco_raw):
+    X, y = _telco_design(telco_raw)
+    fit = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
+    ci = np.exp(fit.conf_int())
+    odds = telco.factors.odds_ratios
+    compared = 0
+    for term in X.columns:
+        if term not in odds.index or pd.isna(odds.loc[term, "estimate"]):
+            continue
+        compared += 1
+        assert odds.loc[term, "estimate"] == pytest.approx(np.exp(fit.params[term]), rel=1e-4), term
+        assert odds.loc[term, "ci_low"] == pytest.approx(ci.loc[term, 0], rel=1e-4), term
+        assert odds.loc[term, "p_value"] == pytest.approx(fit.pvalues[term], rel=1e-3, abs=1e-12), term
+    assert compared >= 18
+    assert odds.loc["Contract[Two year]", "estimate"] < 0.5  # two-year contracts churn far less
+
+
+def test_telco_cv_auc_matches_own_cross_validation(telco, telco_raw):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _telco_design(telco_raw)
+    cv = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=0)
+    scores = cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), X, y,
+                             groups=telco_raw["customerID"], cv=cv, scoring="roc_auc")
+    fr = telco.factors
+    assert fr.chosen_model in ("logistic_l2", "gradient_boosting")
+    assert fr.model_comparison.loc["logistic_l2", "cv_auc"] == pytest.approx(scores.mean(), abs=0.01)
+    assert fr.cv_auc.ci_low < fr.cv_auc.estimate < fr.cv_auc.ci_high
+    assert fr.ranking[0] in ("tenure", "Contract")
+
+
+def test_psurv_kaplan_meier_matches_survfunc(psurv, psurv_raw):
+    t, e = psurv_raw["months_active"].to_numpy(), psurv_raw["churned"].to_numpy()
+    sf = SurvfuncRight(t, e)
+    z = stats.norm.ppf(0.975)
+    values = psurv.survival["overall"]
+    assert [v["time"] for v in values] == [3.0, 6.0, 9.0, 12.0]
+    for v in values:
+        i = np.searchsorted(sf.surv_times, v["time"], side="right") - 1
+        s, se = sf.surv_prob[i], sf.surv_prob_se[i]
+        half = z * se / (s * abs(np.log(s)))
+        assert v["estimate"] == pytest.approx(s, rel=1e-9)
+        assert v["ci_low"] == pytest.approx(s ** np.exp(half), rel=1e-6)
+        assert v["ci_high"] == pytest.approx(s ** np.exp(-half), rel=1e-6)
+
+
+def test_psurv_logrank_and_churn_rates(psurv, psurv_raw):
+    by = psurv.survival["by_factor"]
+    assert by, "expected at least one categorical factor with KM curves"
+    factor = next(iter(by))
+    g = psurv_raw[factor].astype(str).str.strip()
+    counts = g.value_counts()
+    g = g.where(~g.isin(counts[counts < 20].index), "other")  # rare levels grouped as in the report
+    chi2, p = survdiff(psurv_raw["months_active"].to_numpy(), psurv_raw["churned"].to_numpy(), g.to_numpy())
+    assert by[factor]["logrank"]["p_value"] == pytest.approx(p, rel=1e-6)
+    assert psurv.churn_rate.estimate == pytest.approx(psurv_raw["churned"].mean())
+    uni = psurv.factors.univariate.query("factor == 'company_size'").set_index("level")
+    for level, rate in psurv_raw.groupby("company_size")["churned"].mean().items():
+        assert uni.loc[level, "churn_rate"] == pytest.approx(rate)
+
+
+def test_psurv_cox_hazard_ratio_of_csat_matches_own_phreg(psurv, psurv_raw):
+    from statsmodels.duration.hazard_regression import PHReg
+
+    hr = psurv.survival["cox_hazard_ratios"]
+    assert hr["csat_score"]["ci_high"] < 1  # happier customers churn later
+    # Univariate check on a single standardised column: the report's multivariable HR must have the same sign.
+    x = psurv_raw["csat_score"]
+    fit = PHReg(psurv_raw["months_active"], ((x - x.mean()) / x.std()).to_frame(), status=psurv_raw["churned"]).fit()
+    assert np.exp(fit.params[0]) < 1

@@ -1,0 +1,126 @@
+"""The seven analysis notebooks: structure, and a full run on a generated dataset with a larger onboarding effect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from csresearch.runner.notebooks import read_notebook_spec
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+EXPECTED = {
+    "00_data_audit": ("data_audit",),
+    "01_onboarding_vs_churn": ("onboarding_vs_churn",),
+    "02_onboarding_vs_health": ("onboarding_vs_health",),
+    "03_health_score_validity": ("health_validity",),
+    "04_continuing_accounts": ("continuing_trends",),
+    "05_churned_accounts": ("churned_accounts",),
+    "06_churn_factors_kpis": ("churn_factors", "kpis"),
+}
+COMMON = {"data_dir": "data/sample", "as_of": None, "lead_days": 90, "horizon_years": 3, "months_after": 12,
+          "unhealthy_threshold": 40, "scorecard": None, "seed": 0, "output_dir": None, "min_group_size": 5,
+          "include_ids": False}
+MAX_CODE_LINES = 15
+
+
+def _read(name):
+    import jupytext
+
+    return jupytext.read(NOTEBOOKS / f"{name}.py")
+
+
+def test_exactly_the_suite_notebooks_exist():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("[0-9]*.py")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_notebook_structure(name):
+    path = NOTEBOOKS / f"{name}.py"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# %% [markdown]\n# # "), "first cell must be a markdown title"
+    assert text.count('# %% tags=["parameters"]') == 1
+    nb = _read(name)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert nb.cells[1].metadata.get("tags") == ["parameters"], "the parameters cell follows the title"
+    spec = read_notebook_spec(path)
+    assert spec.defaults == COMMON
+    assert spec.sections == EXPECTED[name]
+    for cell in nb.cells:
+        assert not cell.get("outputs"), "notebooks are stored without outputs"
+        if cell.cell_type == "code":
+            lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+            assert len(lines) <= MAX_CODE_LINES, f"a code cell of {name} has {len(lines)} lines: move logic to src/"
+    assert "print(" not in text, "prose comes from csresearch.narrative via Markdown, not print"
+
+
+def _nulls_without_reason(node, path=""):
+    """Paths of interval-like objects with a null estimate and no reason."""
+    bad = []
+    if isinstance(node, dict):
+        if "estimate" in node and node["estimate"] is None and not node.get("reason"):
+            bad.append(path)
+        for k, v in node.items():
+            bad += _nulls_without_reason(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            bad += _nulls_without_reason(v, f"{path}/{i}")
+    return bad
+
+
+@pytest.fixture(scope="module")
+def generated_run(tmp_path_factory):
+    """The whole suite on 1500 generated accounts (seed 7) with a doubled onboarding deficit."""
+    import io
+
+    from csresearch.runner import run_suite
+    from csresearch.synth import generate_dataset
+
+    root = tmp_path_factory.mktemp("generated")
+    data = generate_dataset(n_accounts=1500, seed=7, scenario={"onboarding_deficit": 2.0}).write(root / "data")
+    log = io.StringIO()
+    code = run_suite(data, root / "out", jobs=2, stream=log)
+    return code, json.loads((root / "out" / "findings.json").read_text()), log.getvalue()
+
+
+@pytest.mark.slow
+def test_suite_runs_on_generated_data_and_fills_every_section(generated_run):
+    from csresearch.report.findings import SECTIONS, validate_findings
+
+    code, findings, log = generated_run
+    assert code == 0, log
+    assert validate_findings(findings) == []
+    assert "missing_sections" not in findings
+    for section in SECTIONS:
+        assert section in findings, section
+        assert not (isinstance(findings[section], dict) and set(findings[section]) == {"reason"}), findings[section]
+    assert _nulls_without_reason(findings) == []
+    assert findings["parameters"]["lead_days"] == 90 and findings["dataset"]["n_accounts"] == 1500
+
+
+@pytest.mark.slow
+def test_generated_run_detects_the_larger_onboarding_effect(generated_run):
+    _, findings, _ = generated_run
+    ratio = findings["onboarding_vs_health"]["unhealthy_risk_ratio"]
+    assert ratio["ci_low"] > 1, ratio
+    assert findings["onboarding_vs_health"]["feature_difference_adjusted"]["seat_utilisation_3m"]["ci_high"] < 0
+
+
+@pytest.mark.slow
+def test_notebook_runs_interactively_from_the_notebooks_folder(tmp_path):
+    """Opened in Jupyter from notebooks/ with default parameters: data/sample resolves, nothing is written."""
+    import jupytext
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = jupytext.read(NOTEBOOKS / "01_onboarding_vs_churn.py")
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    text = "\n".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "Accounts that failed onboarding churned" in text
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    assert not (NOTEBOOKS / "findings").exists()
+    nbformat.validate(nb)
