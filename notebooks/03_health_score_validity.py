@@ -75,9 +75,7 @@ if decisions is not None:
     from csresearch.analysis.association import calibration_by_decile
 
     calibration = calibration_by_decile(decisions["health_score"], decisions["churned"])
-    c = calibration.summary  # float rounding can put a Wilson bound a hair past the rate: keep error bars >= 0
-    bounded = c.assign(ci_low=c[["ci_low", "rate"]].min(axis=1), ci_high=c[["ci_high", "rate"]].max(axis=1))
-    plots.calibration_plot(bounded).set_ylabel("churn rate at the next decision")
+    plots.calibration_plot(calibration).set_ylabel("churn rate at the next decision")
     plt.show()
     display(study.suppress_groups(calibration.summary, ["n"], min_group_size, include_ids))
 

@@ -114,3 +114,15 @@ def test_calibration_and_forest_plots(scored):
     assert a2.get_xscale() == "log"
     assert [t.get_text() for t in a2.get_yticklabels()] == ["nps_last", "quota_consumption"]
     plt.close(fig)
+
+
+def test_calibration_plot_accepts_bounds_a_hair_past_the_rate():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from csresearch.plots import calibration_plot
+
+    frame = pd.DataFrame({"mean_score": [10.0, 50.0], "rate": [0.0, 0.2],
+                          "ci_low": [1e-17, 0.1], "ci_high": [0.05, 0.2 - 1e-17]})
+    ax = calibration_plot(frame)
+    assert len(ax.lines) >= 1

@@ -83,7 +83,8 @@ def test_continuing_accounts_health_rises_while_quota_consumption_falls(findings
 
 def test_continuing_quota_consumption_slope_matches_the_planted_slope(findings, truth):
     slope = findings["continuing_trends"]["quota_consumption"]["slope_per_year"]
-    planted = truth["tenure_slopes_continuing"]["realised_quota_consumption_per_year"]
+    # truth measured with the contract's definition (pace since the term started), not per-month consumption
+    planted = truth["tenure_slopes_continuing"]["realised_quota_consumption_pace_per_year"]
     assert _inside(planted, slope), f"quota_consumption slope {slope} does not include the planted {planted}"
 
 

@@ -37,11 +37,13 @@ def _interval_frame(data: pd.DataFrame | Mapping[Any, Interval]) -> pd.DataFrame
     return data.astype({"estimate": "float64", "ci_low": "float64", "ci_high": "float64"})
 
 
-def _errors(frame: pd.DataFrame) -> np.ndarray:
-    est = frame["estimate"].to_numpy()
-    low = np.nan_to_num(est - frame["ci_low"].to_numpy(), nan=0.0)
-    high = np.nan_to_num(frame["ci_high"].to_numpy() - est, nan=0.0)
-    return np.vstack([low, high])
+def _errors(frame: pd.DataFrame, value_col: str = "estimate") -> np.ndarray:
+    """Error-bar lengths below and above ``value_col``: never negative (float rounding can put a
+    Wilson bound a hair past the rate), 0 where a bound is missing."""
+    est = frame[value_col].to_numpy(dtype="float64")
+    low = np.nan_to_num(est - frame["ci_low"].to_numpy(dtype="float64"), nan=0.0)
+    high = np.nan_to_num(frame["ci_high"].to_numpy(dtype="float64") - est, nan=0.0)
+    return np.clip(np.vstack([low, high]), 0.0, None)
 
 
 def km_plot(result: Any, ax: Axes | None = None, level: float = 0.95) -> Axes:
@@ -84,8 +86,7 @@ def calibration_plot(result: Any, ax: Axes | None = None) -> Axes:
     """Observed rate (Wilson interval) against mean score per bin, from :func:`calibration_by_decile`."""
     s = getattr(result, "summary", result)
     ax = _axes(ax)
-    err = np.vstack([s["rate"] - s["ci_low"], s["ci_high"] - s["rate"]])
-    ax.errorbar(s["mean_score"], s["rate"], yerr=err, fmt="o-", capsize=3)
+    ax.errorbar(s["mean_score"], s["rate"], yerr=_errors(s, "rate"), fmt="o-", capsize=3)
     ax.set_xlabel("mean score in bin")
     ax.set_ylabel("observed rate")
     ax.set_ylim(bottom=0)

@@ -234,6 +234,10 @@ def logit_odds_ratios(frame: pd.DataFrame, y: pd.Series, missing_indicator_share
             rows[term] = {"factor": design.origin[term], "estimate": np.exp(fit.params[term]),
                           "ci_low": np.exp(ci.loc[term, 0]), "ci_high": np.exp(ci.loc[term, 1]),
                           "p_value": fit.pvalues[term], "reason": None}
+        wide = [t for t in design.matrix.columns if ci.loc[t, 1] - ci.loc[t, 0] > np.log(1e4)]
+        if wide:
+            design.notes.append(f"{', '.join(wide)}: odds-ratio interval spans more than 10^4 (nearly collinear "
+                                f"with other factors or nearly separating); read the ranking instead")
     else:
         pen = sm.GLM(yv, X, family=sm.families.Binomial()).fit_regularized(alpha=1e-3, L1_wt=0.0)
         params = pd.Series(np.asarray(pen.params), index=X.columns)

@@ -104,6 +104,27 @@ def _unhealthy(latent: pd.DataFrame, panel: pd.DataFrame, sc: Scenario) -> dict[
     }
 
 
+def _quota_pace(panel: pd.DataFrame, terms: dict) -> np.ndarray:
+    """The contract's quota_consumption at the end of every panel month.
+
+    Quota used since the term started / (quota x elapsed share of the term),
+    the elapsed share counting a partial month (the signup month) by its
+    share of days, as the feature builder does. Onboarding ramp-up months are
+    part of the first term's pace, so the cumulative sums run over the whole
+    panel before any tenure filter.
+    """
+    acc, term = panel["acc"].to_numpy(), panel["term"].to_numpy()
+    quota = terms["quota"][acc, term]
+    month = panel["month"].to_numpy().astype("datetime64[D]")
+    days_in_month = ((month.astype("datetime64[M]") + 1).astype("datetime64[D]") - month).astype(int)
+    active_days = (panel["last_day"].to_numpy() - panel["first_day"].to_numpy()).astype("timedelta64[D]").astype(int) + 1
+    share = np.clip(active_days, 0, None) / days_in_month
+    frame = pd.DataFrame({"acc": acc, "term": term, "used": panel["quota_used"].to_numpy(), "share": share})
+    sums = frame.groupby(["acc", "term"], sort=False)[["used", "share"]].cumsum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sums["used"].to_numpy() / (quota * sums["share"].to_numpy() / 12.0)
+
+
 def _slopes(latent: pd.DataFrame, terms: dict, panel: pd.DataFrame, sc: Scenario) -> dict[str, Any]:
     cont = ~terms["churned"][panel["acc"].to_numpy()] & (panel["tenure_months"].to_numpy() >= 6)
     p = panel[cont]
@@ -112,6 +133,7 @@ def _slopes(latent: pd.DataFrame, terms: dict, panel: pd.DataFrame, sc: Scenario
     quota = terms["quota"][p["acc"].to_numpy(), p["term"].to_numpy()]
     has_q = np.isfinite(quota)
     consumption = p["quota_used"].to_numpy()[has_q] / (quota[has_q] / 12.0)
+    pace = _quota_pace(panel, terms)[cont][has_q]
     return {
         "population": "accounts that never churned, months with tenure >= 6",
         "latent_health_per_year": sc.health_slope_per_year,
@@ -121,6 +143,11 @@ def _slopes(latent: pd.DataFrame, terms: dict, panel: pd.DataFrame, sc: Scenario
         ),
         "realised_seat_utilisation_per_year": _r(np.polyfit(years, util, 1)[0]) if years.size > 2 else None,
         "realised_quota_consumption_per_year": _r(np.polyfit(years[has_q], consumption, 1)[0]) if has_q.sum() > 2 else None,
+        "quota_consumption_pace_definition": (
+            "quota used since the term started / (quota x elapsed share of the term), at every month end "
+            "(partial months by their share of days; onboarding ramp-up included): the data contract's quota_consumption"
+        ),
+        "realised_quota_consumption_pace_per_year": _r(np.polyfit(years[has_q], pace, 1)[0]) if has_q.sum() > 2 else None,
         "realised_features_used_per_year": _r(np.polyfit(years, p["features_used"].to_numpy(), 1)[0]) if years.size > 2 else None,
     }
 
