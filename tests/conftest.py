@@ -23,3 +23,14 @@ def realdata_dir() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real third-party datasets not found at {REALDATA} (set CSRESEARCH_REALDATA to point at them)")
     return REALDATA
+
+
+# Property tests: random in development (to find new cases), reproducible in CI.
+try:
+    from hypothesis import settings as _hyp_settings
+
+    _hyp_settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        _hyp_settings.load_profile("ci")
+except ImportError:  # pragma: no cover - hypothesis is a test extra
+    pass

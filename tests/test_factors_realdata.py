@@ -16,7 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from csresearch.factors import analyze_factors
 
-pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+pytestmark = [pytest.mark.realdata, pytest.mark.slow, pytest.mark.xdist_group("realdata")]
 PARAMS = {"n_repeats": 2, "n_boot": 100}
 
 

@@ -329,3 +329,11 @@ def test_fit_needs_both_outcomes_and_valid_labels():
         HealthScore(IDENTITY).fit(X, [0, 1] * 9 + [np.nan, 1])
     with pytest.raises(ParameterError, match="rows"):
         HealthScore(IDENTITY).fit(X, [0, 1])
+
+
+def test_score_never_exceeds_100_through_float_rounding(default_card):
+    # found by the property test above: a weighted mean of 100s came out as 100.00000000000001
+    row = {f: np.nan for f in DEAR_AXIS} | {"setup_done": 1.0, "roi_reported": 1.0}
+    out = HealthScore(default_card).transform(pd.DataFrame([row]))
+    assert out["health_score"].iloc[0] == 100.0
+    assert out["health_deployment"].iloc[0] == 100.0

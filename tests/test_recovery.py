@@ -15,7 +15,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
 
-pytestmark = pytest.mark.slow
+# one suite run per session: keep every test that uses it on one xdist worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sample_suite")]
 
 
 def _inside(value, interval):

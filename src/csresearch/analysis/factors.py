@@ -30,20 +30,19 @@ intervals. Each of these events is a note on the result.
 from __future__ import annotations
 
 import html
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
-import statsmodels.api as sm
 from scipy import stats
 
 from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError
-from .intervals import bh_qvalues, bootstrap_interval, wilson_interval
+from ..report.findings import json_safe
+from .intervals import bootstrap_interval, wilson_interval
 from .kpi import KpiThreshold, kpi_thresholds, kpi_tree_plot
+from .odds_ratios import logit_odds_ratios
 from .results import AnalysisResult, Interval
 
 __all__ = ["ChurnFactorModel", "FactorResult", "churn_factors", "logit_odds_ratios", "univariate_churn",
@@ -70,21 +69,6 @@ def model_frame(X: pd.DataFrame) -> pd.DataFrame:
             s = s.astype("float64")
         out[c] = s
     return pd.DataFrame(out, index=X.index)
-
-
-def json_safe(value: Any) -> Any:
-    """A JSON-safe copy of nested dicts/lists: NaN/inf -> None, numpy scalars -> Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if np.isfinite(value) else None
-    if value is pd.NA:
-        return None
-    return value
 
 
 # --------------------------------------------------------------------------- univariate
@@ -128,134 +112,6 @@ def _num(k: str) -> float:
 
 def _left_edge(k: str) -> float:
     return _num(k.strip("([").split(",")[0]) if k != MISSING_LEVEL else float("inf")
-
-
-# --------------------------------------------------------------------------- logistic model
-
-@dataclass
-class Design:
-    """A logistic-regression design: standardised numeric columns and dummies, and what it dropped."""
-
-    matrix: pd.DataFrame
-    origin: dict[str, str]
-    notes: list[str] = field(default_factory=list)
-    unavailable: dict[str, tuple[str, str]] = field(default_factory=dict)  # term -> (factor, reason)
-
-
-def build_design(frame: pd.DataFrame, missing_indicator_share: float = 0.05) -> Design:
-    """Standardise numeric factors (median-imputed), dummy-code categoricals against their largest level."""
-    cols, origin, notes = {}, {}, []
-    for c in frame.columns:
-        s = frame[c]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            counts = s.value_counts()
-            counts = counts[counts > 0]
-            ref = sorted(counts.index, key=lambda v: (-counts[v], str(v)))[0]
-            for level in sorted(counts.index, key=str):
-                if level != ref:
-                    term = f"{c}[{level}]"
-                    cols[term], origin[term] = (s == level).astype("float64").to_numpy(), c
-            if len(counts) > 1:
-                notes.append(f"{c}: dummy-coded against its largest level {ref!r}")
-            continue
-        share = float(s.isna().mean())
-        filled = s.fillna(s.median())
-        sd = float(filled.std(ddof=1)) if len(filled) > 1 else 0.0
-        if not np.isfinite(sd) or sd == 0:
-            notes.append(f"{c}: constant after imputation; left out of the logistic model")
-            continue
-        cols[c], origin[c] = ((filled - filled.mean()) / sd).to_numpy(), c
-        if share > missing_indicator_share:
-            term = f"{c}[missing]"
-            cols[term], origin[term] = s.isna().astype("float64").to_numpy(), c
-            notes.append(f"{c}: {share:.1%} missing; median-imputed with a missing indicator {term}")
-        elif share > 0:
-            notes.append(f"{c}: {share:.1%} missing; median-imputed")
-    return Design(pd.DataFrame(cols, index=frame.index), origin, notes)
-
-
-def drop_separating(design: Design, y: np.ndarray) -> None:
-    """Remove design columns that on their own separate churn (infinite odds ratio)."""
-    for term in list(design.matrix.columns):
-        x = design.matrix[term].to_numpy()
-        x1, x0 = x[y == 1], x[y == 0]
-        if x1.max() <= x0.min() or x1.min() >= x0.max():
-            reason = "separates churn perfectly on its own (odds ratio infinite); left out of the logistic model"
-            design.unavailable[term] = (design.origin[term], reason)
-            design.notes.append(f"{term}: {reason}")
-            design.matrix = design.matrix.drop(columns=term)
-
-
-def drop_collinear(design: Design, tol: float = 1e-8) -> None:
-    """Drop columns that are exact linear combinations of earlier ones (pivoted QR rank)."""
-    if design.matrix.shape[1] == 0:
-        return
-    A = np.column_stack([np.ones(len(design.matrix)), design.matrix.to_numpy()])
-    _, r, piv = scipy.linalg.qr(A, mode="economic", pivoting=True)
-    diag = np.abs(np.diag(r))
-    rank = int((diag > tol * diag[0]).sum())
-    dropped = [design.matrix.columns[i - 1] for i in sorted(piv[rank:]) if i > 0]
-    for term in dropped:
-        reason = "exactly collinear with other columns; dropped from the logistic model"
-        design.unavailable[term] = (design.origin[term], reason)
-        design.notes.append(f"{term}: {reason}")
-    design.matrix = design.matrix.drop(columns=dropped)
-
-
-def logit_odds_ratios(frame: pd.DataFrame, y: pd.Series, missing_indicator_share: float = 0.05,
-                      level: float = 0.95) -> tuple[pd.DataFrame, list[str]]:
-    """Fit the multivariable logistic model; return odds ratios per design term and notes.
-
-    Returns
-    -------
-    odds_ratios : DataFrame
-        Indexed by term (``column`` or ``column[level]``) with factor, estimate,
-        ci_low, ci_high, p_value, q_value, reason.
-    notes : list of str
-    """
-    yv = np.asarray(y, dtype="float64")
-    design = build_design(frame, missing_indicator_share)
-    drop_separating(design, yv)
-    drop_collinear(design)
-    X = sm.add_constant(design.matrix, has_constant="add")
-    rows: dict[str, dict[str, Any]] = {}
-    fit, failure = None, None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            fit = sm.Logit(yv, X).fit(disp=0, maxiter=200, method="newton")
-            if not fit.mle_retvals.get("converged", True) or not np.all(np.isfinite(fit.bse)):
-                failure = "did not converge"
-        except Exception as exc:  # PerfectSeparation, singular Hessian, convergence warnings
-            failure = f"{type(exc).__name__}: {exc}".split("\n")[0][:160]
-    if failure is None:
-        ci = fit.conf_int(alpha=1 - level)
-        for term in design.matrix.columns:
-            rows[term] = {"factor": design.origin[term], "estimate": np.exp(fit.params[term]),
-                          "ci_low": np.exp(ci.loc[term, 0]), "ci_high": np.exp(ci.loc[term, 1]),
-                          "p_value": fit.pvalues[term], "reason": None}
-        wide = [t for t in design.matrix.columns if ci.loc[t, 1] - ci.loc[t, 0] > np.log(1e4)]
-        if wide:
-            design.notes.append(f"{', '.join(wide)}: odds-ratio interval spans more than 10^4 (nearly collinear "
-                                f"with other factors or nearly separating); read the ranking instead")
-    else:
-        pen = sm.GLM(yv, X, family=sm.families.Binomial()).fit_regularized(alpha=1e-3, L1_wt=0.0)
-        params = pd.Series(np.asarray(pen.params), index=X.columns)
-        reason = "logistic fit failed (" + failure + "); ridge-penalised estimate without interval"
-        design.notes.append("multivariable logistic model: " + reason)
-        for term in design.matrix.columns:
-            rows[term] = {"factor": design.origin[term], "estimate": np.exp(params[term]), "ci_low": np.nan,
-                          "ci_high": np.nan, "p_value": np.nan, "reason": reason}
-    for term, (factor, reason) in design.unavailable.items():
-        rows[term] = {"factor": factor, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                      "p_value": np.nan, "reason": reason}
-    out = pd.DataFrame.from_dict(rows, orient="index",
-                                 columns=["factor", "estimate", "ci_low", "ci_high", "p_value", "reason"])
-    out.index.name = "term"
-    for c in ("estimate", "ci_low", "ci_high", "p_value"):
-        out[c] = out[c].astype("float64")
-    out["q_value"] = bh_qvalues(out["p_value"])
-    return out[["factor", "estimate", "ci_low", "ci_high", "p_value", "q_value", "reason"]], design.notes
 
 
 # --------------------------------------------------------------------------- predictive model

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ..analysis.factors import FactorResult, json_safe
+from ..analysis.factors import FactorResult
+from ..report.findings import json_safe
 from ..analysis.results import Interval
 
 __all__ = ["FactorsReport", "write_report"]

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.duration.hazard_regression import PHReg
 
-from ..analysis.factors import drop_collinear, build_design, is_categorical, model_frame
+from ..analysis.factors import is_categorical, model_frame
+from ..analysis.odds_ratios import build_design, drop_collinear
 from ..analysis.survival import kaplan_meier, logrank_test
 
 __all__ = ["survival_section", "km_times"]

@@ -96,7 +96,8 @@ def _score_block(X: pd.DataFrame, sc: Scorecard) -> tuple[dict[str, np.ndarray],
             num += np.where(ok, r.weight * s, 0.0)
             den += np.where(ok, r.weight, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            comps[:, j] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+            # a weighted mean of 0-100 scores; clip the float rounding (100.00000000000001)
+            comps[:, j] = np.clip(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan), 0.0, 100.0)
         cover[:, j] = den / total if total > 0 else 0.0
     return feature_scores, comps, cover
 
@@ -108,7 +109,7 @@ def _composite(comps: np.ndarray, weights: np.ndarray) -> np.ndarray:
     num = np.where(present, comps * weights, 0.0).sum(axis=1)
     den = np.where(present, weights, 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+        return np.clip(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan), 0.0, 100.0)
 
 
 def _normalised(weights: dict[str, float]) -> np.ndarray:

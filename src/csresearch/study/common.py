@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset, load_dataset
-from ..errors import AnalysisError, CsResearchError, InputError, ParameterError
+from ..errors import CsResearchError, InputError, ParameterError
 
 __all__ = [
     "REPO_ROOT",
