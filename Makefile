@@ -9,7 +9,7 @@ SAMPLE := data/sample
 REPORTS ?= reports
 JOBS   ?= 2
 
-.PHONY: help venv report test test-fast sample lab bench clean
+.PHONY: help venv report test sample lab bench clean
 
 help:
 	@echo "make report   set up .venv and run the whole suite on $(SAMPLE) into $(REPORTS)/"
@@ -46,12 +46,16 @@ test: $(VENV)/.installed-test
 sample: $(VENV)/.installed
 	$(BIN)/python -m csresearch.synth.sample $(SAMPLE)
 
+# JupyterLab opens notebooks/*.py (jupytext percent format) as notebooks on double-click.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 lab: $(VENV)/.installed-lab
-	$(BIN)/python -m jupytext --version >/dev/null
-	$(BIN)/jupyter lab notebooks/
+	@mkdir -p $(dir $(LAB_SETTINGS))
+	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/bench_usage.py
+	$(BIN)/python benchmarks/bench_features.py --write-results
+	$(BIN)/python benchmarks/bench_usage.py --write-results
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .pytest_cache

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from results_file import write_section  # benchmarks/ is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -221,7 +222,7 @@ def summarise(runs: list[dict]) -> dict:
 def render(results: list[dict], info: dict, args: argparse.Namespace) -> str:
     m = info["machine"]
     lines = [
-        "# Benchmark results: events -> usage_monthly",
+        "## events -> usage_monthly (`bench_usage.py`)",
         "",
         f"Written by `benchmarks/bench_usage.py --write-results` on {time.strftime('%Y-%m-%d %H:%M')} "
         f"(scale {args.scale}, {args.runs} runs per engine, DuckDB memory_limit {args.memory_limit or 'default'}, "
@@ -295,8 +296,7 @@ def main() -> None:
     text = render(results, {"machine": machine(), "idle_mb": idle}, args)
     print(text)
     if args.write_results:
-        (HERE / "RESULTS.md").write_text(text)
-        print(f"wrote {HERE / 'RESULTS.md'}")
+        print(f"wrote {write_section('usage', text)}")
 
 
 if __name__ == "__main__":
