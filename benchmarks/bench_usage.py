@@ -226,7 +226,8 @@ def render(results: list[dict], info: dict, args: argparse.Namespace) -> str:
         "",
         f"Written by `benchmarks/bench_usage.py --write-results` on {time.strftime('%Y-%m-%d %H:%M')} "
         f"(scale {args.scale}, {args.runs} runs per engine, DuckDB memory_limit {args.memory_limit or 'default'}, "
-        f"threads {args.threads or 'all'}; run under `nice -n 10` on a machine shared with other jobs, so times are noisy).",
+        f"threads {args.threads or 'all'}; load average {os.getloadavg()[0]:.1f} when the runs ended: "
+        "times on a shared machine are noisy, compare medians).",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}.  ",
         f"Versions: Python {m['python']}, DuckDB {m['duckdb']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}, numpy {m['numpy']}.  ",

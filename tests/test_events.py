@@ -347,3 +347,21 @@ def test_generator_empty_usage_gives_empty_typed_events():
     events = events_from_usage(usage.iloc[:0], accounts, contracts, seed=0)
     assert len(events) == 0 and str(events["timestamp"].dtype) == "datetime64[ns, UTC]"
     assert len(usage_from_events(events)) == 0
+
+
+@pytest.mark.parametrize("n_types", [3, 62, 63, 90])
+def test_features_used_exact_with_few_and_many_event_types(n_types):
+    # up to 62 types features_used comes from a bit mask per type, beyond that from COUNT(DISTINCT)
+    rng = np.random.default_rng(n_types)
+    n = 4000
+    events = pd.DataFrame({
+        "account_id": rng.choice(["a", "b", "c"], n),
+        "user_id": rng.choice([f"u{i}" for i in range(20)], n),
+        "timestamp": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 120 * 86400, n), unit="s"),
+        "event_type": rng.choice([f"feature_{i:03d}" for i in range(n_types)], n),
+        "quantity": rng.integers(0, 3, n).astype(float),
+    })
+    events.loc[::97, "event_type"] = None  # a null type is no feature, but still an event
+    got = usage_from_events(events)
+    pd.testing.assert_frame_equal(got, usage_reference(events))
+    assert got["features_used"].max() > min(n_types, 60) * 0.5

@@ -34,17 +34,22 @@ quantity explicitly. Logs that rely on the default should fill quantity
 before aggregating.
 
 Exactness and speed. Distinct counts are exact (no HyperLogLog, no hashing of
-ids). The plain COUNT(DISTINCT) is also the fastest form measured on DuckDB
-2.0: a two-stage version (dedup per account, month, user, event type first),
-separate user and feature aggregations joined afterwards and a GROUPING SETS
-version all used as much or more CPU (see benchmarks/README.md), and ids of up
-to 12 bytes are stored inline by DuckDB, so dictionary-encoding them buys little.
+ids). Event types are dictionary-encoded first (:data:`TYPES_SQL`: one bit per
+type), so ``features_used`` is the popcount of the OR of a month's bits, which
+is exact and about 1 s faster per 20M events than COUNT(DISTINCT event_type);
+logs with more than :data:`MAX_MASK_TYPES` types fall back to COUNT(DISTINCT).
+Users stay a plain COUNT(DISTINCT): a two-stage version (dedup per account,
+month, user first), a user dictionary joined in, and a GROUPING SETS version
+all used as much or more time (see benchmarks/README.md), and ids of up to 12
+bytes are stored inline by DuckDB.
 Column pruning is automatic (only the five columns are read from Parquet).
 
 Running the same aggregation on Spark: register the log as a view with the
 columns above (``to_utc_timestamp`` or a UTC session time zone:
 ``spark.sql.session.timeZone=UTC``), then
-``spark.sql(USAGE_SQL.format(events="events_view"))``.
+``spark.sql(usage_sql("events_view"))`` (or, with a types view made by
+:data:`TYPES_SQL`, ``usage_sql("events_view", "types_view")``; ``bit_or``,
+``bit_count`` and ``POWER`` exist in Spark SQL too).
 
 Rows whose account_id or timestamp is null (or unparsable in CSV) cannot be
 placed in a month; they are left out and counted in :class:`UsageBuild`.
@@ -68,20 +73,46 @@ import pyarrow as pa
 
 from .errors import InputError
 
-__all__ = ["USAGE_SQL", "REQUIRED_COLUMNS", "UsageBuild", "usage_from_events", "build_usage", "build_usage_command"]
+__all__ = ["USAGE_SQL", "TYPES_SQL", "usage_sql", "REQUIRED_COLUMNS", "UsageBuild", "usage_from_events", "build_usage", "build_usage_command"]
 
 #: The aggregation, in standard SQL (DuckDB and Spark SQL); ``{events}`` is the normalised log.
 USAGE_SQL = """
-SELECT account_id,
-       date_trunc('month', ts)     AS month,
-       COUNT(DISTINCT user_id)     AS active_users,
-       COUNT(*)                    AS events,
-       COUNT(DISTINCT event_type)  AS features_used,
-       SUM(COALESCE(quantity, 0))  AS quota_used
-FROM {events}
-GROUP BY account_id, date_trunc('month', ts)
-ORDER BY account_id, month
+SELECT events.account_id,
+       date_trunc('month', events.ts)     AS month,
+       COUNT(DISTINCT events.user_id)     AS active_users,
+       COUNT(*)                           AS events,
+       {features_used}                    AS features_used,
+       SUM(COALESCE(events.quantity, 0))  AS quota_used
+FROM {events}{join_types}
+GROUP BY events.account_id, date_trunc('month', events.ts)
+ORDER BY events.account_id, month
 """
+
+#: ``features_used`` as a plain exact distinct count (any number of event types).
+FEATURES_DISTINCT = "COUNT(DISTINCT events.event_type)"
+
+#: ``features_used`` from a dictionary of event types: each type is one bit of a
+#: BIGINT mask, a month's mask is the bitwise OR of its events' bits and its
+#: popcount is the exact number of distinct types. Used when the log has at most
+#: :data:`MAX_MASK_TYPES` types; about 1 s faster per 20M events than
+#: :data:`FEATURES_DISTINCT` (see benchmarks/README.md).
+FEATURES_MASK = "bit_count(bit_or(types.type_mask))"
+JOIN_TYPES = "\nLEFT JOIN {types} AS types ON types.event_type = events.event_type"
+TYPES_SQL = """
+SELECT event_type,
+       CASE WHEN type_index < 62 THEN CAST(POWER(2, type_index) AS BIGINT) END AS type_mask
+FROM (SELECT event_type, ROW_NUMBER() OVER (ORDER BY event_type) - 1 AS type_index
+      FROM (SELECT DISTINCT event_type FROM {events} WHERE event_type IS NOT NULL) AS distinct_types) AS indexed
+"""
+MAX_MASK_TYPES = 62
+
+
+def usage_sql(events: str, types: str | None = None) -> str:
+    """The aggregation over relation ``events``; with ``types`` (a relation made by :data:`TYPES_SQL`) the mask form."""
+    if types is None:
+        return USAGE_SQL.format(events=events, features_used=FEATURES_DISTINCT, join_types="")
+    return USAGE_SQL.format(events=events, features_used=FEATURES_MASK, join_types=JOIN_TYPES.format(types=types))
+
 
 #: Columns every events input must have; quantity is optional (null when absent).
 REQUIRED_COLUMNS = ("account_id", "user_id", "timestamp", "event_type")
@@ -313,7 +344,10 @@ def build_usage(
         try:
             events = "(\n" + "\nUNION ALL\n".join(_source_selects(con, source)) + "\n) AS events"
             try:
-                table = con.sql(USAGE_SQL.format(events=events)).to_arrow_table()
+                con.execute(f"CREATE TEMP TABLE event_types AS {TYPES_SQL.format(events=events)}").fetchall()
+                n_types = con.execute("SELECT COUNT(*) FROM event_types").fetchall()[0][0]
+                sql = usage_sql(events, "event_types" if n_types <= MAX_MASK_TYPES else None)
+                table = con.sql(sql).to_arrow_table()
             except duckdb.Error as exc:
                 raise InputError(f"could not aggregate the events: {str(exc).splitlines()[0]}") from None
         finally:
