@@ -69,12 +69,26 @@ def _health_validity(s: Mapping) -> list[str]:
 
 
 def _continuing_trends(s: Mapping) -> list[str]:
-    parts = [
-        f"{k} {_iv(v.get('slope_per_year') if isinstance(v, Mapping) else None, '+.3g')}"
-        for k, v in s.items()
-        if k != "reason"
-    ]
-    return ["Among accounts that never churned, change per year of tenure: " + "; ".join(parts[:6]) + "."] if parts else []
+    slopes = {k: v.get("slope_per_year") for k, v in s.items() if isinstance(v, Mapping) and isinstance(v.get("slope_per_year"), Mapping)}
+    if not slopes:
+        return []
+
+    def sign(iv: Mapping) -> int:
+        low, high = iv.get("ci_low"), iv.get("ci_high")
+        return 0 if low is None or high is None else (1 if low > 0 else -1 if high < 0 else 0)
+
+    out = []
+    score = slopes.get("health_score")
+    if score is not None:
+        out.append(f"Among accounts that never churned, the health score changes by {_iv(score, '+.3g')} points per year of tenure.")
+    against = [k for k, iv in slopes.items()
+               if score is not None and not k.startswith("health_") and sign(iv) * sign(score) == -1]
+    if against:
+        out.append("Moving against the score: " + "; ".join(f"{k} {_iv(slopes[k], '+.3g')} per year" for k in against) + ".")
+    others = [k for k in slopes if k != "health_score" and k not in against][:5]
+    if others:
+        out.append("Other changes per year: " + "; ".join(f"{k} {_iv(slopes[k], '+.3g')}" for k in others) + ".")
+    return out
 
 
 def _churn_factors(s: Mapping) -> list[str]:
