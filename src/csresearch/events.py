@@ -71,6 +71,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .atomic import atomic_path
 from .errors import InputError
 
 __all__ = ["USAGE_SQL", "TYPES_SQL", "usage_sql", "REQUIRED_COLUMNS", "UsageBuild", "usage_from_events", "build_usage", "build_usage_command"]
@@ -412,19 +413,12 @@ def usage_from_events(
 
 def _write_atomically(usage: pd.DataFrame, output: Path) -> None:
     """Write usage as Parquet or CSV (by suffix) to a temporary file, then rename it into place."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    os.close(fd)
-    try:
+    with atomic_path(output) as tmp:
         if output.suffix.lower() == ".parquet":
-            usage.to_parquet(tmp_name, index=False)
+            usage.to_parquet(tmp, index=False)
         else:
             out = usage.assign(month=usage["month"].dt.strftime("%Y-%m-%d"))
-            out.to_csv(tmp_name, index=False, lineterminator="\n")
-        os.replace(tmp_name, output)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+            out.to_csv(tmp, index=False, lineterminator="\n")
 
 
 def build_usage_command(

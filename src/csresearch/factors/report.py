@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.factors import FactorResult
+from ..atomic import write_text_atomic
 from ..report.findings import json_safe
 from ..analysis.results import Interval
 
@@ -192,15 +191,5 @@ def write_report(report: FactorsReport, out_dir: Path) -> tuple[Path, Path]:
     doc = json.dumps(report.to_dict(), indent=2, allow_nan=False)
     page_html = report.to_html()
     for path, text in ((html_path, page_html), (json_path, doc)):
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(path, text)
     return html_path, json_path

@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -23,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..atomic import write_text_atomic
 from ..errors import ParameterError
 
 __all__ = [
@@ -108,18 +107,7 @@ def _dump(data: Any) -> str:
 
 def write_json_atomic(data: Any, path: str | Path) -> Path:
     """Write ``data`` (made JSON-safe) to ``path`` via a temporary file and rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(_dump(data))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, _dump(data))
 
 
 def write_section(name: str, data: dict | list, output_dir: str | Path) -> Path:
