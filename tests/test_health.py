@@ -337,3 +337,19 @@ def test_score_never_exceeds_100_through_float_rounding(default_card):
     out = HealthScore(default_card).transform(pd.DataFrame([row]))
     assert out["health_score"].iloc[0] == 100.0
     assert out["health_deployment"].iloc[0] == 100.0
+
+
+@pytest.mark.slow
+def test_learned_weights_recover_the_generators_churn_drivers():
+    # the generator drives churn by quota consumption (adoption) and seat utilisation (deployment);
+    # engagement and roi carry only weak, indirect signal (docs/synthetic-data.md)
+    from csresearch.synth import generate_dataset
+    from csresearch.tables import decision_table
+
+    decisions = decision_table(generate_dataset(2500, seed=3).to_dataset())
+    fitted = HealthScore(n_boot=50, random_state=0).fit(
+        decisions, decisions["churned"], groups=decisions.index.get_level_values("account_id"))
+    w = fitted.learned_component_weights_
+    assert w["adoption"] + w["deployment"] > 0.8, w
+    assert min(w["adoption"], w["deployment"]) > max(w["engagement"], w["roi"]), w
+    assert fitted.weights_comparison_.loc["cv_auc", "learned"] > 0.7
