@@ -93,3 +93,11 @@ def test_failure_leaves_no_successful_looking_json(table, tmp_path):
                                        "-o", str(tmp_path)])
     assert result.exit_code == 2
     assert not (tmp_path / "factors.json").exists()
+
+
+def test_underflowed_p_value_is_not_shown_as_zero():
+    from csresearch.factors.report import _p_text
+
+    assert _p_text(0.0) == "< 1e-300"
+    assert _p_text(0.0123) == "= 0.0123"
+    assert _p_text(None) == "= n/a"

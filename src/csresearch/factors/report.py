@@ -140,6 +140,13 @@ def _compact_odds(odds: pd.DataFrame) -> pd.DataFrame:
         "p": odds["p_value"], "q": odds["q_value"], "note": odds["reason"].fillna("")}, index=odds.index)
 
 
+def _p_text(p: float | None) -> str:
+    """'= 0.012', or '< 1e-300' where the p-value underflowed to 0, or '= n/a'."""
+    if p is None:
+        return "= n/a"
+    return "< 1e-300" if p == 0 else f"= {p:.3g}"
+
+
 def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(float_format=lambda v: f"{v:.4g}", na_rep="n/a", classes="data", border=0)
 
@@ -169,8 +176,7 @@ def _survival_html(s: dict[str, Any]) -> str:
              "<h3>Kaplan-Meier survival, all rows</h3>", _table(rows(s["overall"]))]
     for factor, d in s["by_factor"].items():
         lr = d["logrank"]
-        p = "n/a" if lr["p_value"] is None else f"{lr['p_value']:.3g}"
-        parts.append(f"<h3>By {escape(factor)} (log-rank p = {p})</h3>")
+        parts.append(f"<h3>By {escape(factor)} (log-rank p {_p_text(lr['p_value'])})</h3>")
         frame = pd.concat({g: rows(v["values"]) for g, v in d["groups"].items()}, names=["group"])
         parts.append(_table(frame))
     if s["cox_hazard_ratios"]:
