@@ -107,7 +107,46 @@ def run_suite(
     stream: TextIO | None = None,
     timeout_s: int | None = None,
 ) -> int:
-    """Run the suite; same arguments as :func:`run_command` plus ``timeout_s`` per cell. Returns the exit code."""
+    """Run every analysis notebook on DATA_DIR into OUT_DIR; return the exit code.
+
+    Parameters
+    ----------
+    data_dir : path
+        The dataset folder; validated first.
+    out_dir : path
+        Output folder, replaced as a whole; refused when inside DATA_DIR or a
+        non-empty folder not made by a run.
+    params : sequence of str
+        ``name=value`` notebook parameters (values parsed as YAML scalars).
+    params_file : path, optional
+        YAML mapping of parameters (``params`` override it).
+    only : sequence of str
+        Notebook names or prefixes to run (default all).
+    jobs : int, default 1
+        Notebooks run in parallel, each in its own process and kernel.
+    show_code : bool, default False
+        Include code in the HTML reports.
+    include_ids : bool, default False
+        Allow dataset identifiers and small groups in the reports.
+    notebooks_dir : path, optional
+        Folder of the notebooks (default ``$CSRESEARCH_NOTEBOOKS`` or the
+        checkout's ``notebooks/``).
+    stream : file, optional
+        Where progress goes (default stderr).
+    timeout_s : int, optional
+        Time limit per notebook cell in seconds (default none).
+
+    Returns
+    -------
+    int
+        0 when every notebook succeeded and findings.json matches its schema,
+        1 when anything failed, 2 when the dataset is invalid.
+
+    Raises
+    ------
+    InputError
+        Bad DATA_DIR, OUT_DIR, notebooks or parameters (the CLI exits 2).
+    """
     stream = stream if stream is not None else sys.stderr
     started = _now()
     data_dir = Path(data_dir)
@@ -231,56 +270,5 @@ def run_suite(
     return 0 if not problems else 1
 
 
-def run_command(
-    data_dir: str | Path,
-    out_dir: str | Path,
-    params: Sequence[str] = (),
-    params_file: str | Path | None = None,
-    only: Sequence[str] = (),
-    jobs: int = 1,
-    show_code: bool = False,
-    include_ids: bool = False,
-    *,
-    notebooks_dir: str | Path | None = None,
-    stream: TextIO | None = None,
-) -> int:
-    """Run every analysis notebook on DATA_DIR into OUT_DIR; return the exit code.
-
-    Parameters
-    ----------
-    data_dir : path
-        The dataset folder; validated first.
-    out_dir : path
-        Output folder, replaced as a whole; refused when inside DATA_DIR or a
-        non-empty folder not made by a run.
-    params : sequence of str
-        ``name=value`` notebook parameters (values parsed as YAML scalars).
-    params_file : path, optional
-        YAML mapping of parameters (``params`` override it).
-    only : sequence of str
-        Notebook names or prefixes to run (default all).
-    jobs : int, default 1
-        Notebooks run in parallel, each in its own process and kernel.
-    show_code : bool, default False
-        Include code in the HTML reports.
-    include_ids : bool, default False
-        Allow dataset identifiers and small groups in the reports.
-    notebooks_dir : path, optional
-        Folder of the notebooks (default ``$CSRESEARCH_NOTEBOOKS`` or the
-        checkout's ``notebooks/``).
-    stream : file, optional
-        Where progress goes (default stderr).
-
-    Returns
-    -------
-    int
-        0 when every notebook succeeded and findings.json matches its schema,
-        1 when anything failed, 2 when the dataset is invalid.
-
-    Raises
-    ------
-    InputError
-        Bad DATA_DIR, OUT_DIR, notebooks or parameters (the CLI exits 2).
-    """
-    return run_suite(data_dir, out_dir, params=params, params_file=params_file, only=only, jobs=jobs,
-                     show_code=show_code, include_ids=include_ids, notebooks_dir=notebooks_dir, stream=stream)
+#: The CLI's name for :func:`run_suite`.
+run_command = run_suite
