@@ -72,3 +72,12 @@ def test_onboarding_groups():
     # c: not completed, target + grace still ahead of extracted_at -> in progress, no group
     assert pd.isna(life.loc["c", "onboarding_group"])
     assert life.loc["c", "onboarding_status"] == "in_progress"
+
+
+def test_decided_terms_number_decisions_and_leave_out_open_terms():
+    from csresearch.lifetimes import decided_terms
+
+    terms = decided_terms(_dataset())
+    # a: renewed then churned (decisions 1 and 2); b: renewed (1), then open; c: open only
+    got = list(zip(terms["account_id"], terms["renewal_number"], terms["churned"]))
+    assert got == [("a", 1, 0), ("a", 2, 1), ("b", 1, 0)]

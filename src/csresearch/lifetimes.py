@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["account_lifetimes", "years_between"]
+__all__ = ["account_lifetimes", "decided_terms", "years_between"]
 
 
 def years_between(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -104,3 +104,21 @@ def account_lifetimes(dataset, *, grace_days: int = 30) -> pd.DataFrame:
         group = status.astype("object").map({"succeeded": "succeeded", "failed": "failed", "extended": "failed"})
         out["onboarding_group"] = pd.Categorical(group, categories=["succeeded", "failed"])
     return out
+
+
+def decided_terms(dataset) -> pd.DataFrame:
+    """The contract terms whose renewal was decided (outcome renewed or churned), in account and term order.
+
+    Returns
+    -------
+    DataFrame
+        The contracts rows plus ``renewal_number`` (1 = the account's first
+        renewal decision) and ``churned`` (0/1); open terms are left out.
+    """
+    c = dataset.contracts.sort_values(["account_id", "term_start"]).copy()
+    c["renewal_number"] = c.groupby("account_id", observed=True).cumcount() + 1
+    outcome = c["outcome"].astype("str")
+    c = c.loc[outcome != "open"]
+    c["churned"] = (outcome.loc[c.index] == "churned").astype("int64")
+    return c
+

@@ -88,15 +88,15 @@ def decision_churn_rates(dataset, by: str = "year", level: float = 0.95) -> pd.D
         decisions, churned, churn_rate, ci_low, ci_high per group; open terms
         are not decisions and are excluded.
     """
-    c = dataset.contracts.sort_values(["account_id", "term_start"]).copy()
-    c["renewal_number"] = c.groupby("account_id", observed=True).cumcount() + 1
-    decided = c[c["outcome"].astype("str") != "open"].copy()
+    from ..lifetimes import decided_terms
+
+    decided = decided_terms(dataset)
     decided["year"] = decided["term_end"].dt.year
     if by not in ("year", "renewal_number"):
         raise ValueError("by must be 'year' or 'renewal_number'")
     rows = []
     for key, grp in decided.groupby(by, sort=True):
-        churned = int((grp["outcome"].astype("str") == "churned").sum())
+        churned = int(grp["churned"].sum())
         iv = wilson_interval(churned, len(grp), level=level)
         rows.append({by: key, "decisions": len(grp), "churned": churned,
                      "churn_rate": iv.estimate, "ci_low": iv.ci_low, "ci_high": iv.ci_high})

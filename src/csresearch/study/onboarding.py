@@ -58,16 +58,14 @@ def renewal_decisions(ds, grace_days: int = 30) -> pd.DataFrame:
         Columns ``renewal_number``, ``churned`` (0/1), ``onboarding_group``,
         ``segment``; no account ids (aggregate-only use).
     """
-    from ..lifetimes import account_lifetimes
+    from ..lifetimes import account_lifetimes, decided_terms
 
-    c = ds.contracts.sort_values(["account_id", "term_start"]).copy()
-    c["renewal_number"] = c.groupby("account_id", observed=True).cumcount() + 1
-    c = c.loc[c["outcome"].astype("str") != "open"]
+    c = decided_terms(ds)
     life = account_lifetimes(ds, grace_days=grace_days)
     group = life["onboarding_group"] if "onboarding_group" in life else pd.Series(pd.NA, index=life.index)
     return pd.DataFrame({
         "renewal_number": c["renewal_number"].to_numpy(),
-        "churned": (c["outcome"].astype("str") == "churned").astype("int64").to_numpy(),
+        "churned": c["churned"].to_numpy(),
         "onboarding_group": group.reindex(c["account_id"]).to_numpy(),
         "segment": life["segment"].reindex(c["account_id"]).astype("str").to_numpy(),
     })
