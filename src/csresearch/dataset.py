@@ -103,12 +103,7 @@ class Dataset:
             typed, table_problems, failures[tname] = typed_table(frame, contract.TABLES[tname])
             typed_tables[tname] = typed
             problems.extend(table_problems)
-        derived: set[str] = set()
-        if "usage_monthly" not in typed_tables and "events" in typed_tables:
-            from .events import usage_from_events
-
-            typed_tables["usage_monthly"] = usage_from_events(typed_tables["events"])
-            derived.add("usage_monthly")
+        derived = _derive_usage(typed_tables, problems)
         return cls(
             name=name,
             extracted_at=pd.Timestamp(extracted_at).as_unit("ns"),
@@ -257,6 +252,20 @@ def _read_metadata(folder: Path, problems: list[Violation]) -> tuple[str, pd.Tim
     return name, extracted_at, description, meta
 
 
+def _derive_usage(tables: dict[str, pd.DataFrame], problems: list[Violation]) -> set[str]:
+    """Build usage_monthly from events (in place) when only events are given; return the derived table names.
+
+    Events that lack a column or could not be read are left to the validator's report.
+    """
+    broken = any(p.table == "events" and p.rule in ("column_missing", "readable") for p in problems)
+    if "usage_monthly" in tables or "events" not in tables or broken:
+        return set()
+    from .events import usage_from_events
+
+    tables["usage_monthly"] = usage_from_events(tables["events"])
+    return {"usage_monthly"}
+
+
 def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
     """Load a contract dataset folder.
 
@@ -294,7 +303,6 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
     failures: dict[str, dict[str, np.ndarray]] = {}
-    derived: set[str] = set()
     for table in contract.TABLES.values():
         file, ignored = find_table_file(folder, table.name)
         if ignored:
@@ -327,13 +335,7 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
         problems.extend(table_problems)
         tables[table.name] = typed
         files[table.name] = file
-    if "usage_monthly" not in tables and "events" in tables and not any(
-        p.table == "events" and p.rule in ("column_missing", "readable") for p in problems
-    ):
-        from .events import usage_from_events
-
-        tables["usage_monthly"] = usage_from_events(tables["events"])
-        derived.add("usage_monthly")
+    derived = _derive_usage(tables, problems)
     ds = Dataset(
         name=name,
         extracted_at=extracted_at,
