@@ -14,18 +14,15 @@ benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import csresearch
 from csresearch.features import build_features
-from results_file import write_section  # benchmarks/ is on sys.path when run as a script
+from results_file import machine, write_section  # benchmarks/ is on sys.path when run as a script
 
 
 def random_points(ds, n: int, seed: int = 0) -> pd.DataFrame:
@@ -57,10 +54,12 @@ def main() -> None:
         t0 = time.perf_counter()
         frame = build_features(ds, points)
         times.append(time.perf_counter() - t0)
+    m = machine()
     lines = [
         "## build_features (`bench_features.py`)",
         "",
-        f"Run on {time.strftime('%Y-%m-%d %H:%M')}: {machine()}; Python {platform.python_version()}, pandas {pd.__version__}.",
+        f"Run on {time.strftime('%Y-%m-%d %H:%M')}: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; "
+        f"Python {m['python']}, pandas {pd.__version__}.",
         "",
         f"- dataset `{args.data}`: {ds.n_accounts:,} accounts, {len(ds.usage_monthly):,} usage rows "
         f"(load {load_s:.1f} s)",
@@ -72,20 +71,6 @@ def main() -> None:
     print(text)
     if args.write_results:
         print(f"wrote {write_section('features', text)}")
-
-
-def machine() -> str:
-    """CPU model, cores and memory of this machine."""
-    cpu = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
-        return f"{cpu}, {os.cpu_count()} cores, {mem_kb / 1024 ** 2:.1f} GB RAM"
-    except (OSError, StopIteration, ValueError):
-        return f"{cpu}, {os.cpu_count()} cores"
 
 
 if __name__ == "__main__":

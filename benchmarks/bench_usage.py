@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from results_file import write_section  # benchmarks/ is on sys.path when run as a script
+import results_file  # benchmarks/ is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -197,15 +196,8 @@ def machine() -> dict:
     import duckdb
     import pyarrow
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    mem_kb = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
     return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "ram_gb": round(mem_kb / 1024**2, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
+        **results_file.machine(),
         "duckdb": duckdb.__version__,
         "pandas": pd.__version__,
         "pyarrow": pyarrow.__version__,
@@ -297,7 +289,7 @@ def main() -> None:
     text = render(results, {"machine": machine(), "idle_mb": idle}, args)
     print(text)
     if args.write_results:
-        print(f"wrote {write_section('usage', text)}")
+        print(f"wrote {results_file.write_section('usage', text)}")
 
 
 if __name__ == "__main__":
