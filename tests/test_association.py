@@ -126,3 +126,13 @@ def test_calibration_plot_accepts_bounds_a_hair_past_the_rate():
                           "ci_low": [1e-17, 0.1], "ci_high": [0.05, 0.2 - 1e-17]})
     ax = calibration_plot(frame)
     assert len(ax.lines) >= 1
+
+
+def test_rank_auc_equals_sklearn_with_ties_and_is_nan_for_one_class():
+    from csresearch.analysis.association import rank_auc
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    score = rng.integers(0, 8, 300).astype(float)  # many ties
+    assert rank_auc(y, score) == pytest.approx(roc_auc_score(y, score))
+    assert np.isnan(rank_auc(np.ones(5), np.arange(5.0)))

@@ -19,6 +19,7 @@ from .intervals import bootstrap_interval, wilson_interval
 from .results import AnalysisResult, Interval, intervals_frame
 
 __all__ = [
+    "rank_auc",
     "CalibrationResult",
     "CohortCorrelation",
     "auc_with_interval",
@@ -59,6 +60,21 @@ def spearman_with_bootstrap(x: Any, y: Any, groups: Any = None, n_boot: int = 10
         return Interval.unavailable("fewer than 3 complete rows or a constant variable", method, int(ok.sum()), level)
     g = None if groups is None else np.asarray(groups, dtype=object)[ok]
     return bootstrap_interval(_spearman, data, n_boot=n_boot, seed=seed, groups=g, level=level, method=method)
+
+
+def rank_auc(y_true: Any, score: Any) -> float:
+    """ROC AUC by the Mann-Whitney rank formula (ties count half); NaN with one class.
+
+    The same value as ``sklearn.metrics.roc_auc_score`` without its input checks,
+    for loops over folds, resamples and scorers.
+    """
+    y = np.asarray(y_true, dtype=bool)
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = stats.rankdata(score)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def delong_auc(y_true: Any, score: Any) -> tuple[float, float]:

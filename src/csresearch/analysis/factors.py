@@ -40,6 +40,7 @@ from scipy import stats
 from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError
 from ..report.findings import json_safe
+from .association import rank_auc
 from .intervals import bootstrap_interval, wilson_interval
 from .kpi import KpiThreshold, kpi_thresholds, kpi_tree_plot
 from .odds_ratios import logit_odds_ratios
@@ -115,17 +116,6 @@ def _left_edge(k: str) -> float:
 
 
 # --------------------------------------------------------------------------- predictive model
-
-def _auc(y: np.ndarray, p: np.ndarray) -> float:
-    """ROC AUC by the Mann-Whitney rank formula (NaN with one class)."""
-    y = np.asarray(y, dtype=bool)
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    ranks = stats.rankdata(p)
-    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
 
 def candidate_models(frame: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
     """The two candidate predictive models as unfitted scikit-learn estimators taking the model frame."""
@@ -357,7 +347,7 @@ class ChurnFactorModel:
                 f"mean of {len(self.folds_)} account-grouped stratified CV fold AUCs; percentile bootstrap "
                 f"({self.n_boot} resamples of accounts) of the out-of-fold predictions"))
             intervals[name] = iv
-            folds = [_auc(yv[te], oof[name][te]) for _, te in self.folds_]
+            folds = [rank_auc(yv[te], oof[name][te]) for _, te in self.folds_]
             comparison[name] = {"cv_auc": iv.estimate, "ci_low": iv.ci_low, "ci_high": iv.ci_high,
                                 "fold_aucs": np.round(folds, 4).tolist()}
         chosen = max(models, key=lambda m: (comparison[m]["cv_auc"] or 0.0) + (1e-3 if m == "logistic_l2" else 0))
@@ -410,7 +400,7 @@ def _clone(est):
 
 def _mean_fold_auc(d: pd.DataFrame) -> float:
     y, p, fold = d["y"].to_numpy(), d["p"].to_numpy(), d["fold"].to_numpy()
-    return float(np.mean([_auc(y[fold == k], p[fold == k]) for k in np.unique(fold)]))
+    return float(np.mean([rank_auc(y[fold == k], p[fold == k]) for k in np.unique(fold)]))
 
 
 def _summary(importance: pd.DataFrame, odds: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..analysis.association import rank_auc
 from ..analysis.intervals import bootstrap_interval
 from ..analysis.results import AnalysisResult, Interval
 from ..errors import AnalysisError, InputError, ParameterError
@@ -158,25 +159,14 @@ def _learn(Z: np.ndarray, renewed: np.ndarray, groups: np.ndarray, Cs: int, n_sp
     return positive / positive.sum(), float(pipe[-1].C_), coef
 
 
-def _fast_auc(y: np.ndarray, score: np.ndarray) -> float:
-    """ROC AUC by the Mann-Whitney rank formula (ties count half); NaN with one class."""
-    y = np.asarray(y, dtype=bool)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos == 0 or n_neg == 0:
-        return np.nan
-    _, inverse, counts = np.unique(score, return_inverse=True, return_counts=True)
-    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]  # average ranks of ties
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
 def _auc_scorer(estimator: Any, X: np.ndarray, y: np.ndarray) -> float:
     """Scorer for LogisticRegressionCV: AUC of the predicted probability (fast path of roc_auc_score)."""
-    return _fast_auc(y, estimator.decision_function(X))
+    return rank_auc(y, estimator.decision_function(X))
 
 
 def _auc(pairs: np.ndarray) -> float:
     """AUC of column 1 (score) for column 0 (renewed) of an ``n x 2`` array."""
-    return _fast_auc(pairs[:, 0], pairs[:, 1])
+    return rank_auc(pairs[:, 0], pairs[:, 1])
 
 
 class HealthScore(TransformerMixin, BaseEstimator):
