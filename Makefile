@@ -15,7 +15,7 @@ help:
 	@echo "make report   set up .venv and run the whole suite on $(SAMPLE) into $(REPORTS)/"
 	@echo "make test     set up .venv with test extras and run the whole test suite"
 	@echo "make sample   regenerate $(SAMPLE) with the seeded generator"
-	@echo "make lab      start JupyterLab; notebooks/*.py open as notebooks"
+	@echo "make lab      start JupyterLab; the suite's .py notebooks open as notebooks"
 	@echo "make bench    run the benchmarks (slow; see benchmarks/README.md)"
 
 $(BIN)/python:
@@ -46,12 +46,15 @@ test: $(VENV)/.installed-test
 sample: $(VENV)/.installed
 	$(BIN)/python -m csresearch.synth.sample $(SAMPLE)
 
-# JupyterLab opens notebooks/*.py (jupytext percent format) as notebooks on double-click.
+# JupyterLab opens the suite's notebooks (src/csresearch/notebooks/*.py, jupytext percent
+# format; notebooks/ links there) as notebooks on double-click. As root (a container),
+# JupyterLab needs --allow-root.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(VENV)/.installed-lab
 	@mkdir -p $(dir $(LAB_SETTINGS))
 	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=src/csresearch/notebooks $(LAB_ROOT_FLAG)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_features.py --write-results

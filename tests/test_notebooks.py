@@ -10,7 +10,7 @@ import pytest
 from csresearch.runner.notebooks import read_notebook_spec
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
+NOTEBOOKS = REPO / "src" / "csresearch" / "notebooks"
 EXPECTED = {
     "00_data_audit": ("data_audit",),
     "01_onboarding_vs_churn": ("onboarding_vs_churn",),
@@ -82,14 +82,14 @@ def generated_run(tmp_path_factory):
     data = generate_dataset(n_accounts=1500, seed=7, scenario={"onboarding_deficit": 2.0}).write(root / "data")
     log = io.StringIO()
     code = run_suite(data, root / "out", jobs=2, stream=log)
-    return code, json.loads((root / "out" / "findings.json").read_text()), log.getvalue()
+    return code, json.loads((root / "out" / "findings.json").read_text()), log.getvalue(), root
 
 
 @pytest.mark.slow
 def test_suite_runs_on_generated_data_and_fills_every_section(generated_run):
     from csresearch.report.findings import SECTIONS, validate_findings
 
-    code, findings, log = generated_run
+    code, findings, log, _ = generated_run
     assert code == 0, log
     assert validate_findings(findings) == []
     assert "missing_sections" not in findings
@@ -102,10 +102,30 @@ def test_suite_runs_on_generated_data_and_fills_every_section(generated_run):
 
 @pytest.mark.slow
 def test_generated_run_detects_the_larger_onboarding_effect(generated_run):
-    _, findings, _ = generated_run
+    _, findings, _, _ = generated_run
     ratio = findings["onboarding_vs_health"]["unhealthy_risk_ratio"]
     assert ratio["ci_low"] > 1, ratio
     assert findings["onboarding_vs_health"]["feature_difference_adjusted"]["seat_utilisation_3m"]["ci_high"] < 0
+
+
+@pytest.mark.slow
+def test_shared_output_holds_no_machine_path(generated_run):
+    """HTML reports, the index and findings.json name the dataset by name and folder, never by path."""
+    _, findings, _, root = generated_run
+    out = root / "out"
+    shared = sorted(out.glob("*.html")) + [out / "findings.json"]
+    assert len(shared) == 9  # index + 7 reports + findings.json
+    machine_paths = {str(root), str(root.resolve()), str(out.resolve()), str(Path.cwd().resolve()), str(Path.home())}
+    for path in shared:
+        text = path.read_text(encoding="utf-8")
+        leaked = [m for m in machine_paths if m and m != "/" and m in text]
+        assert not leaked, f"{path.name} shows {leaked}"
+        assert "/tmp/" not in text and "/home/" not in text and "/root/" not in text, path.name
+    assert findings["dataset"]["folder"] == "data" and findings["parameters"]["data_dir"] == "data"
+    assert findings["parameters"]["output_dir"] == "out"
+    # the analyst's own manifest keeps the full paths
+    run = json.loads((out / "run.json").read_text())
+    assert run["paths"]["data_dir"] == str((root / "data").resolve())
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from csresearch.cli import main as cli
 from csresearch.errors import InputError, ParameterError
 from csresearch.report.findings import validate_findings
 from csresearch.report.privacy import html_text
-from csresearch.runner import run_command
+from csresearch.runner import run_suite
 from csresearch.runner.notebooks import discover_notebooks, parse_parameters, select_notebooks
 from csresearch.runner.outdir import MARKER
 
@@ -136,7 +136,7 @@ def workspace(tmp_path_factory) -> Path:
 def serial_run(workspace):
     """All three notebooks, serially, with -p lead_days=60 (first run into 'out')."""
     err = io.StringIO()
-    code = run_command(workspace / "data", workspace / "out", params=["lead_days=60", "scorecard=null"],
+    code = run_suite(workspace / "data", workspace / "out", params=["lead_days=60", "scorecard=null"],
                        notebooks_dir=workspace / "nbs", stream=err)
     out = workspace / "out"
     snapshot = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
@@ -149,7 +149,7 @@ def parallel_run(workspace, serial_run):
     """The two notebooks that write sections, with --jobs 2, into the same folder after a stray file was put there."""
     (workspace / "out" / "stale-from-old-run.html").write_text("old")
     err = io.StringIO()
-    code = run_command(workspace / "data", workspace / "out", params=["lead_days=60", "scorecard=null"],
+    code = run_suite(workspace / "data", workspace / "out", params=["lead_days=60", "scorecard=null"],
                        only=["00", "01"], notebooks_dir=workspace / "nbs", jobs=2, stream=err)
     out = workspace / "out"
     return {"code": code, "stderr": err.getvalue(), "findings": json.loads((out / "findings.json").read_text()), "out": out}
@@ -223,7 +223,7 @@ def test_parallel_run_matches_serial_and_replaces_output_as_a_whole(serial_run, 
 @pytest.mark.slow
 def test_include_ids_allows_ids_and_only_selects(workspace, parallel_run):
     err = io.StringIO()
-    code = run_command(workspace / "data", workspace / "out2", only=["02"], include_ids=True,
+    code = run_suite(workspace / "data", workspace / "out2", only=["02"], include_ids=True,
                        notebooks_dir=workspace / "nbs", stream=err)
     assert code == 0, err.getvalue()
     out = workspace / "out2"
@@ -251,7 +251,7 @@ def test_invalid_dataset_exits_2_before_any_notebook(workspace, tmp_path):
     (bad / "contracts.csv").write_text("account_id,term_start,term_end,seats,quota,arr,outcome\n"
                                       "NOPE,2023-01-01,2022-01-01,0,,5000,maybe\n")
     err = io.StringIO()
-    code = run_command(bad, tmp_path / "out", notebooks_dir=workspace / "nbs", stream=err)
+    code = run_suite(bad, tmp_path / "out", notebooks_dir=workspace / "nbs", stream=err)
     assert code == 2
     assert "contracts" in err.getvalue() and "No notebook was run" in err.getvalue()
     assert not (tmp_path / "out").exists()
@@ -261,12 +261,12 @@ def test_out_dir_inside_or_containing_data_dir_or_foreign_is_refused(workspace, 
     data = workspace / "data"
     for out in (data, data / "reports", workspace):
         with pytest.raises(InputError, match="dataset folder"):
-            run_command(data, out, notebooks_dir=workspace / "nbs")
+            run_suite(data, out, notebooks_dir=workspace / "nbs")
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
     with pytest.raises(InputError, match="not made by 'csresearch run'"):
-        run_command(data, foreign, notebooks_dir=workspace / "nbs")
+        run_suite(data, foreign, notebooks_dir=workspace / "nbs")
     assert (foreign / "notes.txt").read_text() == "mine"
 
 
@@ -294,4 +294,32 @@ def test_notebook_discovery_and_only(workspace):
 
 def test_as_of_after_extraction_is_refused(workspace, tmp_path):
     with pytest.raises(ParameterError, match="after the dataset's extracted_at"):
-        run_command(workspace / "data", tmp_path / "o", params=["as_of=2026-01-01"], notebooks_dir=workspace / "nbs")
+        run_suite(workspace / "data", tmp_path / "o", params=["as_of=2026-01-01"], notebooks_dir=workspace / "nbs")
+
+
+@pytest.mark.slow
+def test_back_test_is_stated_on_the_index_and_every_report(workspace, tmp_path):
+    """-p as_of before extracted_at: every page says so and counts the accounts known then (2 of 3)."""
+    code = run_suite(workspace / "data", tmp_path / "bt", params=["as_of=2023-06-30", "scorecard=null"],
+                     only=["00"], notebooks_dir=workspace / "nbs", stream=io.StringIO())
+    assert code == 0
+    expected = "As of 2023-06-30 (back-test; data extracted 2025-06-30); 2 accounts analysed"
+    for page in ("index.html", "00_echo.html"):
+        assert expected in html_text((tmp_path / "bt" / page).read_text()), page
+    dataset = json.loads((tmp_path / "bt" / "findings.json").read_text())["dataset"]
+    assert dataset["back_test"] is True and dataset["as_of"] == "2023-06-30"
+    assert dataset["n_accounts_analysed"] == 2 and dataset["n_accounts"] == 3
+
+
+def test_a_run_at_extraction_is_not_called_a_back_test(serial_run):
+    assert serial_run["findings"]["dataset"]["back_test"] is False
+    index = html_text(serial_run["files"]["index.html"].decode())
+    assert "As of 2025-06-30 (data extracted 2025-06-30); 3 accounts analysed" in index
+    assert "back-test" not in index
+
+
+def test_shared_output_of_a_run_names_folders_not_paths(workspace, serial_run):
+    for name, data in serial_run["files"].items():
+        if name.endswith((".html", "findings.json")):
+            assert str(workspace) not in data.decode(), name
+    assert serial_run["findings"]["dataset"]["folder"] == "data"

@@ -7,6 +7,7 @@ DEAR health score, and run the reference-study analyses.
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
 from typing import Any
 
@@ -39,7 +40,18 @@ __all__ = [
 ]
 
 
+def _submodules() -> set[str]:
+    return {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")} - {"notebooks"}
+
+
+def __dir__() -> list[str]:
+    """Public names, lazily loaded ones and submodules included, for ``dir()`` and tab completion."""
+    return sorted(set(__all__) | _submodules() | {"__version__"})
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
+    if not name.startswith("_") and name in _submodules():
+        return import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'csresearch' has no attribute {name!r}")

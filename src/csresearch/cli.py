@@ -91,10 +91,25 @@ def build_usage(events: tuple[str, ...], output: Path, memory_limit: str | None,
 def run(data_dir: Path, out_dir: Path, params: tuple[str, ...], params_file: Path | None, only: tuple[str, ...],
         jobs: int, show_code: bool, include_ids: bool) -> None:
     """Run every analysis notebook on DATA_DIR and write HTML reports and findings.json."""
-    from .runner import run_command
+    from .runner import run_suite
 
-    sys.exit(run_command(data_dir, out_dir, params=list(params), params_file=params_file, only=list(only),
+    sys.exit(run_suite(data_dir, out_dir, params=list(params), params_file=params_file, only=list(only),
                          jobs=jobs, show_code=show_code, include_ids=include_ids))
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite notebooks already in OUT_DIR.")
+@_friendly_errors
+def notebooks(out_dir: Path, force: bool) -> None:
+    """Write the suite's notebooks to OUT_DIR as .ipynb, ready for Jupyter and plain papermill.
+
+    Example: papermill OUT_DIR/01_onboarding_vs_churn.ipynb out.ipynb -p data_dir data/sample -p horizon_years 2
+    """
+    from .runner.notebooks import export_notebooks
+
+    written = export_notebooks(out_dir, force=force)
+    click.echo(f"wrote {len(written)} notebooks to {out_dir}: {', '.join(p.name for p in written)}")
 
 
 @main.command()

@@ -192,6 +192,46 @@ class Dataset:
         """Number of accounts."""
         return 0 if self.accounts is None else len(self.accounts)
 
+    def summary(self) -> pd.DataFrame:
+        """One row per table: rows, columns, the date range it covers and where it came from.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``table``, ``rows``, ``columns``, ``from``, ``to``, ``source``
+            (the file name, or how a derived table was built).
+        """
+        rows = []
+        for name, frame in self.tables.items():
+            dates = [c.name for c in contract.TABLES[name].columns if c.kind in ("date", "timestamp") and c.name in frame]
+            lows = [frame[c].min() for c in dates if frame[c].notna().any()]
+            highs = [frame[c].max() for c in dates if frame[c].notna().any()]
+            source = "built from events" if name in self.derived_tables else (self.files[name].name if name in self.files else "in memory")
+            rows.append({
+                "table": name,
+                "rows": len(frame),
+                "columns": frame.shape[1],
+                "from": str(min(lows).date()) if lows else "",
+                "to": str(max(highs).date()) if highs else "",
+                "source": source,
+            })
+        return pd.DataFrame(rows, columns=["table", "rows", "columns", "from", "to", "source"])
+
+    def _repr_html_(self) -> str:
+        """Jupyter view: name, extraction date, the tables with rows and date range, and validity."""
+        import html
+
+        report = self.validate()
+        verdict = ("valid: every rule of the data contract holds" if report.is_valid else
+                   f"<b>not valid</b>: {len(report.violations)} broken rule(s); call <code>.validate()</code> for the list")
+        when = self.extracted_at.date() if self.extracted_at is not None else "unknown"
+        return (
+            f"<div><p><b>Dataset {html.escape(self.name)}</b>, extracted {when}, "
+            f"{self.n_accounts:,} accounts; {verdict}.</p>"
+            + self.summary().to_html(index=False, escape=True, formatters={"rows": "{:,}".format})
+            + "</div>"
+        )
+
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
         when = self.extracted_at.date() if self.extracted_at is not None else None

@@ -8,6 +8,7 @@ sees all problems in one run instead of fixing them one at a time.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,6 +178,7 @@ class ValidationReport:
         return self
 
     def _repr_html_(self) -> str:
+        name = html.escape(str(self.dataset))
         if self.is_valid:
-            return f"<p>Dataset <b>{self.dataset}</b> is valid.</p>"
-        return f"<p>Dataset <b>{self.dataset}</b>: {len(self.violations)} problems</p>" + self.summary.to_html(index=False)
+            return f"<p>Dataset <b>{name}</b> is valid.</p>"
+        return f"<p>Dataset <b>{name}</b>: {len(self.violations)} problems</p>" + self.summary.to_html(index=False)

@@ -7,7 +7,7 @@ data-quality flags that change how the later analyses should be read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -224,5 +224,11 @@ def audit_dataset(dataset, level: float = 0.95) -> DataAudit:
         churn_by_renewal=decision_churn_rates(dataset, "renewal_number", level),
         flags=quality_flags(dataset),
         overall_churn=overall,
-        validation=dataset.validate(),
+        validation=replace(dataset.validate(), dataset=shared_label(dataset)),
     )
+
+
+def shared_label(dataset) -> str:
+    """How shared output names a dataset: its name and folder name, never a machine path."""
+    folder = getattr(dataset, "path", None)
+    return f"{dataset.name} (folder {folder.name})" if folder is not None and folder.name != dataset.name else dataset.name

@@ -16,7 +16,7 @@ from typing import Any
 from .headlines import headline_sentences
 from .html import page
 
-__all__ = ["render_index"]
+__all__ = ["render_index", "scope_line"]
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +35,15 @@ def _template():
 
 def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def scope_line(dataset: dict[str, Any]) -> str:
+    """The header line of every report: ``As of DATE (back-test; data extracted DATE); N accounts analysed``."""
+    extracted = dataset.get("extracted_at")
+    when = dataset.get("as_of") or extracted
+    kind = f"back-test; data extracted {extracted}" if dataset.get("back_test") else f"data extracted {extracted}"
+    n = dataset.get("n_accounts_analysed", dataset.get("n_accounts"))
+    return f"As of {when} ({kind}); {n:,} accounts analysed" if isinstance(n, int) else f"As of {when} ({kind})"
 
 
 def render_index(
@@ -78,5 +87,5 @@ def render_index(
     return page(
         f"csresearch report: {ds.get('name', '')}",
         body,
-        subtitle=f"Data extracted {ds.get('extracted_at', '?')}; run {status}",
+        subtitle=f"{scope_line(ds)}; run {status}",
     )

@@ -31,20 +31,65 @@ from ..report.findings import (
     write_json_atomic,
 )
 from ..report.html import escape, page
-from ..report.index import render_index
+from ..report.index import render_index, scope_line
 from ..report.privacy import dataset_identifiers, find_identifiers, html_text
 from .execute import ExecResult, ExecTask, execute_notebook
 from .manifest import environment, package_versions
+from ..study.common import dataset_as_of
 from .notebooks import RUNNER_PARAMETERS, NotebookSpec, discover_notebooks, parse_parameters, select_notebooks
 from .outdir import check_out_dir, make_staging, swap_in
+from .parameters import check_parameters
 from .pool import run_tasks
 from .progress import Progress
 
-__all__ = ["run_command", "run_suite"]
+__all__ = ["run_suite"]
+
+#: Parameters holding machine paths: shared output shows only their last component.
+PATH_PARAMETERS = ("data_dir", "output_dir", "scorecard")
 
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_user_parameters(specs: Sequence[NotebookSpec], user: dict[str, Any], include_ids: bool) -> dict[str, Any]:
+    """Type- and range-check the user's parameters; make a given scorecard path absolute.
+
+    Raises
+    ------
+    ParameterError
+        For every bad value at once, or a scorecard file that does not exist.
+    """
+    kinds: dict[str, Any] = {}
+    for s in specs:
+        for name, kind in s.kinds.items():
+            kinds[name] = kinds.get(name) or kind
+    check_parameters(user, kinds, include_ids=include_ids)
+    user = dict(user)
+    if user.get("scorecard"):
+        path = Path(str(user["scorecard"])).expanduser().resolve()
+        if not path.is_file():
+            raise ParameterError(f"-p scorecard: file {user['scorecard']} not found (relative paths are read from the current folder)")
+        user["scorecard"] = str(path)
+    return user
+
+
+def _shareable(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as shown in shared output: paths reduced to their last component (no machine paths)."""
+    out = dict(parameters)
+    for name in PATH_PARAMETERS:
+        if isinstance(out.get(name), str) and out[name]:
+            out[name] = Path(out[name]).name
+    return out
+
+
+def _scope(ds: Dataset, as_of: str | None) -> dict[str, Any]:
+    """What the run analyses: as_of, whether it is a back-test, and the accounts known then."""
+    extracted = str(ds.extracted_at.date()) if ds.extracted_at is not None else None
+    when = str(pd.Timestamp(as_of).date()) if as_of is not None else extracted
+    back_test = when is not None and extracted is not None and when < extracted
+    analysed = dataset_as_of(ds, when).n_accounts if back_test else ds.n_accounts
+    return {"as_of": when, "back_test": back_test, "n_accounts_analysed": int(analysed)}
 
 
 def _resolve_parameters(
@@ -154,7 +199,7 @@ def run_suite(
     out = check_out_dir(out_dir, data_dir)
     specs = discover_notebooks(notebooks_dir)
     known = {k for s in specs for k in s.defaults} | set(RUNNER_PARAMETERS)
-    user = parse_parameters(params, params_file, dict.fromkeys(known))
+    user = _check_user_parameters(specs, parse_parameters(params, params_file, dict.fromkeys(known)), include_ids)
     selected = select_notebooks(specs, only)
     ds = load_dataset(data_dir)
     report = ds.validate()
@@ -164,6 +209,15 @@ def run_suite(
         return 2
     given, recorded = _resolve_parameters(specs, user, ds, data_dir, out, include_ids)
     ids = set() if include_ids else dataset_identifiers(ds)
+    dataset_info = {
+        "name": ds.name,
+        "folder": data_dir.resolve().name,
+        "extracted_at": str(ds.extracted_at.date()) if ds.extracted_at is not None else None,
+        "n_accounts": ds.n_accounts,
+        "fingerprint": ds.fingerprint(),
+        **_scope(ds, given.get("as_of")),
+    }
+    subtitle = scope_line(dataset_info)
 
     staging = make_staging(out)
     try:
@@ -171,10 +225,10 @@ def run_suite(
         for s in selected:
             inject = {k: v for k, v in recorded.items() if k in s.defaults or k in RUNNER_PARAMETERS}
             inject = {k: (given[k] if k in given else s.defaults[k]) for k in inject}
-            shown = dict(inject)
+            shown = _shareable(inject)
             inject["output_dir"] = str(staging)
             tasks.append(ExecTask(s.name, s.path, staging / f"{s.name}.ipynb", staging / f"{s.name}.html",
-                                  inject, shown, show_code, staging, timeout_s))
+                                  inject, shown, show_code, staging, timeout_s, subtitle))
         progress = Progress([t.name for t in tasks], stream)
         results: dict[str, ExecResult] = run_tasks(tasks, execute_notebook, jobs, progress)
         for r in results.values():
@@ -218,14 +272,8 @@ def run_suite(
                 (staging / FINDINGS_DIRNAME / f"{sec}.json").unlink(missing_ok=True)
                 missing[sec] = f"withheld by the privacy check: it held {len(leaked)} dataset identifier(s)"
                 problems.append(f"findings section {sec} withheld: it held dataset identifiers")
-        dataset_info = {
-            "name": ds.name,
-            "extracted_at": str(ds.extracted_at.date()) if ds.extracted_at is not None else None,
-            "n_accounts": ds.n_accounts,
-            "fingerprint": ds.fingerprint(),
-        }
-        recorded["output_dir"] = str(out)
-        findings = merge_findings(sections, dataset=dataset_info, parameters=recorded, missing_sections=missing)
+        findings = merge_findings(sections, dataset=dataset_info, parameters=_shareable(dict(recorded, output_dir=str(out))),
+                                  missing_sections=missing)
         schema_errors = validate_findings(findings)
         if schema_errors:
             findings["schema_errors"] = schema_errors
@@ -236,8 +284,9 @@ def run_suite(
         # index and manifest
         manifest = {
             "status": "ok" if not problems else "failed",
+            "paths": {"data_dir": str(data_dir.resolve()), "output_dir": str(out), "scorecard": given.get("scorecard")},
             "table_rows": {name: len(frame) for name, frame in ds.tables.items()},
-            "environment": environment(Path(__file__).resolve().parents[3], started, _now()),
+            "environment": environment(started, _now()),
             "packages": package_versions(),
             "notebooks": [
                 {"name": r.name, "status": r.status, "duration_s": round(r.duration_s, 2), "error": r.error}
@@ -269,6 +318,3 @@ def run_suite(
         stream.write(f"problem: {_redact(p, ids)}\n")
     return 0 if not problems else 1
 
-
-#: The CLI's name for :func:`run_suite`.
-run_command = run_suite

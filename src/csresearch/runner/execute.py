@@ -16,9 +16,10 @@ from typing import Any
 
 import nbformat
 
+from .notebooks import KERNELSPEC, as_ipynb
+
 __all__ = ["ExecResult", "ExecTask", "execute_notebook"]
 
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class ExecTask:
         Include code cells in the report.
     cwd : Path
         Working directory of the kernel.
+    timeout_s : int, optional
+        Time limit per cell in seconds.
+    subtitle : str, optional
+        Line under the report's title (what the run analyses: as_of, accounts).
     """
 
     name: str
@@ -52,6 +57,7 @@ class ExecTask:
     show_code: bool
     cwd: Path
     timeout_s: int | None = None
+    subtitle: str | None = None
 
 
 @dataclass
@@ -98,7 +104,6 @@ def execute_notebook(task: ExecTask) -> ExecResult:
     -------
     ExecResult
     """
-    import jupytext
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -108,8 +113,7 @@ def execute_notebook(task: ExecTask) -> ExecResult:
     start = time.perf_counter()
     status, error, nb = "ok", None, None
     try:
-        source_nb = jupytext.read(task.source)
-        source_nb.metadata["kernelspec"] = dict(KERNELSPEC)
+        source_nb = as_ipynb(task.source)
         papermill.execute_notebook(
             source_nb,
             str(task.ipynb_out),
@@ -148,6 +152,7 @@ def execute_notebook(task: ExecTask) -> ExecResult:
             status=status,
             duration_s=duration,
             error=error,
+            subtitle=task.subtitle,
         )
         task.html_out.write_text(html, encoding="utf-8")
     except Exception as exc:  # noqa: BLE001

@@ -5,10 +5,10 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
-__all__ = ["KEY_PACKAGES", "environment", "git_commit", "package_versions"]
+__all__ = ["KEY_PACKAGES", "environment", "git_commit", "package_dir", "package_versions"]
 
 KEY_PACKAGES = (
     "csresearch", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "matplotlib",
@@ -27,9 +27,22 @@ def package_versions(names=KEY_PACKAGES) -> dict[str, str]:
     return out
 
 
+def package_dir() -> Path:
+    """The folder the running csresearch package was imported from."""
+    return Path(str(resources.files("csresearch")))
+
+
 def git_commit(repo: Path) -> str | None:
-    """``<sha>`` (with ``+dirty`` when there are uncommitted changes) of ``repo``, or None outside git."""
+    """``<sha>`` (``+dirty`` with uncommitted changes) of the checkout holding ``repo``, or None.
+
+    None when ``repo`` is not inside a git work tree or is not tracked there
+    (an installed wheel inside a git-ignored virtual environment).
+    """
     try:
+        tracked = subprocess.run(["git", "-C", str(repo), "ls-files", "--error-unmatch", "__init__.py"],
+                                 capture_output=True, text=True, timeout=10)
+        if tracked.returncode != 0:
+            return None
         sha = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if sha.returncode != 0:
             return None
@@ -40,8 +53,9 @@ def git_commit(repo: Path) -> str | None:
         return None
 
 
-def environment(repo: Path, started: str, finished: str) -> dict[str, str | None]:
-    """Run times, Python, platform and git commit."""
+def environment(started: str, finished: str, repo: Path | None = None) -> dict[str, str | None]:
+    """Run times, Python, platform and the git commit of the package source (when it is a checkout)."""
+    repo = package_dir() if repo is None else repo
     return {
         "run_started": started,
         "run_finished": finished,

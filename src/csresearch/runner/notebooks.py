@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,17 @@ from typing import Any
 import yaml
 
 from ..errors import InputError, ParameterError
+from .parameters import ParameterKind, kind_of
 
 __all__ = [
     "KNOWN_SECTIONS",
     "RUNNER_PARAMETERS",
     "NotebookSpec",
+    "KERNELSPEC",
+    "as_ipynb",
     "default_notebooks_dir",
     "discover_notebooks",
+    "export_notebooks",
     "parse_parameters",
     "select_notebooks",
 ]
@@ -47,6 +52,8 @@ RUNNER_PARAMETERS = ("data_dir", "output_dir", "include_ids", "min_group_size")
 _USER_SETTABLE_RUNNER = {"min_group_size"}
 _SECTION_CALL = re.compile(r"write_section\(\s*(?:name\s*=\s*)?[\"']([A-Za-z0-9_]+)[\"']")
 ENV_VAR = "CSRESEARCH_NOTEBOOKS"
+#: Kernel every suite notebook runs on (papermill reads it from the notebook's metadata).
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 @dataclass(frozen=True)
@@ -64,35 +71,46 @@ class NotebookSpec:
         text when the default is not a literal).
     sections : tuple of str
         Findings sections the notebook writes.
+    kinds : dict
+        Parameter name -> :class:`~csresearch.runner.parameters.ParameterKind`
+        (from the annotation, else the default), None when undeclared.
     """
 
     name: str
     path: Path
     defaults: dict[str, Any] = field(default_factory=dict)
     sections: tuple[str, ...] = ()
+    kinds: dict[str, ParameterKind | None] = field(default_factory=dict)
 
 
 def default_notebooks_dir() -> Path:
-    """``$CSRESEARCH_NOTEBOOKS``, else the ``notebooks/`` folder of the source checkout."""
+    """``$CSRESEARCH_NOTEBOOKS``, else the notebooks shipped inside the package.
+
+    The suite's notebooks are package data (``csresearch/notebooks/*.py``),
+    found with :mod:`importlib.resources`, so a wheel installed with pip runs
+    the suite from any folder, exactly like a source checkout.
+    """
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env)
-    import csresearch
-
-    return Path(csresearch.__file__).resolve().parents[2] / "notebooks"
+    return Path(str(resources.files("csresearch").joinpath("notebooks")))
 
 
-def _parameter_defaults(source: str, where: str) -> dict[str, Any]:
+def _parameter_defaults(source: str, where: str) -> tuple[dict[str, Any], dict[str, ParameterKind | None]]:
+    """Defaults and kinds of the names assigned in a parameters cell."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise InputError(f"{where}: the cell tagged 'parameters' is not valid Python ({exc.msg}, line {exc.lineno})") from None
     out: dict[str, Any] = {}
+    kinds: dict[str, ParameterKind | None] = {}
     for node in tree.body:
+        annotation = None
         if isinstance(node, ast.Assign):
             targets, value = [t for t in node.targets if isinstance(t, ast.Name)], node.value
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
             targets, value = [node.target], node.value
+            annotation = ast.get_source_segment(source, node.annotation)
         else:
             continue
         try:
@@ -101,7 +119,8 @@ def _parameter_defaults(source: str, where: str) -> dict[str, Any]:
             default = ast.get_source_segment(source, value)
         for t in targets:
             out[t.id] = default
-    return out
+            kinds[t.id] = kind_of(default, annotation)
+    return out, kinds
 
 
 def read_notebook_spec(path: Path) -> NotebookSpec:
@@ -122,7 +141,8 @@ def read_notebook_spec(path: Path) -> NotebookSpec:
     sections = tuple(dict.fromkeys(_SECTION_CALL.findall(source)))
     if not sections and "write_section(" in source:  # section names not literal: the suite's numbering decides
         sections = KNOWN_SECTIONS.get(path.stem[:2], ())
-    return NotebookSpec(path.stem, path, _parameter_defaults(cells[0].source, path.name), sections)
+    defaults, kinds = _parameter_defaults(cells[0].source, path.name)
+    return NotebookSpec(path.stem, path, defaults, sections, kinds)
 
 
 def discover_notebooks(notebooks_dir: str | Path | None = None) -> list[NotebookSpec]:
@@ -140,6 +160,61 @@ def discover_notebooks(notebooks_dir: str | Path | None = None) -> list[Notebook
     if not paths:
         raise InputError(f"no notebooks (*.py, jupytext percent format) in {folder}")
     return [read_notebook_spec(p) for p in paths]
+
+
+def as_ipynb(path: str | Path):
+    """The notebook as an nbformat v4 node ready for Jupyter and plain papermill.
+
+    It carries the kernelspec and language metadata papermill needs (so no
+    ``-k``/``-l`` flags) and keeps the ``parameters`` tag; jupytext's pairing
+    metadata is dropped so the copy stands on its own.
+    """
+    import jupytext
+
+    nb = jupytext.read(path)
+    nb.metadata.pop("jupytext", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def export_notebooks(out_dir: str | Path, notebooks_dir: str | Path | None = None, *, force: bool = False) -> list[Path]:
+    """Write the suite's notebooks into ``out_dir`` as ``.ipynb`` files.
+
+    Parameters
+    ----------
+    out_dir : path
+        Folder to write into (created when missing).
+    notebooks_dir : path, optional
+        Source folder of jupytext notebooks (default: the suite's, see
+        :func:`default_notebooks_dir`).
+    force : bool, default False
+        Overwrite notebooks already in ``out_dir``.
+
+    Returns
+    -------
+    list of Path
+        The files written, in suite order.
+
+    Raises
+    ------
+    InputError
+        When ``out_dir`` is a file, or would overwrite notebooks without ``force``.
+    """
+    import nbformat
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file; give a folder to write the notebooks into")
+    specs = discover_notebooks(notebooks_dir)
+    targets = [out / f"{s.name}.ipynb" for s in specs]
+    existing = [t.name for t in targets if t.exists()]
+    if existing and not force:
+        raise InputError(f"{out} already holds {', '.join(existing)}; pass --force to overwrite them")
+    out.mkdir(parents=True, exist_ok=True)
+    for spec, target in zip(specs, targets):
+        nbformat.write(as_ipynb(spec.path), target)
+    return targets
 
 
 def select_notebooks(specs: Sequence[NotebookSpec], only: Sequence[str]) -> list[NotebookSpec]:
@@ -162,7 +237,7 @@ def select_notebooks(specs: Sequence[NotebookSpec], only: Sequence[str]) -> list
 def _yaml_scalar(text: str) -> Any:
     try:
         value = yaml.safe_load(text) if text.strip() else ""
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: a date-like scalar that is no date (2024-02-30)
         return text
     return _plain(value)
 
@@ -210,7 +285,7 @@ def parse_parameters(
     if params_file is not None:
         try:
             loaded = yaml.safe_load(Path(params_file).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, ValueError, yaml.YAMLError) as exc:
             raise ParameterError(f"--params {params_file}: cannot read it as YAML ({exc})") from None
         if not isinstance(loaded, dict):
             raise ParameterError(f"--params {params_file}: must be a YAML mapping of name: value")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from .churn import DecisionTrajectories, churn_factor_analysis, decision_trajectories, trajectories_findings
 from .common import (
-    REPO_ROOT,
     attempt,
     dataset_as_of,
     load_study_dataset,
@@ -49,7 +48,6 @@ from .validity import (
 )
 
 __all__ = [
-    "REPO_ROOT",
     "DecisionTrajectories",
     "HealthTenure",
     "attempt",

@@ -1,9 +1,11 @@
 """Shared glue of the analysis notebooks: find the data, cut it at as_of, write findings, fail softly.
 
 The notebooks run both under ``csresearch run`` (absolute paths injected) and
-interactively from ``notebooks/`` (relative defaults such as ``data/sample``),
-so paths are resolved against the working directory, then its parents up to
-the repository root.
+interactively from a notebooks folder (relative defaults such as ``data/sample``),
+so relative paths are resolved against the working directory, then each of its
+parents in turn (a checkout's ``src/csresearch/notebooks`` finds the
+checkout's ``data/sample``). Nothing is located relative to this module's own
+file, so an installed wheel behaves like the checkout.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from ..dataset import Dataset, load_dataset
 from ..errors import CsResearchError, InputError, ParameterError
 
 __all__ = [
-    "REPO_ROOT",
     "attempt",
     "dataset_as_of",
     "load_study_dataset",
@@ -29,15 +30,12 @@ __all__ = [
     "suppress_groups",
 ]
 
-#: The source checkout this package lives in (src/csresearch/study -> repo).
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
 #: Errors that mean "this data cannot answer the question", not "the code is wrong".
 SOFT_ERRORS = (CsResearchError, ValueError, ZeroDivisionError, np.linalg.LinAlgError)
 
 
 def resolve_path(path: str | Path | None, cwd: str | Path | None = None) -> Path | None:
-    """Return ``path`` made absolute: as given, else relative to cwd, its parent, or the repository root.
+    """Return ``path`` made absolute: as given, else relative to cwd or the nearest parent of cwd holding it.
 
     Parameters
     ----------
@@ -58,7 +56,7 @@ def resolve_path(path: str | Path | None, cwd: str | Path | None = None) -> Path
     if p.is_absolute():
         return p
     base = Path(cwd) if cwd is not None else Path.cwd()
-    for root in (base, base.parent, REPO_ROOT):
+    for root in (base, *base.resolve().parents):
         if (root / p).exists():
             return (root / p).resolve()
     return (base / p).resolve()
@@ -126,7 +124,7 @@ def load_study_dataset(data_dir: str | Path, as_of: str | pd.Timestamp | None = 
     """
     path = resolve_path(data_dir)
     if path is None or not path.is_dir():
-        raise InputError(f"dataset folder {data_dir!r} not found (looked in the working directory, its parent and {REPO_ROOT}); "
+        raise InputError(f"dataset folder {data_dir!r} not found (looked in the working directory and its parents); "
                          "set data_dir to a dataset folder holding dataset.yml")
     return dataset_as_of(load_dataset(path), as_of)
 

@@ -5,17 +5,17 @@
 # table and month, who are the accounts, and how often did renewal decisions end in churn?
 
 # %% tags=["parameters"]
-data_dir = "data/sample"
-as_of = None
-lead_days = 90
-horizon_years = 3
-months_after = 12
-unhealthy_threshold = 40
-scorecard = None
-seed = 0
-output_dir = None
-min_group_size = 5
-include_ids = False
+data_dir: "Path" = "data/sample"  # dataset folder (holds dataset.yml)
+as_of: "date | None" = None  # analyse the data as known on this day (YYYY-MM-DD); None = extracted_at
+lead_days = 90  # days before a renewal decision at which features are observed (> 0)
+horizon_years: float = 3  # churn within this many years of signup (> 0)
+months_after = 12  # months after the onboarding target date for the health snapshot (> 0)
+unhealthy_threshold: float = 40  # a health score below this is unhealthy (0-100)
+scorecard: "Path | None" = None  # scorecard YAML; None = the built-in DEAR scorecard
+seed = 0  # random seed for bootstraps and cross-validation (>= 0)
+output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
+min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 1)
+include_ids = False  # internal report: allow account ids and small groups
 
 # %%
 import warnings
