@@ -1,0 +1,281 @@
+"""The step protocol: every analysis step of the study is declared once and run the same way.
+
+A :class:`Step` names its findings section, the question it answers, the
+notebook it belongs to, the function that computes it and the function that
+writes its headline from the findings section. :func:`run` computes a step on a
+:class:`StudyContext` (what the notebook's parameters say), writes its findings
+section and returns a :class:`StepResult`, or an :class:`Unavailable` when the
+data cannot answer, which renders itself and ignores plot and table calls, so a
+notebook cell never needs a guard. The runner, the findings schema check and the
+index read the registry (:func:`steps`) instead of spelling section names out.
+
+To add a step: write its compute function and result view next to its
+neighbours (``study/onboarding.py`` ...), declare it in ``study/steps.py`` and
+call ``study.run("name", ctx)`` from a notebook.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Dataset
+from ..errors import CsResearchError, ParameterError
+
+__all__ = ["SOFT_ERRORS", "Step", "StepResult", "StudyContext", "Unavailable", "get_step", "register", "run", "steps"]
+
+#: Errors that mean "this data cannot answer the question", not "the code is wrong".
+SOFT_ERRORS = (CsResearchError, ValueError, ZeroDivisionError, np.linalg.LinAlgError)
+
+
+@dataclass
+class StudyContext:
+    """The dataset and parameters one notebook analyses, plus a cache of intermediate tables and results.
+
+    Attributes
+    ----------
+    ds : Dataset
+        The dataset cut at ``as_of`` (only what was known then).
+    params : dict
+        The notebook's parameters (lead_days, horizon_years, months_after,
+        unhealthy_threshold, seed, ...), with ``scorecard`` resolved to a path.
+    output_dir : Path or None
+        Where findings sections go; None in an interactive session.
+    min_group_size : int
+        Groups smaller than this are suppressed in displayed tables.
+    include_ids : bool
+        An internal report: nothing is suppressed.
+    """
+
+    ds: Dataset
+    params: dict[str, Any] = field(default_factory=dict)
+    output_dir: Path | None = None
+    min_group_size: int = 5
+    include_ids: bool = False
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str, default: Any = None) -> Any:
+        """A parameter's value, ``default`` when the notebook did not give it."""
+        value = self.params.get(name)
+        return default if value is None else value
+
+    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """``build()`` once per context; later calls return the same object."""
+        if key not in self.cache:
+            self.cache[key] = build()
+        return self.cache[key]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One analysis step, declared once.
+
+    Attributes
+    ----------
+    name : str
+        The findings section it writes (``onboarding_vs_churn``).
+    heading : str
+        Short heading on the index (``Onboarding and churn``); empty: no headline.
+    question : str
+        The question it answers, in a leader's words.
+    notebook : str
+        Stem of the notebook that runs it (``01_onboarding_vs_churn``).
+    compute : callable
+        ``compute(ctx) -> StepResult``; may raise one of :data:`SOFT_ERRORS`
+        when the data cannot answer.
+    headline : callable, optional
+        ``headline(section) -> list of str``: plain-language sentences from the
+        findings section (the index and the notebook show the same words).
+    required : bool
+        findings.json must hold the section or say why it is missing.
+    """
+
+    name: str
+    heading: str
+    question: str
+    notebook: str
+    compute: Callable[[StudyContext], "StepResult"]
+    headline: Callable[[Any], list[str]] | None = None
+    required: bool = True
+
+
+_REGISTRY: dict[str, Step] = {}
+
+
+def register(step: Step) -> Step:
+    """Add ``step`` to the registry (replacing a step of the same name) and return it."""
+    if not step.name or not step.name.replace("_", "").isalnum():
+        raise ParameterError(f"step name {step.name!r} must be letters, digits and '_' (it names a findings section)")
+    _REGISTRY[step.name] = step
+    return step
+
+
+def steps() -> list[Step]:
+    """Every registered step, in registration order (the suite's own first)."""
+    from . import steps as _suite  # noqa: F401 - importing declares the suite's steps
+
+    return list(_REGISTRY.values())
+
+
+def get_step(name: str) -> Step:
+    """The step called ``name``.
+
+    Raises
+    ------
+    ParameterError
+        When no step has that name (the message lists the known ones).
+    """
+    known = {s.name: s for s in steps()}
+    if name not in known:
+        raise ParameterError(f"no study step {name!r}; known steps: {', '.join(known)}")
+    return known[name]
+
+
+class StepResult:
+    """Base of what a step returns: findings, a headline, an answer in words, tables and plots.
+
+    Subclasses set ``step`` and ``ctx`` and implement :meth:`to_findings`; they
+    may override :meth:`story` (the detailed paragraph under the headline) and
+    :meth:`table` (the main table shown with the answer) and add plot methods
+    taking ``ax=None`` and returning the Axes.
+    """
+
+    step: Step
+    ctx: StudyContext
+
+    def to_findings(self) -> Any:
+        """The findings section content (a dict; ``kpis`` is a list)."""
+        raise NotImplementedError
+
+    def headline(self) -> list[str]:
+        """The plain-language sentences the index shows, from :meth:`to_findings`."""
+        return self.step.headline(self.to_findings()) if self.step.headline is not None else []
+
+    def story(self) -> str:
+        """The detailed answer in words (default: the headline)."""
+        return " ".join(self.headline())
+
+    def table(self) -> Any:
+        """The main table shown under the answer, or None."""
+        return None
+
+    def _repr_markdown_(self) -> str:
+        return self.story()
+
+    def _repr_html_(self) -> str:
+        table = self.table()
+        shown = table._repr_html_() if table is not None and hasattr(table, "_repr_html_") else ""
+        return f"<p>{html.escape(self.story())}</p>{shown}"
+
+
+@dataclass
+class Unavailable:
+    """A step the data cannot answer, with the reason; renders itself and ignores plot and table calls.
+
+    Attributes
+    ----------
+    step : Step
+    reason : str
+    """
+
+    step: Step
+    reason: str
+
+    def to_findings(self) -> dict[str, str]:
+        """``{"reason": ...}``: the section says why it is missing."""
+        return {"reason": self.reason}
+
+    def headline(self) -> list[str]:
+        """One sentence saying why there is no answer."""
+        return [f"Not computable: {self.reason}."]
+
+    def story(self) -> str:
+        """The same sentence."""
+        return self.headline()[0]
+
+    def _repr_markdown_(self) -> str:
+        return self.story()
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(self.story())}</p>"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _nothing
+
+
+def _nothing(*args: Any, **kwargs: Any) -> None:
+    """What a plot or table call on an :class:`Unavailable` step does: nothing."""
+    return None
+
+
+def _soft_reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"could not be computed on this data: {text}"
+
+
+def run(name: str, ctx: StudyContext) -> StepResult | Unavailable:
+    """Compute step ``name`` on ``ctx`` (once per context), write its findings section, return the result.
+
+    Parameters
+    ----------
+    name : str
+        A registered step (see :func:`steps`).
+    ctx : StudyContext
+        From :func:`csresearch.study.open`.
+
+    Returns
+    -------
+    StepResult or Unavailable
+        Unavailable when the data cannot answer (the section then holds the reason).
+    """
+    step = get_step(name)
+
+    def compute() -> StepResult | Unavailable:
+        try:
+            return step.compute(ctx)
+        except SOFT_ERRORS as exc:
+            return Unavailable(step, _soft_reason(exc))
+
+    result = ctx.cached(f"step:{name}", compute)
+    if ctx.output_dir is not None:
+        from ..report.findings import write_section
+
+        write_section(name, result.to_findings(), ctx.output_dir)
+    return result
+
+
+def sections_of(notebook: str) -> tuple[str, ...]:
+    """The findings sections the registered steps of ``notebook`` write."""
+    return tuple(s.name for s in steps() if s.notebook == notebook)
+
+
+def headline_steps() -> list[Step]:
+    """Steps with a heading on the index, in registry order."""
+    return [s for s in steps() if s.heading]
+
+
+def section_headline(step: Step, section: Any, missing: Mapping[str, str]) -> list[str]:
+    """The index sentences of one step from its findings section (or why it is missing)."""
+    if section is None:
+        return [f"Not available: {missing.get(step.name, 'not produced by this run')}."]
+    if isinstance(section, Mapping) and set(section) == {"reason"}:
+        return [f"Not computed on this data: {section['reason']}."]
+    try:
+        return step.headline(section) if step.headline is not None else []
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        return [f"Section {step.name} is malformed and cannot be summarised ({type(exc).__name__}: {exc})."]
+
+
+def _frame_or_none(value: Any) -> pd.DataFrame | None:
+    return value if isinstance(value, pd.DataFrame) else None
