@@ -2,7 +2,7 @@
 
 One row per customer with a churn label: the table is read (never modified),
 cleaned with a note for every change (:mod:`.cleaning`), analysed by the suite's
-factor model (:mod:`csresearch.analysis.factors`), optionally with survival
+factor model (:mod:`csresearch.analysis.churn_model`), optionally with survival
 methods when a duration column is given (:mod:`.survival`), and written as
 ``factors.json`` and a self-contained ``factors.html`` (:mod:`.report`).
 """
@@ -14,7 +14,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..analysis.factors import ChurnFactorModel
+from ..analysis.churn_model import ChurnFactorModel
 from ..analysis.intervals import wilson_interval
 from .cleaning import clean_table, read_table
 from .report import FactorsReport, write_report
@@ -47,7 +47,7 @@ def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None
     seed : int, default 0
         Seed of folds, models, permutations and bootstraps.
     **model_params
-        Passed to :class:`~csresearch.analysis.factors.ChurnFactorModel`.
+        Passed to :class:`~csresearch.analysis.churn_model.ChurnFactorModel`.
 
     Returns
     -------

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.factors import FactorResult
+from ..analysis.churn_model import FactorResult
 from ..atomic import write_text_atomic
 from ..report.findings import json_safe
 from ..analysis.results import Interval

@@ -113,7 +113,7 @@ def churn_factor_analysis(decisions: pd.DataFrame, seed: int = 0, n_boot: int = 
     """
     from threadpoolctl import threadpool_limits
 
-    from ..analysis.factors import churn_factors
+    from ..analysis.churn_model import churn_factors
 
     frame = decisions.reset_index() if "account_id" not in decisions.columns else decisions
     # one OpenMP thread: gradient boosting's many small predictions are much slower with thread hand-offs,
