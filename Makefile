@@ -44,7 +44,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 sample: $(VENV)/.installed
-	$(BIN)/python -m csresearch.synth.sample $(SAMPLE)
+	$(BIN)/python -m csresearch.cli.sample $(SAMPLE)
 
 # JupyterLab opens notebooks/*.py (jupytext percent format) as notebooks on double-click.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json

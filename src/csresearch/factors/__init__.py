@@ -16,11 +16,12 @@ import pandas as pd
 
 from ..analysis.churn_model import ChurnFactorModel
 from ..analysis.intervals import wilson_interval
+from ..errors import InputError
 from .cleaning import clean_table, read_table
 from .report import FactorsReport, write_report
 from .survival import survival_section
 
-__all__ = ["FactorsReport", "analyze_factors", "factors_command"]
+__all__ = ["FactorsReport", "analyze_factors", "analyze_factors_file"]
 
 
 def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None, id_col: str | None = None,
@@ -72,10 +73,10 @@ def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None
                          factors=result, survival=survival, notes=notes, parameters=params)
 
 
-def factors_command(table: Path, label: str, positive: str | None = None, id_col: str | None = None,
-                    duration: str | None = None, exclude: Sequence[str] = (), group: str | None = None,
-                    out_dir: Path = Path("."), seed: int = 0) -> tuple[Path, Path]:
-    """CLI entry: analyse ``table`` and write OUT_DIR/factors.html and OUT_DIR/factors.json.
+def analyze_factors_file(table: Path, label: str, positive: str | None = None, id_col: str | None = None,
+                         duration: str | None = None, exclude: Sequence[str] = (), group: str | None = None,
+                         out_dir: Path = Path("."), seed: int = 0) -> tuple[Path, Path]:
+    """``csresearch factors``: analyse ``table`` and write OUT_DIR/factors.html and OUT_DIR/factors.json.
 
     Earlier outputs in ``out_dir`` are removed before the analysis starts, and the
     new ones are written by rename, so a failed run never leaves a factors.json
@@ -83,8 +84,6 @@ def factors_command(table: Path, label: str, positive: str | None = None, id_col
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        from ..errors import InputError
-
         raise InputError(f"-o {out_dir}: exists and is not a folder")
     for name in ("factors.json", "factors.html"):
         (out_dir / name).unlink(missing_ok=True)
