@@ -169,7 +169,7 @@ class Dataset:
     # -- checks and identity ----------------------------------------------
     def validate(self) -> ValidationReport:
         """Check every rule of the data contract; return all violations at once."""
-        from .validation import validate_dataset
+        from .validation import validate_dataset  # lazy: pandera adds 0.2 s to `import csresearch`
 
         return validate_dataset(self)
 
@@ -260,7 +260,7 @@ def _derive_usage(tables: dict[str, pd.DataFrame], problems: list[Violation]) ->
     broken = any(p.table == "events" and p.rule in ("column_missing", "readable") for p in problems)
     if "usage_monthly" in tables or "events" not in tables or broken:
         return set()
-    from .events import usage_from_events
+    from .events import usage_from_events  # lazy: DuckDB loads slowly, and only events need it
 
     tables["usage_monthly"] = usage_from_events(tables["events"])
     return {"usage_monthly"}

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .features.onboarding import onboarding_status
+
 __all__ = ["account_lifetimes", "decided_terms", "years_between"]
 
 
@@ -76,8 +78,6 @@ def account_lifetimes(dataset, *, grace_days: int = 30) -> pd.DataFrame:
     ``extracted_at``; an account whose last term was renewed but has no
     following term in the data is censored at that term_end.
     """
-    from .features.onboarding import onboarding_status
-
     accounts = dataset.accounts.set_index("account_id")
     contracts = dataset.contracts.sort_values(["account_id", "term_end"])
     last = contracts.groupby("account_id", observed=True).tail(1).set_index("account_id")

@@ -25,6 +25,8 @@ import pandas as pd
 
 from .contract import HEALTH_COLUMNS
 from .errors import InputError, ParameterError
+from .features import build_features
+from .health import HealthScore
 
 __all__ = [
     "decision_table",
@@ -94,9 +96,6 @@ def _points_frame(points) -> pd.DataFrame:
 
 def _assemble(dataset, points: pd.DataFrame, scorecard, grace_days: int) -> pd.DataFrame:
     """Features, health and account attributes for ``points`` (columns beyond the keys are appended)."""
-    from .features import build_features
-    from .health import HealthScore
-
     features = build_features(dataset, points[KEYS], grace_days=grace_days)
     accounts = dataset.accounts.drop_duplicates("account_id").set_index("account_id")
     attributes = accounts.reindex(points["account_id"])[["segment", "touch_model"]]

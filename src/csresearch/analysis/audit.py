@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..lifetimes import decided_terms
 from .intervals import wilson_interval
 from .results import AnalysisResult
 
@@ -88,8 +89,6 @@ def decision_churn_rates(dataset, by: str = "year", level: float = 0.95) -> pd.D
         decisions, churned, churn_rate, ci_low, ci_high per group; open terms
         are not decisions and are excluded.
     """
-    from ..lifetimes import decided_terms
-
     decided = decided_terms(dataset)
     decided["year"] = decided["term_end"].dt.year
     if by not in ("year", "renewal_number"):

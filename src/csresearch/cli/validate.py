@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..errors import DatasetNotFoundError
 from .common import friendly_errors
 
 __all__ = ["validate", "validate_command"]
@@ -50,7 +51,6 @@ def validate_command(data_dir: str | Path, as_json: bool = False) -> int:
         0 when the dataset is valid, 2 when it breaks a rule or the folder is missing.
     """
     from ..dataset import load_dataset
-    from ..errors import DatasetNotFoundError
     from ..validation import validate_dataset
 
     try:
