@@ -13,7 +13,10 @@ import pandas as pd
 
 from .features.onboarding import onboarding_status
 
-__all__ = ["account_lifetimes", "decided_terms", "years_between"]
+__all__ = ["DECIDED_OUTCOMES", "account_lifetimes", "decided_terms", "years_between"]
+
+#: Term outcomes that are a renewal decision (``open`` is not decided yet).
+DECIDED_OUTCOMES = ("renewed", "churned")
 
 
 def years_between(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -114,11 +117,13 @@ def decided_terms(dataset) -> pd.DataFrame:
     DataFrame
         The contracts rows plus ``renewal_number`` (1 = the account's first
         renewal decision) and ``churned`` (0/1); open terms are left out.
+        The index is the contracts table's, so ``sort_index()`` gives back
+        the table's own row order.
     """
     c = dataset.contracts.sort_values(["account_id", "term_start"]).copy()
     c["renewal_number"] = c.groupby("account_id", observed=True).cumcount() + 1
     outcome = c["outcome"].astype("str")
-    c = c.loc[outcome != "open"]
+    c = c.loc[outcome.isin(DECIDED_OUTCOMES)]
     c["churned"] = (outcome.loc[c.index] == "churned").astype("int64")
     return c
 

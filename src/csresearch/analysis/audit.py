@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..contract import TABLES
 from ..lifetimes import decided_terms
 from .intervals import wilson_interval
 from .results import AnalysisResult
@@ -26,13 +27,8 @@ __all__ = [
     "quality_flags",
 ]
 
-#: Date column of each dated table, used for monthly coverage.
-_DATE_COLUMNS = {
-    "usage_monthly": "month",
-    "engagement": "date",
-    "health_monthly": "month",
-    "roi": "date",
-}
+#: Date column of each dated table, used for monthly coverage (the contract dates every row).
+_DATE_COLUMNS = {name: TABLES[name].date_column for name in ("usage_monthly", "engagement", "health_monthly", "roi")}
 
 
 def coverage_by_month(dataset) -> pd.DataFrame:
