@@ -351,40 +351,15 @@ def _derive_usage(tables: dict[str, pd.DataFrame], problems: list[Violation]) ->
     return {"usage_monthly"}
 
 
-def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
-    """Load a contract dataset folder.
-
-    Parameters
-    ----------
-    path : str or Path
-        Folder holding ``dataset.yml`` and one file per table
-        (``accounts.csv`` or ``accounts.parquet``, ...). ``events`` may also be
-        a folder of Parquet files.
-    validate : bool, default False
-        When True, check every contract rule and raise
-        :class:`~csresearch.errors.DataContractError` listing all violations.
+def _read_tables(folder: Path, problems: list[Violation]) -> tuple[dict[str, pd.DataFrame], dict[str, Path],
+                                                                  dict[str, dict[str, np.ndarray]]]:
+    """Read and type every contract table found in ``folder``; append what cannot be read to ``problems``.
 
     Returns
     -------
-    Dataset
-        Typed tables. When ``usage_monthly`` is absent but ``events`` is
-        present, ``usage_monthly`` is built from the events.
-
-    Raises
-    ------
-    DatasetNotFoundError
-        When ``path`` is not an existing folder.
-    DataContractError
-        With ``validate=True``, when any rule is broken.
+    tables, files, failures : dict
+        Table -> typed frame, table -> file read, table -> column -> row positions that did not parse.
     """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise DatasetNotFoundError(
-            f"dataset folder {str(folder)!r} does not exist or is not a folder; "
-            "a dataset is a folder with dataset.yml and one file per table"
-        )
-    problems: list[Violation] = []
-    name, extracted_at, description, meta = _read_metadata(folder, problems)
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
     failures: dict[str, dict[str, np.ndarray]] = {}
@@ -420,6 +395,44 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
         problems.extend(table_problems)
         tables[table.name] = typed
         files[table.name] = file
+    return tables, files, failures
+
+
+def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
+    """Load a contract dataset folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder holding ``dataset.yml`` and one file per table
+        (``accounts.csv`` or ``accounts.parquet``, ...). ``events`` may also be
+        a folder of Parquet files.
+    validate : bool, default False
+        When True, check every contract rule and raise
+        :class:`~csresearch.errors.DataContractError` listing all violations.
+
+    Returns
+    -------
+    Dataset
+        Typed tables. When ``usage_monthly`` is absent but ``events`` is
+        present, ``usage_monthly`` is built from the events.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        When ``path`` is not an existing folder.
+    DataContractError
+        With ``validate=True``, when any rule is broken.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DatasetNotFoundError(
+            f"dataset folder {str(folder)!r} does not exist or is not a folder; "
+            "a dataset is a folder with dataset.yml and one file per table"
+        )
+    problems: list[Violation] = []
+    name, extracted_at, description, meta = _read_metadata(folder, problems)
+    tables, files, failures = _read_tables(folder, problems)
     derived = _derive_usage(tables, problems)
     ds = Dataset(
         name=name,
