@@ -44,7 +44,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 sample: $(VENV)/.installed
-	$(BIN)/python -m csresearch.synth.sample $(SAMPLE)
+	$(BIN)/python -m csresearch.cli.sample $(SAMPLE)
 
 # JupyterLab opens the suite's notebooks (src/csresearch/notebooks/*.py, jupytext percent
 # format; notebooks/ links there) as notebooks on double-click. As root (a container),

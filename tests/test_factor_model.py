@@ -1,4 +1,4 @@
-"""Known-answer tests of the churn-factor model (csresearch.analysis.factors and .kpi)."""
+"""Known-answer tests of the churn-factor model (csresearch.analysis.churn_model and .kpi)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csresearch.analysis.factors import (ChurnFactorModel, churn_factors, grouped_folds, logit_odds_ratios,
+from csresearch.analysis.churn_model import (ChurnFactorModel, churn_factors, grouped_folds, logit_odds_ratios,
                                          univariate_churn)
 from csresearch.analysis.kpi import best_cut, kpi_threshold, kpi_tree_plot
 

@@ -17,9 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from csresearch import contract, load_dataset
+from csresearch.cli.synth import synth_command
 from csresearch.dataset import coerce_table
 from csresearch.errors import InputError, ParameterError
-from csresearch.synth import Scenario, generate_dataset, synth_command
+from csresearch.synth import Scenario, generate_dataset
 from csresearch.synth.sample import write_sample
 
 EXTRACTED = pd.Timestamp("2025-06-30")

@@ -1,6 +1,6 @@
 """The data contract as data: tables, columns, kinds and nullability.
 
-This module is the single source of truth for ../shared/spec/data-contract.md
+This module is the single source of truth for docs/data-contract.md
 inside the code. The loader uses it to type every column, the validator to
 check the rules, the generator to write the tables in the right order.
 """
@@ -64,12 +64,18 @@ class Table:
     extra_columns_prefix : str, optional
         Prefix of additional columns that are part of the contract
         (``component_`` in health_monthly); they are typed as floats.
+    date_column : str, optional
+        The column that dates each row: the row exists from that day on, so a
+        dataset cut at ``as_of`` (:meth:`csresearch.dataset.Dataset.as_of`)
+        keeps only rows dated on or before it (a timestamp counts by its UTC
+        day). None for onboarding, whose rows are cut column by column.
     """
 
     name: str
     columns: tuple[Column, ...]
     required: bool
     extra_columns_prefix: str | None = None
+    date_column: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -108,6 +114,7 @@ ACCOUNTS = Table(
         Column("employees", "integer", nullable=True),
     ),
     required=True,
+    date_column="signup_date",
 )
 
 CONTRACTS = Table(
@@ -122,6 +129,7 @@ CONTRACTS = Table(
         Column("outcome", "category"),
     ),
     required=True,
+    date_column="term_start",
 )
 
 ONBOARDING = Table(
@@ -150,6 +158,7 @@ USAGE_MONTHLY = Table(
         Column("quota_used", "float"),
     ),
     required=True,  # unless events is given: see Dataset loading
+    date_column="month",
 )
 
 EVENTS = Table(
@@ -162,6 +171,7 @@ EVENTS = Table(
         Column("quantity", "float", nullable=True),
     ),
     required=False,
+    date_column="timestamp",
 )
 
 ENGAGEMENT = Table(
@@ -173,6 +183,7 @@ ENGAGEMENT = Table(
         Column("value", "float", nullable=True),
     ),
     required=False,
+    date_column="date",
 )
 
 HEALTH_MONTHLY = Table(
@@ -184,6 +195,7 @@ HEALTH_MONTHLY = Table(
     ),
     required=False,
     extra_columns_prefix="component_",
+    date_column="month",
 )
 
 ROI = Table(
@@ -195,6 +207,7 @@ ROI = Table(
         Column("value", "float"),
     ),
     required=False,
+    date_column="date",
 )
 
 #: Every contract table by name, in the order they are loaded and reported.

@@ -21,7 +21,7 @@ import pandas as pd
 import yaml
 
 from . import contract
-from .errors import DatasetNotFoundError
+from .errors import DatasetNotFoundError, ParameterError
 from .reading import coerce_table, find_table_file, read_table_file, typed_table
 from .violations import ValidationReport, Violation
 
@@ -169,7 +169,7 @@ class Dataset:
     # -- checks and identity ----------------------------------------------
     def validate(self) -> ValidationReport:
         """Check every rule of the data contract; return all violations at once."""
-        from .validation import validate_dataset
+        from .validation import validate_dataset  # lazy: pandera adds 0.2 s to `import csresearch`
 
         return validate_dataset(self)
 
@@ -186,6 +186,56 @@ class Dataset:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)
         return h.hexdigest()
+
+    # -- the leakage guarantee ---------------------------------------------
+    def as_of(self, date: str | pd.Timestamp | None) -> "Dataset":
+        """The dataset as it would have been extracted on ``date``.
+
+        Rows dated after ``date`` (by their table's
+        :attr:`~csresearch.contract.Table.date_column`) are dropped: accounts
+        signed up later, terms starting later, usage months starting later,
+        touchpoints, ROI rows, events; so are the rows of dropped accounts.
+        Terms whose decision day (term_end) is after ``date`` become ``open``;
+        onboarding dates after ``date`` become unknown and the status of such
+        rows is left to the derivation rule. Derived tables are derived again.
+
+        Parameters
+        ----------
+        date : date-like or None
+            The cut; ``None`` or ``extracted_at`` returns the dataset itself.
+
+        Returns
+        -------
+        Dataset
+
+        Raises
+        ------
+        ParameterError
+            When ``date`` is not a date or is after ``extracted_at``.
+        """
+        if date is None:
+            return self
+        try:
+            cut = pd.Timestamp(date).as_unit("ns").normalize()
+        except (ValueError, TypeError):
+            raise ParameterError(f"as_of={date!r} is not a date; write it as YYYY-MM-DD") from None
+        if self.extracted_at is not None and cut > self.extracted_at:
+            raise ParameterError(f"as_of={cut.date()} is after the dataset's extracted_at {self.extracted_at.date()}; "
+                                 "nothing is known then")
+        if self.extracted_at is not None and cut == self.extracted_at:
+            return self
+        t = {name: frame for name, frame in self.tables.items() if name not in self.derived_tables}
+        t["accounts"] = _rows_until(t["accounts"], "accounts", cut)
+        keep = set(t["accounts"]["account_id"])
+        for name in t:
+            if name != "accounts" and contract.TABLES[name].date_column is not None:
+                t[name] = _rows_until(t[name], name, cut, keep)
+        c = t["contracts"].copy()
+        c["outcome"] = c["outcome"].astype("str").where(c["term_end"] <= cut, "open")
+        t["contracts"] = c
+        if "onboarding" in t:
+            t["onboarding"] = _onboarding_until(t["onboarding"], cut, keep)
+        return Dataset.from_tables(t, extracted_at=cut, name=self.name, description=self.description)
 
     @property
     def n_accounts(self) -> int:
@@ -236,6 +286,41 @@ class Dataset:
         sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
         when = self.extracted_at.date() if self.extracted_at is not None else None
         return f"Dataset(name={self.name!r}, extracted_at={when}, {sizes})"
+
+
+# ---------------------------------------------------------------------------
+# the as_of cut
+
+
+def _rows_until(frame: pd.DataFrame, table: str, cut: pd.Timestamp, accounts: set | None = None) -> pd.DataFrame:
+    """Rows of ``table`` dated on or before ``cut`` (a timestamp by its UTC day), of ``accounts`` only when given."""
+    column = contract.TABLES[table].date_column
+    values = frame[column]
+    if contract.TABLES[table].column(column).kind == "timestamp":
+        dated = values.dt.tz_convert(None) < cut + pd.Timedelta(days=1)
+    else:
+        dated = values <= cut
+    if accounts is not None:
+        dated = dated & frame["account_id"].isin(accounts)
+    return frame.loc[dated]
+
+
+#: Onboarding dates that become known on the day itself (target_date is planned, known from the start).
+_ONBOARDING_KNOWN_ON = ("completed_date", "setup_done_date", "admin_trained_date", "first_value_date")
+
+
+def _onboarding_until(onboarding: pd.DataFrame, cut: pd.Timestamp, accounts: set) -> pd.DataFrame:
+    """Onboarding rows of ``accounts`` with dates after ``cut`` unknown and their status left to the derivation rule."""
+    ob = onboarding.loc[onboarding["account_id"].isin(accounts)].copy()
+    later = np.zeros(len(ob), dtype=bool)
+    for col in _ONBOARDING_KNOWN_ON:
+        if col in ob:
+            after = (ob[col] > cut).to_numpy()
+            later |= after
+            ob.loc[after, col] = pd.NaT
+    if "status" in ob:
+        ob["status"] = ob["status"].astype("object").where(~later & (ob["target_date"] <= cut).to_numpy(), None)
+    return ob
 
 
 # ---------------------------------------------------------------------------
@@ -300,10 +385,57 @@ def _derive_usage(tables: dict[str, pd.DataFrame], problems: list[Violation]) ->
     broken = any(p.table == "events" and p.rule in ("column_missing", "readable") for p in problems)
     if "usage_monthly" in tables or "events" not in tables or broken:
         return set()
-    from .events import usage_from_events
+    from .events import usage_from_events  # lazy: DuckDB loads slowly, and only events need it
 
     tables["usage_monthly"] = usage_from_events(tables["events"])
     return {"usage_monthly"}
+
+
+def _read_tables(folder: Path, problems: list[Violation]) -> tuple[dict[str, pd.DataFrame], dict[str, Path],
+                                                                  dict[str, dict[str, np.ndarray]]]:
+    """Read and type every contract table found in ``folder``; append what cannot be read to ``problems``.
+
+    Returns
+    -------
+    tables, files, failures : dict
+        Table -> typed frame, table -> file read, table -> column -> row positions that did not parse.
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    failures: dict[str, dict[str, np.ndarray]] = {}
+    for table in contract.TABLES.values():
+        file, ignored = find_table_file(folder, table.name)
+        if ignored:
+            problems.append(
+                Violation(
+                    table.name,
+                    None,
+                    "one_file_per_table",
+                    0,
+                    f"both {file.name} and {ignored[0].name} exist; keep only one file per table (Parquet is read)",
+                )
+            )
+        if file is None:
+            continue
+        try:
+            raw = read_table_file(file)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a data problem to report
+            problems.append(
+                Violation(
+                    table.name,
+                    None,
+                    "readable",
+                    0,
+                    f"{file.name} could not be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                    "save it again as UTF-8 CSV with a header row, or as Parquet",
+                )
+            )
+            continue
+        typed, table_problems, failures[table.name] = typed_table(raw, table)
+        problems.extend(table_problems)
+        tables[table.name] = typed
+        files[table.name] = file
+    return tables, files, failures
 
 
 def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
@@ -340,41 +472,7 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
         )
     problems: list[Violation] = []
     name, extracted_at, description, meta = _read_metadata(folder, problems)
-    tables: dict[str, pd.DataFrame] = {}
-    files: dict[str, Path] = {}
-    failures: dict[str, dict[str, np.ndarray]] = {}
-    for table in contract.TABLES.values():
-        file, ignored = find_table_file(folder, table.name)
-        if ignored:
-            problems.append(
-                Violation(
-                    table.name,
-                    None,
-                    "one_file_per_table",
-                    0,
-                    f"both {file.name} and {ignored[0].name} exist; keep only one file per table (Parquet is read)",
-                )
-            )
-        if file is None:
-            continue
-        try:
-            raw = read_table_file(file)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is a data problem to report
-            problems.append(
-                Violation(
-                    table.name,
-                    None,
-                    "readable",
-                    0,
-                    f"{file.name} could not be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-                    "save it again as UTF-8 CSV with a header row, or as Parquet",
-                )
-            )
-            continue
-        typed, table_problems, failures[table.name] = typed_table(raw, table)
-        problems.extend(table_problems)
-        tables[table.name] = typed
-        files[table.name] = file
+    tables, files, failures = _read_tables(folder, problems)
     derived = _derive_usage(tables, problems)
     ds = Dataset(
         name=name,

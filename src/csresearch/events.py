@@ -4,8 +4,8 @@ The contract's ``events`` table (one row per action) may be far larger than
 memory; ``usage_monthly`` (account x calendar month) is what every feature
 reads. :func:`usage_from_events` does the heavy step in DuckDB, reading Parquet
 and CSV files directly (never through pandas) and spilling to disk when the
-data exceed ``memory_limit``. :func:`build_usage_command` is the
-``csresearch build-usage`` command.
+data exceed ``memory_limit``. :func:`write_usage_file` is what the
+``csresearch build-usage`` command runs.
 
 The aggregation is defined once, in :data:`USAGE_SQL`, in standard SQL that
 DuckDB and Spark SQL both run. It reads a relation with the columns
@@ -74,7 +74,7 @@ import pyarrow as pa
 from .atomic import atomic_path
 from .errors import InputError
 
-__all__ = ["USAGE_SQL", "TYPES_SQL", "usage_sql", "REQUIRED_COLUMNS", "UsageBuild", "usage_from_events", "build_usage", "build_usage_command"]
+__all__ = ["USAGE_SQL", "TYPES_SQL", "usage_sql", "REQUIRED_COLUMNS", "UsageBuild", "usage_from_events", "build_usage", "write_usage_file"]
 
 #: The aggregation, in standard SQL (DuckDB and Spark SQL); ``{events}`` is the normalised log.
 USAGE_SQL = """
@@ -408,7 +408,7 @@ def usage_from_events(
 
 
 # ---------------------------------------------------------------------------
-# command line
+# writing a usage file
 
 
 def _write_atomically(usage: pd.DataFrame, output: Path) -> None:
@@ -421,22 +421,27 @@ def _write_atomically(usage: pd.DataFrame, output: Path) -> None:
             out.to_csv(tmp, index=False, lineterminator="\n")
 
 
-def build_usage_command(
-    events: Sequence[str], output: Path, memory_limit: str | None = None, threads: int | None = None
-) -> None:
-    """``csresearch build-usage``: aggregate EVENTS into a usage_monthly file and print a summary line.
+def write_usage_file(
+    events: Sequence[str], output: str | Path, memory_limit: str | None = None, threads: int | None = None
+) -> UsageBuild:
+    """Aggregate EVENTS into a usage_monthly file (what ``csresearch build-usage`` does).
 
     Parameters
     ----------
     events : sequence of str
         Parquet/CSV files, folders or glob patterns.
-    output : Path
+    output : str or Path
         usage_monthly file to write, ``.parquet`` or ``.csv`` (chosen by suffix),
         written atomically (temporary file, then rename).
     memory_limit : str, optional
         DuckDB memory limit, e.g. ``"4GB"``.
     threads : int, optional
         DuckDB threads.
+
+    Returns
+    -------
+    UsageBuild
+        The build written, with its summary and wall time.
 
     Raises
     ------
@@ -452,10 +457,4 @@ def build_usage_command(
         raise InputError(f"output {str(output)!r} is also an input; choose another output file (inputs are never modified)")
     result = build_usage(list(events), memory_limit=memory_limit, threads=threads)
     _write_atomically(result.usage, output)
-    s = result.summary.iloc[0]
-    span = f" ({s.first_month:%Y-%m}..{s.last_month:%Y-%m})" if s.rows else ""
-    skipped = f", {s.skipped_events:,} skipped (null/unparsable account_id or timestamp)" if s.skipped_events else ""
-    print(
-        f"usage_monthly: {s.rows:,} rows, {s.accounts:,} accounts, {s.months:,} months{span} "
-        f"from {s.input_events:,} events{skipped} in {result.seconds:.1f} s -> {output}"
-    )
+    return result

@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["account_lifetimes", "decided_terms", "years_between"]
+from .features.onboarding import onboarding_status
+
+__all__ = ["DECIDED_OUTCOMES", "account_lifetimes", "decided_terms", "years_between"]
+
+#: Term outcomes that are a renewal decision (``open`` is not decided yet).
+DECIDED_OUTCOMES = ("renewed", "churned")
 
 
 def years_between(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -76,8 +81,6 @@ def account_lifetimes(dataset, *, grace_days: int = 30) -> pd.DataFrame:
     ``extracted_at``; an account whose last term was renewed but has no
     following term in the data is censored at that term_end.
     """
-    from .features.onboarding import onboarding_status
-
     accounts = dataset.accounts.set_index("account_id")
     contracts = dataset.contracts.sort_values(["account_id", "term_end"])
     last = contracts.groupby("account_id", observed=True).tail(1).set_index("account_id")
@@ -114,11 +117,13 @@ def decided_terms(dataset) -> pd.DataFrame:
     DataFrame
         The contracts rows plus ``renewal_number`` (1 = the account's first
         renewal decision) and ``churned`` (0/1); open terms are left out.
+        The index is the contracts table's, so ``sort_index()`` gives back
+        the table's own row order.
     """
     c = dataset.contracts.sort_values(["account_id", "term_start"]).copy()
     c["renewal_number"] = c.groupby("account_id", observed=True).cumcount() + 1
     outcome = c["outcome"].astype("str")
-    c = c.loc[outcome != "open"]
+    c = c.loc[outcome.isin(DECIDED_OUTCOMES)]
     c["churned"] = (outcome.loc[c.index] == "churned").astype("int64")
     return c
 

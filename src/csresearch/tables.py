@@ -25,6 +25,9 @@ import pandas as pd
 
 from .contract import HEALTH_COLUMNS
 from .errors import InputError, ParameterError
+from .features import build_features
+from .health import HealthScore
+from .lifetimes import decided_terms
 
 __all__ = [
     "decision_table",
@@ -94,9 +97,6 @@ def _points_frame(points) -> pd.DataFrame:
 
 def _assemble(dataset, points: pd.DataFrame, scorecard, grace_days: int) -> pd.DataFrame:
     """Features, health and account attributes for ``points`` (columns beyond the keys are appended)."""
-    from .features import build_features
-    from .health import HealthScore
-
     features = build_features(dataset, points[KEYS], grace_days=grace_days)
     accounts = dataset.accounts.drop_duplicates("account_id").set_index("account_id")
     attributes = accounts.reindex(points["account_id"])[["segment", "touch_model"]]
@@ -137,8 +137,8 @@ def decision_table(dataset, lead_days: int = 90, *, scorecard=None, grace_days: 
     """
     if isinstance(lead_days, bool) or not isinstance(lead_days, (int, np.integer)) or lead_days < 0:
         raise ParameterError(f"lead_days must be a whole number of days >= 0, not {lead_days!r}")
-    contracts = _contracts(dataset)
-    decided = contracts.loc[contracts["outcome"].isin(["renewed", "churned"])]
+    _contracts(dataset)
+    decided = decided_terms(dataset)
     points = pd.DataFrame(
         {
             "account_id": decided["account_id"].to_numpy(),
@@ -146,7 +146,7 @@ def decision_table(dataset, lead_days: int = 90, *, scorecard=None, grace_days: 
             "term_start": decided["term_start"].to_numpy(),
             "term_end": decided["term_end"].to_numpy(),
             "arr": decided["arr"].to_numpy(),
-            "churned": (decided["outcome"] == "churned").to_numpy().astype("int64"),
+            "churned": decided["churned"].to_numpy(),
         }
     )
     short = (points["as_of"] < points["term_start"]).to_numpy()
@@ -261,14 +261,14 @@ def points_before_decisions(dataset, months: Iterable[int] = range(-12, 1)) -> p
         the first day after the last term, so :func:`snapshot_table` drops it
         unless ``customers_only=False``.
     """
-    contracts = _contracts(dataset)
-    decided = contracts.loc[contracts["outcome"].isin(["renewed", "churned"])]
+    _contracts(dataset)
+    decided = decided_terms(dataset)
     frames = [
         pd.DataFrame({"account_id": decided["account_id"].to_numpy(),
                       "as_of": (decided["term_end"] + pd.DateOffset(months=int(m))).to_numpy(),
                       "relative_month": int(m),
                       "term_end": decided["term_end"].to_numpy(),
-                      "churned": (decided["outcome"] == "churned").to_numpy().astype("int64")})
+                      "churned": decided["churned"].to_numpy()})
         for m in months
     ]
     if not frames:

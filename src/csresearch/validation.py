@@ -1,8 +1,8 @@
 """Check a loaded dataset against every rule of the data contract.
 
 :func:`validate_dataset` collects every broken rule at once into a
-:class:`~csresearch.violations.ValidationReport`; :func:`validate_command` is
-``csresearch validate``. Column rules (nulls, unique keys, ranges, allowed
+:class:`~csresearch.violations.ValidationReport` (``csresearch validate``
+prints it: :mod:`csresearch.cli.validate`). Column rules (nulls, unique keys, ranges, allowed
 values, first-of-month) run as pandera schemas from :mod:`csresearch.schemas`;
 rules across rows and tables are vectorised pandas below. The loader already
 reports files, columns and values that do not parse; those problems are part
@@ -42,21 +42,19 @@ after_extracted_at     a row is dated after dataset.yml extracted_at
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from . import contract, schemas
-from .dataset import Dataset, load_dataset
-from .errors import DatasetNotFoundError
 from .violations import ValidationReport, Violation, examples_from
 
-__all__ = ["RULES", "validate_dataset", "validate_command"]
+if TYPE_CHECKING:  # pragma: no cover - the dataset calls the validator, not the other way round
+    from .dataset import Dataset
+
+__all__ = ["RULES", "validate_dataset"]
 
 #: rule -> (what breaks it, how to fix it); the source of docs/data-contract-rules.md.
 RULES: dict[str, tuple[str, str]] = {
@@ -325,41 +323,3 @@ def validate_dataset(ds: Dataset) -> ValidationReport:
     label = str(ds.path) if ds.path is not None else ds.name
     sizes = {name: (len(ds.tables[name]) if name in ds.tables else None) for name in contract.TABLES}
     return ValidationReport(dataset=label, violations=violations, tables=sizes)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() and value.tz is None else value.isoformat()
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    return str(value)
-
-
-def validate_command(data_dir: str | Path, as_json: bool = False) -> int:
-    """``csresearch validate``: load ``data_dir``, print the report, return the exit code.
-
-    Parameters
-    ----------
-    data_dir : str or Path
-        The dataset folder.
-    as_json : bool, default False
-        Print the report as JSON (``ValidationReport.to_dict``) instead of text.
-
-    Returns
-    -------
-    int
-        0 when the dataset is valid, 2 when it breaks a rule or the folder is missing.
-    """
-    try:
-        ds = load_dataset(data_dir)
-    except DatasetNotFoundError as exc:
-        if as_json:
-            click.echo(json.dumps({"dataset": str(data_dir), "valid": False, "error": str(exc), "violations": []}))
-        click.echo(f"error: {exc}", err=True)
-        return 2
-    report = validate_dataset(ds)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), default=_json_default, indent=2))
-    else:
-        click.echo(report.format_text())
-    return 0 if report.is_valid else 2

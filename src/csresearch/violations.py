@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import DataContractError
+
 #: How many example rows a violation keeps.
 MAX_EXAMPLES = 5
 
@@ -171,8 +173,6 @@ class ValidationReport:
 
     def raise_if_invalid(self) -> "ValidationReport":
         """Raise :class:`~csresearch.errors.DataContractError` when a rule is broken."""
-        from .errors import DataContractError
-
         if not self.is_valid:
             raise DataContractError(self)
         return self

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..contract import TABLES
+from ..lifetimes import decided_terms
 from .intervals import wilson_interval
 from .results import AnalysisResult
 
@@ -25,13 +27,8 @@ __all__ = [
     "quality_flags",
 ]
 
-#: Date column of each dated table, used for monthly coverage.
-_DATE_COLUMNS = {
-    "usage_monthly": "month",
-    "engagement": "date",
-    "health_monthly": "month",
-    "roi": "date",
-}
+#: Date column of each dated table, used for monthly coverage (the contract dates every row).
+_DATE_COLUMNS = {name: TABLES[name].date_column for name in ("usage_monthly", "engagement", "health_monthly", "roi")}
 
 
 def coverage_by_month(dataset) -> pd.DataFrame:
@@ -88,8 +85,6 @@ def decision_churn_rates(dataset, by: str = "year", level: float = 0.95) -> pd.D
         decisions, churned, churn_rate, ci_low, ci_high per group; open terms
         are not decisions and are excluded.
     """
-    from ..lifetimes import decided_terms
-
     decided = decided_terms(dataset)
     decided["year"] = decided["term_end"].dt.year
     if by not in ("year", "renewal_number"):

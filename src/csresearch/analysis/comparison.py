@@ -93,6 +93,22 @@ def _adjusted(data: pd.DataFrame, terms: list[str], level: float) -> Interval:
     return Interval(fit.params["failed"], low, high, level=level, method=method, n=n)
 
 
+def _add_unhealthy_shares(result: GroupComparison, data: pd.DataFrame, failed: np.ndarray, col: str,
+                          threshold: float, level: float) -> None:
+    """Set the unhealthy shares (``col < threshold``) of both groups and their risk ratio on ``result``."""
+    if col not in data.columns:
+        raise ParameterError(f"compare_groups: unhealthy column {col!r} not in the frame")
+    h = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype="float64")
+    ok = np.isfinite(h)
+    bad = ok & (h < threshold)
+    ks, ns = int((bad & ~failed).sum()), int((ok & ~failed).sum())
+    kf, nf = int((bad & failed).sum()), int((ok & failed).sum())
+    result.unhealthy_column, result.unhealthy_threshold = col, threshold
+    result.unhealthy_succeeded = wilson_interval(ks, ns, level)
+    result.unhealthy_failed = wilson_interval(kf, nf, level)
+    result.unhealthy_risk_ratio = risk_ratio_katz(kf, nf, ks, ns, level)
+
+
 def compare_groups(
     frame: pd.DataFrame,
     group_col: str,
@@ -158,18 +174,7 @@ def compare_groups(
     result = GroupComparison(summary=summary, method="", notes=notes, difference=difference, adjusted=adjusted,
                              months_after=months_after)
     if unhealthy is not None:
-        col, threshold = unhealthy
-        if col not in data.columns:
-            raise ParameterError(f"compare_groups: unhealthy column {col!r} not in the frame")
-        h = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype="float64")
-        ok = np.isfinite(h)
-        bad = ok & (h < threshold)
-        ks, ns = int((bad & ~failed).sum()), int((ok & ~failed).sum())
-        kf, nf = int((bad & failed).sum()), int((ok & failed).sum())
-        result.unhealthy_column, result.unhealthy_threshold = col, threshold
-        result.unhealthy_succeeded = wilson_interval(ks, ns, level)
-        result.unhealthy_failed = wilson_interval(kf, nf, level)
-        result.unhealthy_risk_ratio = risk_ratio_katz(kf, nf, ks, ns, level)
+        _add_unhealthy_shares(result, data, failed, *unhealthy, level)
     result.method = (
         f"{WELCH}; adjusted: {ADJUSTED.format(terms=' + '.join(f'C({t})' for t in terms) or '1')}; "
         "q-values: Benjamini-Hochberg over features; unhealthy share: Wilson score interval; "

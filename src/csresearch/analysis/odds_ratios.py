@@ -7,7 +7,7 @@ with the median, plus a ``column[missing]`` indicator when more than
 perfectly are left out (their odds ratio is infinite), exactly collinear
 columns are dropped by a pivoted QR rank check, and if the fit still fails a
 ridge-penalised fit gives point estimates without intervals. Each of these
-events is a note. Used by :mod:`csresearch.analysis.factors`.
+events is a note. Used by :mod:`csresearch.analysis.churn_model`.
 """
 
 from __future__ import annotations

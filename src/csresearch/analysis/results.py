@@ -5,7 +5,7 @@ confidence interval, its level and the method that produced it. A value that
 cannot be computed on the data (too few rows, one class only) is an
 *unavailable* interval that carries the reason instead of numbers, so that a
 run never fails because one cell of a table is empty. ``to_dict`` renders the
-interval object of ../shared/spec/findings.md.
+interval object of docs/findings.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One row per customer with a churn label: the table is read (never modified),
 cleaned with a note for every change (:mod:`.cleaning`), analysed by the suite's
-factor model (:mod:`csresearch.analysis.factors`), optionally with survival
+factor model (:mod:`csresearch.analysis.churn_model`), optionally with survival
 methods when a duration column is given (:mod:`.survival`), and written as
 ``factors.json`` and a self-contained ``factors.html`` (:mod:`.report`).
 """
@@ -14,13 +14,14 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..analysis.factors import ChurnFactorModel
+from ..analysis.churn_model import ChurnFactorModel
 from ..analysis.intervals import wilson_interval
+from ..errors import InputError
 from .cleaning import clean_table, read_table
 from .report import FactorsReport, write_report
 from .survival import survival_section
 
-__all__ = ["FactorsReport", "analyze_factors", "factors_command"]
+__all__ = ["FactorsReport", "analyze_factors", "analyze_factors_file"]
 
 
 def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None, id_col: str | None = None,
@@ -47,7 +48,7 @@ def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None
     seed : int, default 0
         Seed of folds, models, permutations and bootstraps.
     **model_params
-        Passed to :class:`~csresearch.analysis.factors.ChurnFactorModel`.
+        Passed to :class:`~csresearch.analysis.churn_model.ChurnFactorModel`.
 
     Returns
     -------
@@ -72,10 +73,10 @@ def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None
                          factors=result, survival=survival, notes=notes, parameters=params)
 
 
-def factors_command(table: Path, label: str, positive: str | None = None, id_col: str | None = None,
-                    duration: str | None = None, exclude: Sequence[str] = (), group: str | None = None,
-                    out_dir: Path = Path("."), seed: int = 0) -> tuple[Path, Path]:
-    """CLI entry: analyse ``table`` and write OUT_DIR/factors.html and OUT_DIR/factors.json.
+def analyze_factors_file(table: Path, label: str, positive: str | None = None, id_col: str | None = None,
+                         duration: str | None = None, exclude: Sequence[str] = (), group: str | None = None,
+                         out_dir: Path = Path("."), seed: int = 0) -> tuple[Path, Path]:
+    """``csresearch factors``: analyse ``table`` and write OUT_DIR/factors.html and OUT_DIR/factors.json.
 
     Earlier outputs in ``out_dir`` are removed before the analysis starts, and the
     new ones are written by rename, so a failed run never leaves a factors.json
@@ -83,8 +84,6 @@ def factors_command(table: Path, label: str, positive: str | None = None, id_col
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        from ..errors import InputError
-
         raise InputError(f"-o {out_dir}: exists and is not a folder")
     for name in ("factors.json", "factors.html"):
         (out_dir / name).unlink(missing_ok=True)

@@ -11,10 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.factors import FactorResult
-from ..atomic import write_text_atomic
-from ..report.findings import json_safe
+from ..analysis.churn_model import FactorResult
 from ..analysis.results import Interval
+from ..atomic import write_text_atomic
+from ..jsonsafe import json_safe
+from ..report.html import escape, page
 
 __all__ = ["FactorsReport", "write_report"]
 
@@ -82,8 +83,6 @@ class FactorsReport:
 
     def to_html(self) -> str:
         """A complete self-contained HTML page (inline CSS, base64 figures, no scripts)."""
-        from ..report.html import escape, page
-
         fr = self.factors
         src = self.parameters.get("table", "table")
         parts = [
@@ -167,8 +166,6 @@ def _figure(plot) -> str:
 
 
 def _survival_html(s: dict[str, Any]) -> str:
-    from ..report.html import escape
-
     def rows(values):
         return pd.DataFrame(values).set_index("time")
 

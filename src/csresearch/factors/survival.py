@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.duration.hazard_regression import PHReg
 
-from ..analysis.factors import is_categorical, model_frame
+from ..analysis.churn_model import is_categorical, model_frame
 from ..analysis.odds_ratios import build_design, drop_collinear
 from ..analysis.survival import kaplan_meier, logrank_test
 

@@ -141,10 +141,6 @@ class Scorecard:
     segments: dict[str, "Scorecard"] = field(default_factory=dict)
     source: str = "dict"
 
-    def for_segment(self, segment: Any) -> "Scorecard":
-        """The scorecard applying to accounts of ``segment`` (this one when no override)."""
-        return self.segments.get(str(segment), self) if segment is not None else self
-
     def features_of(self, component: str) -> list[FeatureRule]:
         """Rules of ``component`` with positive weight."""
         return [r for r in self.rules.values() if r.component == component and r.weight > 0]

@@ -9,20 +9,16 @@ against the JSON Schema shipped as ``findings_schema.json``
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from ..atomic import write_text_atomic
 from ..errors import ParameterError
+from ..jsonsafe import json_safe  # re-exported: findings code imports it from here
 
 __all__ = [
     "FINDINGS_DIRNAME",
@@ -56,49 +52,6 @@ SECTIONS = (
 #: Sections findings.md requires: present, or named under ``missing_sections`` with the reason.
 REQUIRED_SECTIONS = ("onboarding_vs_churn", "onboarding_vs_health", "health_validity", "continuing_trends", "churn_factors", "kpis")
 _TOP_KEYS = ("schema_version", "dataset", "parameters", "missing_sections")
-
-
-def json_safe(value: Any) -> Any:
-    """Return ``value`` as plain JSON data.
-
-    NaN and infinities become None, numpy scalars and arrays Python numbers and
-    lists, pandas Series dicts, DataFrames lists of records, timestamps and
-    dates ISO strings, paths strings, tuples and sets lists; mapping keys
-    become strings.
-    """
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        ts = pd.Timestamp(value)
-        return ts.date().isoformat() if ts == ts.normalize() and ts.tz is None else ts.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (pd.Timedelta, dt.timedelta)):
-        return pd.Timedelta(value).total_seconds()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, pd.DataFrame):
-        return [json_safe(r) for r in value.to_dict(orient="records")]
-    if isinstance(value, pd.Series):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return [json_safe(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item"):  # other numpy-like scalars
-        return json_safe(value.item())
-    raise TypeError(f"cannot write {type(value).__name__} to findings.json: {value!r}")
 
 
 def _dump(data: Any) -> str:

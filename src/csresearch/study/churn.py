@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import HEALTH_COLUMNS
+from ..lifetimes import decided_terms
 from .onboarding import dear_features
 
 __all__ = ["DecisionTrajectories", "churn_factor_analysis", "decision_trajectories", "trajectories_findings"]
@@ -40,13 +41,13 @@ class DecisionTrajectories:
 
 
 def _decisions(ds) -> pd.DataFrame:
-    c = ds.contracts.loc[ds.contracts["outcome"].astype("str").isin(["renewed", "churned"])]
+    c = decided_terms(ds).sort_index()  # the contracts table's own order: the matching draws depend on it
     acc = ds.accounts.drop_duplicates("account_id").set_index("account_id")
     signup = acc["signup_date"].reindex(c["account_id"]).to_numpy()
     tenure = (c["term_end"].to_numpy() - signup) / np.timedelta64(1, "D") / 365.25
     return pd.DataFrame({
         "account_id": c["account_id"].to_numpy(), "term_end": c["term_end"].to_numpy(),
-        "churned": (c["outcome"].astype("str") == "churned").astype("int64").to_numpy(),
+        "churned": c["churned"].to_numpy(),
         "segment": acc["segment"].reindex(c["account_id"]).astype("str").to_numpy(),
         "tenure_band": np.floor(tenure).astype("int64"),
     })
@@ -113,7 +114,7 @@ def churn_factor_analysis(decisions: pd.DataFrame, seed: int = 0, n_boot: int = 
     """
     from threadpoolctl import threadpool_limits
 
-    from ..analysis.factors import churn_factors
+    from ..analysis.churn_model import churn_factors
 
     frame = decisions.reset_index() if "account_id" not in decisions.columns else decisions
     # one OpenMP thread: gradient boosting's many small predictions are much slower with thread hand-offs,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset, load_dataset
-from ..errors import CsResearchError, InputError, ParameterError
+from ..errors import CsResearchError, InputError
 
 __all__ = [
     "attempt",
@@ -63,55 +63,8 @@ def resolve_path(path: str | Path | None, cwd: str | Path | None = None) -> Path
 
 
 def dataset_as_of(ds: Dataset, as_of: str | pd.Timestamp | None) -> Dataset:
-    """The dataset as it would have been extracted on ``as_of``.
-
-    Rows dated after ``as_of`` are dropped (accounts signed up later, terms
-    starting later, usage months starting later, touchpoints, ROI rows,
-    events); terms whose decision day (term_end) is after ``as_of`` become
-    ``open``; onboarding dates after ``as_of`` become unknown and the status of
-    such rows is left to the derivation rule. ``None`` or ``extracted_at``
-    returns ``ds`` itself.
-
-    Raises
-    ------
-    ParameterError
-        When ``as_of`` is not a date or is after ``extracted_at``.
-    """
-    if as_of is None:
-        return ds
-    try:
-        cut = pd.Timestamp(as_of).as_unit("ns").normalize()
-    except (ValueError, TypeError):
-        raise ParameterError(f"as_of={as_of!r} is not a date; write it as YYYY-MM-DD") from None
-    if ds.extracted_at is not None and cut > ds.extracted_at:
-        raise ParameterError(f"as_of={cut.date()} is after the dataset's extracted_at {ds.extracted_at.date()}; nothing is known then")
-    if ds.extracted_at is not None and cut == ds.extracted_at:
-        return ds
-    t = {name: frame for name, frame in ds.tables.items() if name not in ds.derived_tables}
-    t["accounts"] = t["accounts"].loc[t["accounts"]["signup_date"] <= cut]
-    keep = set(t["accounts"]["account_id"])
-    c = t["contracts"].loc[(t["contracts"]["term_start"] <= cut) & t["contracts"]["account_id"].isin(keep)].copy()
-    c["outcome"] = c["outcome"].astype("str").where(c["term_end"] <= cut, "open")
-    t["contracts"] = c
-    dated = {"usage_monthly": "month", "engagement": "date", "roi": "date", "health_monthly": "month"}
-    for name, col in dated.items():
-        if name in t:
-            t[name] = t[name].loc[(t[name][col] <= cut) & t[name]["account_id"].isin(keep)]
-    if "events" in t:
-        ts = t["events"]["timestamp"].dt.tz_convert(None)
-        t["events"] = t["events"].loc[(ts < cut + pd.Timedelta(days=1)) & t["events"]["account_id"].isin(keep)]
-    if "onboarding" in t:
-        ob = t["onboarding"].loc[t["onboarding"]["account_id"].isin(keep)].copy()
-        later = np.zeros(len(ob), dtype=bool)
-        for col in ("completed_date", "setup_done_date", "admin_trained_date", "first_value_date"):
-            if col in ob:
-                after = (ob[col] > cut).to_numpy()
-                later |= after
-                ob.loc[after, col] = pd.NaT
-        if "status" in ob:
-            ob["status"] = ob["status"].astype("object").where(~later & (ob["target_date"] <= cut).to_numpy(), None)
-        t["onboarding"] = ob
-    return Dataset.from_tables(t, extracted_at=cut, name=ds.name, description=ds.description)
+    """The dataset as it would have been extracted on ``as_of``: :meth:`Dataset.as_of <csresearch.dataset.Dataset.as_of>`."""
+    return ds.as_of(as_of)
 
 
 def load_study_dataset(data_dir: str | Path, as_of: str | pd.Timestamp | None = None) -> Dataset:

@@ -6,8 +6,8 @@ reproducibly. The generating model and every planted number are documented in
 docs/synthetic-data.md.
 """
 
-from .generate import SyntheticData, generate_dataset
+from .generate import SyntheticData, generate_dataset, synthesize
 from .scenario import Scenario, resolve_scenario
-from .writer import synth_command, write_synthetic
+from .writer import write_synthetic
 
-__all__ = ["Scenario", "SyntheticData", "generate_dataset", "resolve_scenario", "synth_command", "write_synthetic"]
+__all__ = ["Scenario", "SyntheticData", "generate_dataset", "resolve_scenario", "synthesize", "write_synthetic"]

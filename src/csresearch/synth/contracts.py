@@ -78,7 +78,32 @@ def draw_contracts(
     term_shock = rng.normal(0.0, sc.term_shock_sd, (n, K))
     quota_shock = rng.normal(0.0, sc.quota_term_sd, (n, K))
     growth = np.maximum(0.0, rng.normal(sc.seat_growth_mean, sc.seat_growth_sd, (n, K)))
+    churn_prob, seats = _churn_model(latent, sc, term_shock, quota_shock, growth)
+    churn_draw = rng.random((n, K)) < churn_prob
+    last_term, churned = _last_terms(churn_draw, starts[:, 1:] <= cut)  # decided: term_end on or before extracted_at
+    quota_mat = np.where(latent["has_quota"].to_numpy()[:, None], seats * sc.quota_per_seat, np.nan)
+    discount = rng.uniform(0.85, 1.0, n)
+    price = latent["segment"].map(sc.price_per_seat).to_numpy(dtype=float) * discount
+    contracts = _contract_rows(accounts["account_id"], starts, seats, quota_mat, price, last_term, churned)
+    lo, hi = sc.decline_months
+    terms = {
+        "term_shock": term_shock,
+        "quota_shock": quota_shock,
+        "seats": seats,
+        "quota": quota_mat,
+        "churn_prob": churn_prob,
+        "last_term": last_term,
+        "churned": churned,
+        "decline_months": rng.integers(lo, hi + 1, n),
+        "end": starts[np.arange(n), last_term + 1],
+    }
+    return contracts, terms
 
+
+def _churn_model(latent: pd.DataFrame, sc: Scenario, term_shock: np.ndarray, quota_shock: np.ndarray,
+                 growth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Churn probability at each potential term's decision and the seats of each term, shape (n, MAX_TERMS)."""
+    n, K = term_shock.shape
     h_sd = np.sqrt(1 + sc.term_shock_sd**2)
     q_sd = quota_driver_sd(sc)
     coef = sc.churn_coef
@@ -107,43 +132,35 @@ def draw_contracts(
         if k + 1 < K:
             step = growth[:, k] + 0.03 * h / h_sd
             seats[:, k + 1] = np.maximum(seats[:, k], np.round(seats[:, k] * np.exp(np.maximum(step, 0.0))))
-    churn_draw = rng.random((n, K)) < churn_prob
-    decided = starts[:, 1:] <= cut  # term_end on or before extracted_at
+    return churn_prob, seats
+
+
+def _last_terms(churn_draw: np.ndarray, decided: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each account's last term and whether it churned (first drawn churn before the first open term)."""
+    K = churn_draw.shape[1]
     churn_event = churn_draw & decided
     first_churn = np.where(churn_event.any(axis=1), churn_event.argmax(axis=1), K)
     first_open = np.where(~decided.any(axis=1), 0, np.where(decided.all(axis=1), K, (~decided).argmax(axis=1)))
     last_term = np.minimum(first_churn, first_open)
     if (last_term >= K).any():  # pragma: no cover - only with a window longer than MAX_TERMS years
         raise ValueError("signup window too long for MAX_TERMS annual terms")
-    churned = first_churn < first_open
+    return last_term, first_churn < first_open
 
-    rows = np.repeat(np.arange(n), last_term + 1)
+
+def _contract_rows(account_ids: pd.Series, starts: np.ndarray, seats: np.ndarray, quota: np.ndarray,
+                   price: np.ndarray, last_term: np.ndarray, churned: np.ndarray) -> pd.DataFrame:
+    """The contracts table: one row per term up to each account's last term."""
+    rows = np.repeat(np.arange(len(last_term)), last_term + 1)
     k_of_row = np.arange(rows.size) - np.repeat(np.cumsum(last_term + 1) - (last_term + 1), last_term + 1)
-    quota_mat = np.where(has_quota[:, None], seats * sc.quota_per_seat, np.nan)
-    discount = rng.uniform(0.85, 1.0, n)
-    price = latent["segment"].map(sc.price_per_seat).to_numpy(dtype=float) * discount
     outcome = np.where(k_of_row < last_term[rows], "renewed", np.where(churned[rows], "churned", "open"))
-    contracts = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "account_id": pd.Categorical.from_codes(rows, categories=accounts["account_id"]),
+            "account_id": pd.Categorical.from_codes(rows, categories=account_ids),
             "term_start": starts[rows, k_of_row].astype("datetime64[ns]"),
             "term_end": starts[rows, k_of_row + 1].astype("datetime64[ns]"),
             "seats": seats[rows, k_of_row],
-            "quota": quota_mat[rows, k_of_row],
+            "quota": quota[rows, k_of_row],
             "arr": np.round(seats[rows, k_of_row] * price[rows], 0),
             "outcome": outcome.astype(object),
         }
     )
-    lo, hi = sc.decline_months
-    terms = {
-        "term_shock": term_shock,
-        "quota_shock": quota_shock,
-        "seats": seats,
-        "quota": quota_mat,
-        "churn_prob": churn_prob,
-        "last_term": last_term,
-        "churned": churned,
-        "decline_months": rng.integers(lo, hi + 1, n),
-        "end": starts[np.arange(n), last_term + 1],
-    }
-    return contracts, terms

@@ -24,9 +24,11 @@ from .contracts import draw_contracts
 from .engagement import draw_engagement, draw_roi
 from .scenario import Scenario, resolve_scenario
 from .truth import build_truth
+from .events import events_from_usage
 from .usage import draw_usage
+from .writer import check_target, write_synthetic
 
-__all__ = ["SyntheticData", "generate_dataset", "SORT_KEYS"]
+__all__ = ["SyntheticData", "generate_dataset", "synthesize", "SORT_KEYS"]
 
 #: Row order of every written table (sorted rows give byte-identical files).
 SORT_KEYS = {
@@ -75,8 +77,6 @@ class SyntheticData:
         See :func:`~csresearch.synth.writer.write_synthetic` (refuses to
         overwrite a folder that is not a previous synth output).
         """
-        from .writer import write_synthetic
-
         return write_synthetic(self, out_dir, fmt=fmt)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
@@ -157,8 +157,6 @@ def generate_dataset(
     }
     tables = {k: _typed(k, v) for k, v in raw.items()}
     if with_events:
-        from .events import events_from_usage
-
         events_seed = int(streams["events"].generate_state(1)[0])
         events = events_from_usage(tables["usage_monthly"], tables["accounts"], tables["contracts"], seed=events_seed)
         tables["events"] = _typed("events", events)
@@ -172,3 +170,47 @@ def generate_dataset(
     }
     truth = build_truth(tables, latent, terms, panel, sc, n_accounts=int(n_accounts), seed=int(seed))
     return SyntheticData(tables=tables, metadata=metadata, truth=truth)
+
+
+def synthesize(
+    out_dir: str | Path,
+    n_accounts: int = 4000,
+    seed: int = 0,
+    fmt: str = "csv",
+    with_events: bool = False,
+    scenario: Scenario | dict | str | Path | None = None,
+) -> SyntheticData:
+    """Generate a synthetic dataset and write it to ``out_dir`` (what ``csresearch synth`` does).
+
+    The target folder is checked before the (possibly long) generation.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Target folder (see :func:`~csresearch.synth.writer.write_synthetic`).
+    n_accounts, seed : int
+        Generation arguments (:func:`generate_dataset`).
+    fmt : {"csv", "parquet"}
+        Table file format.
+    with_events : bool
+        Also write the raw events table.
+    scenario : Scenario, dict, YAML path or None
+        Planted parameters.
+
+    Returns
+    -------
+    SyntheticData
+        What was written.
+
+    Raises
+    ------
+    InputError
+        When ``out_dir`` may not be written (see :func:`~csresearch.synth.writer.check_target`).
+    ParameterError
+        For bad generation arguments.
+    """
+    out = Path(out_dir)
+    check_target(out)
+    data = generate_dataset(n_accounts=n_accounts, seed=seed, scenario=scenario, with_events=with_events)
+    write_synthetic(data, out, fmt=fmt)
+    return data

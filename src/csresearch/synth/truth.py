@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .contracts import quota_driver_sd
+from .contracts import add_years, quota_driver_sd
 from .scenario import Scenario
 
 __all__ = ["build_truth", "GENERATOR"]
@@ -47,8 +47,6 @@ def _three_year_churn(latent: pd.DataFrame, terms: dict, sc: Scenario) -> dict[s
     failed = latent["failed"].to_numpy()
     p3 = 1.0 - np.prod(1.0 - terms["churn_prob"][:, :3], axis=1)
     cut = np.datetime64(sc.extracted_at, "D")
-    from .contracts import add_years
-
     observed = add_years(latent["signup"].to_numpy().astype("datetime64[D]"), np.full(len(latent), 3)) <= cut
     churned3 = terms["churned"] & (terms["last_term"] <= 2)
     expected = _share(p3, failed)

@@ -13,7 +13,6 @@ import json
 import shutil
 from pathlib import Path
 
-import click
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,7 +22,7 @@ from .. import contract
 from ..errors import InputError, ParameterError
 from .truth import GENERATOR
 
-__all__ = ["write_synthetic", "synth_command", "is_synth_output"]
+__all__ = ["check_target", "write_synthetic", "is_synth_output"]
 
 #: Decimals kept per float column when writing.
 DECIMALS = {("contracts", "quota"): 0, ("contracts", "arr"): 0, ("usage_monthly", "quota_used"): 0,
@@ -47,7 +46,15 @@ def _synth_names() -> set[str]:
     return names | {f"{t}.{ext}" for t in contract.TABLES for ext in _FORMATS}
 
 
-def _check_target(out: Path) -> None:
+def check_target(out: Path) -> None:
+    """Refuse a target folder that is not new, empty or an earlier synth output (nothing else in it).
+
+    Raises
+    ------
+    InputError
+        When ``out`` is a file, a folder of someone else's files, or an earlier
+        output holding other files too.
+    """
     if out.exists() and not out.is_dir():
         raise InputError(f"{str(out)!r} exists and is not a folder; choose a new folder for the synthetic dataset")
     if not out.is_dir() or not any(out.iterdir()):
@@ -110,7 +117,7 @@ def write_synthetic(data, out_dir: str | Path, fmt: str = "csv") -> Path:
     if fmt not in _FORMATS:
         raise ParameterError(f"format must be one of {', '.join(_FORMATS)}, not {fmt!r}")
     out = Path(out_dir)
-    _check_target(out)
+    check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.synth-tmp"
     if tmp.exists():
@@ -129,43 +136,4 @@ def write_synthetic(data, out_dir: str | Path, fmt: str = "csv") -> Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return out
-
-
-def synth_command(
-    out_dir: str | Path,
-    n_accounts: int = 4000,
-    seed: int = 0,
-    fmt: str = "csv",
-    with_events: bool = False,
-    scenario: str | Path | None = None,
-) -> Path:
-    """Generate a synthetic dataset and write it to ``out_dir`` (the ``csresearch synth`` command).
-
-    Parameters
-    ----------
-    out_dir : str or Path
-        Target folder (see :func:`write_synthetic`).
-    n_accounts, seed : int
-        Generation arguments.
-    fmt : {"csv", "parquet"}
-        Table file format.
-    with_events : bool
-        Also write the raw events table.
-    scenario : str or Path, optional
-        YAML file overriding Scenario fields.
-
-    Returns
-    -------
-    Path
-        The folder written.
-    """
-    from .generate import generate_dataset
-
-    out = Path(out_dir)
-    _check_target(out)  # fail before the (possibly long) generation
-    data = generate_dataset(n_accounts=n_accounts, seed=seed, scenario=scenario, with_events=with_events)
-    write_synthetic(data, out, fmt=fmt)
-    rows = ", ".join(f"{k} {len(v):,}" for k, v in data.tables.items())
-    click.echo(f"wrote {out} ({fmt}): {rows}")
     return out

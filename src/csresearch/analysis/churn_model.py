@@ -39,7 +39,7 @@ from scipy import stats
 
 from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError
-from ..report.findings import json_safe
+from ..jsonsafe import json_safe
 from .association import rank_auc
 from .intervals import bootstrap_interval, wilson_interval
 from .kpi import KpiThreshold, kpi_thresholds, kpi_tree_plot

@@ -1,0 +1,5 @@
+"""``python -m csresearch.cli``: the ``csresearch`` command."""
+
+from . import main
+
+main()

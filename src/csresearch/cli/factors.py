@@ -1,0 +1,32 @@
+"""``csresearch factors TABLE --label COL -o OUT``: churn factors of a flat table (see :mod:`csresearch.factors`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import friendly_errors
+
+__all__ = ["factors"]
+
+
+@click.command()
+@click.argument("table", type=click.Path(path_type=Path))
+@click.option("--label", required=True, help="Churn label column.")
+@click.option("--positive", default=None, help="Label value that means churned (needed unless yes/no, true/false or 1/0).")
+@click.option("--id", "id_col", default=None, help="Customer id column (excluded from the factors).")
+@click.option("--duration", default=None, help="Time-observed column for survival analysis.")
+@click.option("--exclude", multiple=True, help="Columns to leave out (repeatable).")
+@click.option("--group", default=None, help="Column to group cross-validation folds by.")
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for factors.html and factors.json.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of folds, models, permutations and bootstraps.")
+@friendly_errors
+def factors(table: Path, label: str, positive: str | None, id_col: str | None, duration: str | None,
+            exclude: tuple[str, ...], group: str | None, out_dir: Path, seed: int) -> None:
+    """Churn-factor analysis of a flat TABLE (one row per customer with a churn label)."""
+    from ..factors import analyze_factors_file
+
+    analyze_factors_file(table, label=label, positive=positive, id_col=id_col, duration=duration,
+                         exclude=list(exclude), group=group, out_dir=out_dir, seed=seed)

@@ -1,0 +1,31 @@
+"""``csresearch run DATA_DIR -o OUT``: run every analysis notebook (see :mod:`csresearch.runner`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .common import friendly_errors
+
+__all__ = ["run"]
+
+
+@click.command()
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for the reports.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Notebook parameter (repeatable).")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="YAML file of parameters.")
+@click.option("--only", multiple=True, metavar="NOTEBOOK", help="Run only these notebooks (repeatable).")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Notebooks run in parallel.")
+@click.option("--show-code", is_flag=True, help="Include code cells in the HTML reports.")
+@click.option("--include-ids", is_flag=True, help="Allow account ids and small groups in the HTML reports.")
+@friendly_errors
+def run(data_dir: Path, out_dir: Path, params: tuple[str, ...], params_file: Path | None, only: tuple[str, ...],
+        jobs: int, show_code: bool, include_ids: bool) -> None:
+    """Run every analysis notebook on DATA_DIR and write HTML reports and findings.json."""
+    from ..runner import run_suite
+
+    sys.exit(run_suite(data_dir, out_dir, params=list(params), params_file=params_file, only=list(only),
+                         jobs=jobs, show_code=show_code, include_ids=include_ids))
