@@ -111,7 +111,7 @@ def test_u_shaped_truth_chooses_gradient_boosting():
 
 
 def test_findings_section_has_the_spec_keys(linear_fit):
-    f = linear_fit.result_.to_findings()
+    f = {"churn_factors": linear_fit.result_.to_findings(), "kpis": linear_fit.result_.kpi_findings()}
     cf = f["churn_factors"]
     assert cf["ranking"] == linear_fit.result_.ranking
     assert set(cf["odds_ratios"]["driver"]) >= {"estimate", "ci_low", "ci_high", "p_value", "q_value"}
@@ -187,4 +187,4 @@ def test_churn_factors_on_a_decision_table(linear_data):
 def test_findings_are_strict_json(linear_fit):
     import json
 
-    json.dumps(linear_fit.result_.to_findings(), allow_nan=False)
+    json.dumps([linear_fit.result_.to_findings(), linear_fit.result_.kpi_findings()], allow_nan=False)

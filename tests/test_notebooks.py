@@ -24,6 +24,7 @@ COMMON = {"data_dir": "data/sample", "as_of": None, "lead_days": 90, "horizon_ye
           "unhealthy_threshold": 40, "scorecard": None, "seed": 0, "output_dir": None, "min_group_size": 5,
           "include_ids": False}
 MAX_CODE_LINES = 15
+MAX_NOTEBOOK_CODE_LINES = 30
 
 
 def _read(name):
@@ -46,7 +47,12 @@ def test_notebook_structure(name):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     assert nb.cells[1].metadata.get("tags") == ["parameters"], "the parameters cell follows the title"
     spec = read_notebook_spec(path)
-    assert spec.defaults == COMMON
+    # each notebook declares only the parameters it uses, with the suite's common defaults
+    assert {k: COMMON[k] for k in spec.defaults} == spec.defaults
+    assert {"data_dir", "as_of", "output_dir", "min_group_size", "include_ids"} <= set(spec.defaults)
+    body = "\n".join(c.source for c in nb.cells[2:] if c.cell_type == "code")
+    unused = [k for k in spec.defaults if k not in body]
+    assert not unused, f"{name} declares parameters it does not use: {unused}"
     assert spec.sections == EXPECTED[name]
     for cell in nb.cells:
         assert not cell.get("outputs"), "notebooks are stored without outputs"
@@ -54,6 +60,16 @@ def test_notebook_structure(name):
             lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
             assert len(lines) <= MAX_CODE_LINES, f"a code cell of {name} has {len(lines)} lines: move logic to src/"
     assert "print(" not in text, "prose comes from csresearch.narrative via Markdown, not print"
+    code = [ln for c in nb.cells if c.cell_type == "code" for ln in c.source.splitlines()
+            if ln.strip() and not ln.lstrip().startswith("#")]
+    assert len(code) <= MAX_NOTEBOOK_CODE_LINES, f"{name} has {len(code)} lines of code: move logic to src/"
+
+
+def test_the_notebooks_together_take_every_suite_parameter():
+    declared = set()
+    for name in EXPECTED:
+        declared |= set(read_notebook_spec(NOTEBOOKS / f"{name}.py").defaults)
+    assert declared == set(COMMON)
 
 
 def _nulls_without_reason(node, path=""):

@@ -8,6 +8,7 @@ statistics (:mod:`csresearch.analysis`) and the reports can both use it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["json_safe"]
+from .atomic import write_text_atomic
+
+__all__ = ["dump_json", "json_safe", "write_json_atomic"]
 
 
 def json_safe(value: Any) -> Any:
@@ -60,3 +63,13 @@ def json_safe(value: Any) -> Any:
     if hasattr(value, "item"):  # other numpy-like scalars
         return json_safe(value.item())
     raise TypeError(f"cannot write {type(value).__name__} to findings.json: {value!r}")
+
+
+def dump_json(data: Any) -> str:
+    """``data`` made JSON-safe, as indented UTF-8 JSON text with a final newline."""
+    return json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json_atomic(data: Any, path: str | Path) -> Path:
+    """Write ``data`` (made JSON-safe) to ``path`` via a temporary file and rename."""
+    return write_text_atomic(path, dump_json(data))

@@ -1,22 +1,38 @@
-"""Plain-language sentences generated from the numbers, for the notebooks' prose.
+"""Plain-language sentences generated from the numbers: the one place prose is written.
 
-Every sentence is built from a result object, so the words stay right on any
-dataset: a difference whose interval includes zero is called indistinguishable
-from zero, a value that could not be computed is said to be missing and why.
-Numbers are proportions (0-1) unless a function says otherwise; ``"points"``
-are percentage points of a proportion difference.
+Two kinds of text, both built with the same formatters (:func:`fmt_number`,
+:func:`fmt_pct`, :func:`describe_interval`) and the same rules (such as
+:func:`features_against_score`):
+
+* *stories* (``*_story``) from result objects: the detailed answer a notebook
+  shows;
+* *headlines* (``*_headline``) from a findings section (the JSON a step
+  writes): the sentences the index shows, and the notebook shows above its
+  story, so the two never drift apart. The step registry
+  (:mod:`csresearch.study.registry`) says which headline belongs to which section.
+
+The words stay right on any dataset: a difference whose interval includes zero
+is called indistinguishable from zero, a value that could not be computed is
+said to be missing and why. Numbers are proportions (0-1) unless a function
+says otherwise; ``"points"`` are percentage points of a proportion difference.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .analysis.results import Interval
 
 __all__ = [
     "audit_story",
+    "churn_factors_headline",
+    "continuing_trends_headline",
+    "health_validity_headline",
+    "kpis_headline",
+    "onboarding_churn_headline",
+    "onboarding_health_headline",
     "churn_factors_story",
     "churned_accounts_story",
     "continuing_trends_story",
@@ -30,7 +46,7 @@ __all__ = [
     "onboarding_health_story",
 ]
 
-_UNITS = ("number", "percent", "points", "ratio")
+_UNITS = ("number", "percent", "points", "ratio", "fixed")
 
 
 def _ok(x: Any) -> bool:
@@ -50,43 +66,52 @@ def fmt_pct(x: float | None, digits: int = 1) -> str:
     return "n/a" if not _ok(x) else f"{100 * x:.{digits}f}%"
 
 
-def _value(x: float | None, unit: str, digits: int) -> str:
+def _value(x: float | None, unit: str, digits: int, signed: bool = False) -> str:
     if unit == "percent":
         return fmt_pct(x, digits)
     if unit == "points":
         return "n/a" if not _ok(x) else f"{100 * x:.{digits}f}"
-    return fmt_number(x, digits + 2)
+    if unit == "fixed":
+        return "n/a" if not _ok(x) else (f"{x:+.{digits}f}" if signed else f"{x:.{digits}f}")
+    return fmt_number(x, digits + 2, signed=signed)
 
 
-def describe_interval(iv: Interval, unit: str = "number", digits: int = 1, label: str = "") -> str:
+def describe_interval(iv: Interval, unit: str = "number", digits: int = 1, label: str = "", *,
+                      signed: bool = False, missing: str = "not available") -> str:
     """One interval in words: ``"2.1 points (95% CI -0.4 to 4.6 points)"``.
 
     Parameters
     ----------
     iv : Interval
-    unit : {"number", "percent", "points", "ratio"}
-        ``percent`` and ``points`` read the values as proportions.
+    unit : {"number", "percent", "points", "ratio", "fixed"}
+        ``percent`` and ``points`` read the values as proportions; ``fixed``
+        shows ``digits`` decimals.
     digits : int, default 1
-        Decimals for percent/points; significant digits - 2 for numbers and ratios.
+        Decimals for percent/points/fixed; significant digits - 2 for numbers and ratios.
     label : str
         Optional prefix, e.g. ``"difference"``.
+    signed : bool, default False
+        Show ``+`` on positive numbers (number and fixed units).
+    missing : str, default "not available"
+        What a missing estimate is called, followed by the reason in brackets.
 
     Returns
     -------
     str
-        ``"not available (<reason>)"`` when the estimate is missing.
+        ``"<missing> (<reason>)"`` when the estimate is missing.
     """
     if unit not in _UNITS:
         raise ValueError(f"unit must be one of {_UNITS}, got {unit!r}")
     prefix = f"{label} " if label else ""
     if not iv.available:
-        return f"{prefix}not available ({iv.reason})"
+        return f"{prefix}{missing} ({iv.reason})"
     suffix = " points" if unit == "points" else ""
-    est = _value(iv.estimate, unit, digits) + suffix
+    est = _value(iv.estimate, unit, digits, signed) + suffix
     if iv.ci_low is None or iv.ci_high is None:
         return f"{prefix}{est} (no interval)"
     lvl = f"{iv.level * 100:g}%"
-    return f"{prefix}{est} ({lvl} CI {_value(iv.ci_low, unit, digits)} to {_value(iv.ci_high, unit, digits)}{suffix})"
+    low, high = _value(iv.ci_low, unit, digits, signed), _value(iv.ci_high, unit, digits, signed)
+    return f"{prefix}{est} ({lvl} CI {low} to {high}{suffix})"
 
 
 def _ci(iv: Interval, unit: str, digits: int = 1) -> str:
@@ -268,3 +293,97 @@ def audit_story(audit: Any) -> str:
     warn = audit.flags.loc[audit.flags["severity"] == "warning", "flag"].tolist()
     text += (" Data-quality warnings: " + ", ".join(warn) + ".") if warn else " No data-quality warning."
     return text
+
+
+# --------------------------------------------------------------------------- headlines from findings sections
+
+def _iv(section: Mapping, key: str) -> Interval:
+    return Interval.from_dict(section.get(key))
+
+
+def _said(iv: Interval, unit: str = "number", digits: int = 1, signed: bool = False) -> str:
+    """An interval as a headline shows it (a missing value is "not computed (reason)")."""
+    return describe_interval(iv, unit, digits, signed=signed, missing="not computed")
+
+
+def onboarding_churn_headline(section: Mapping) -> list[str]:
+    """Churn within the horizon after failed vs succeeded onboarding, the difference and what the data could detect."""
+    rd = _iv(section, "risk_difference")
+    points = Interval(*(None if v is None else 100 * v for v in (rd.estimate, rd.ci_low, rd.ci_high)),
+                      level=rd.level, reason=rd.reason)
+    p, mdd = section.get("p_value"), section.get("min_detectable_difference")
+    return [
+        f"Within {section.get('horizon_years')} years of signup (Kaplan-Meier), "
+        f"{_said(_iv(section, 'churn_failed'), 'percent')} of accounts that did not succeed at onboarding churned, "
+        f"against {_said(_iv(section, 'churn_succeeded'), 'percent')} of those that succeeded: a difference of "
+        f"{_said(points, 'fixed')} percentage points"
+        + (f", p = {fmt_number(p)}" if _ok(p) else "")
+        + (f"; the smallest difference this data could detect is {100 * mdd:.1f} points." if _ok(mdd) else ".")
+    ]
+
+
+def onboarding_health_headline(section: Mapping) -> list[str]:
+    """How much more often failed accounts are unhealthy later, and the adjusted feature differences."""
+    out = [
+        f"{section.get('months_after')} months after the onboarding target date, accounts that failed onboarding were "
+        f"{_said(_iv(section, 'unhealthy_risk_ratio'))} times as often unhealthy (health score below "
+        f"{section.get('unhealthy_threshold')}): {_said(_iv(section, 'unhealthy_share_failed'), 'percent')} against "
+        f"{_said(_iv(section, 'unhealthy_share_succeeded'), 'percent')}."
+    ]
+    adjusted = section.get("feature_difference_adjusted") or {}
+    if isinstance(adjusted, Mapping) and adjusted:
+        parts = [f"{k} {_said(Interval.from_dict(v), signed=True)}" for k, v in list(adjusted.items())[:4]]
+        out.append("Differences failed minus succeeded, adjusted for segment and touch model: " + "; ".join(parts) + ".")
+    return out
+
+
+def health_validity_headline(section: Mapping) -> list[str]:
+    """The score's correlation with tenure and its AUC for the next renewal."""
+    return [
+        f"The health score correlates with tenure with Spearman rho {_said(_iv(section, 'tenure_spearman'))} and "
+        f"predicts the next renewal with AUC {_said(_iv(section, 'auc_next_renewal'))}."
+    ]
+
+
+def continuing_trends_headline(section: Mapping, score: str = "health_score") -> list[str]:
+    """The score's change per tenure year among continuing accounts, and the features moving against it."""
+    slopes = {k: Interval.from_dict(v.get("slope_per_year")) for k, v in section.items()
+              if isinstance(v, Mapping) and isinstance(v.get("slope_per_year"), Mapping)}
+    if not slopes:
+        return []
+    out = []
+    if score in slopes:
+        out.append(f"Among accounts that never churned, the health score changes by {_said(slopes[score], signed=True)} "
+                   "points per year of tenure.")
+    against = features_against_score(slopes, score)
+    if against:
+        out.append("Moving against the score: " + "; ".join(f"{k} {_said(slopes[k], signed=True)} per year" for k in against) + ".")
+    others = [k for k in slopes if k != score and k not in against][:5]
+    if others:
+        out.append("Other changes per year: " + "; ".join(f"{k} {_said(slopes[k], signed=True)}" for k in others) + ".")
+    return out
+
+
+def churn_factors_headline(section: Mapping, top: int = 3) -> list[str]:
+    """The strongest churn factors with their odds ratios, and the model's cross-validated AUC."""
+    odds = section.get("odds_ratios") or {}
+    parts = []
+    for factor in list(section.get("ranking") or [])[:top]:
+        entry = odds.get(factor, {}) if isinstance(odds, Mapping) else {}
+        q = entry.get("q_value") if isinstance(entry, Mapping) else None
+        parts.append(f"{factor} (odds ratio per SD {_said(Interval.from_dict(entry))}"
+                     + (f", q = {fmt_number(q, 2)})" if _ok(q) else ")"))
+    out = ["Strongest churn factors: " + "; ".join(parts) + "."] if parts else []
+    out.append(f"Account-grouped cross-validated AUC of the churn model: {_said(_iv(section, 'cv_auc'))}.")
+    return out
+
+
+def kpis_headline(section: Any, top: int = 5) -> list[str]:
+    """One sentence per KPI: the side to keep the metric on and the churn rate either side."""
+    if not isinstance(section, list):
+        return []
+    return [
+        f"KPI: keep {k.get('feature')} {k.get('direction')} {fmt_number(k.get('threshold'))}; churn rate "
+        f"{fmt_pct(k.get('churn_rate_above'))} above it against {fmt_pct(k.get('churn_rate_below'))} below it."
+        for k in section[:top]
+    ]

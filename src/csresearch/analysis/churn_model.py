@@ -206,19 +206,20 @@ class FactorResult(AnalysisResult):
         return out
 
     def to_findings(self) -> dict[str, Any]:
-        """The findings.md ``churn_factors`` section and ``kpis`` list (JSON-safe: NaN -> None)."""
+        """The churn-factor findings: ranking, odds ratios, CV AUC, model comparison, method (JSON-safe)."""
         return json_safe({
-            "churn_factors": {
-                "ranking": self.ranking,
-                "odds_ratios": self.odds_ratio_dict(),
-                "cv_auc": self.cv_auc.to_dict(),
-                "chosen_model": self.chosen_model,
-                "model_comparison": {m: {"estimate": r["cv_auc"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
-                                     for m, r in self.model_comparison.iterrows()},
-                "method": self.method,
-            },
-            "kpis": [k.to_dict() for k in self.kpis],
+            "ranking": self.ranking,
+            "odds_ratios": self.odds_ratio_dict(),
+            "cv_auc": self.cv_auc.to_dict(),
+            "chosen_model": self.chosen_model,
+            "model_comparison": {m: {"estimate": r["cv_auc"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+                                 for m, r in self.model_comparison.iterrows()},
+            "method": self.method,
         })
+
+    def kpi_findings(self) -> list[dict[str, Any]]:
+        """The KPI thresholds as a JSON-safe list, one object per KPI."""
+        return json_safe([k.to_dict() for k in self.kpis])
 
     def importance_plot(self, ax=None):
         """Horizontal bars of permutation importance with interval whiskers, most important on top."""

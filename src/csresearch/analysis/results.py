@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,18 @@ class Interval:
     def unavailable(cls, reason: str, method: str = "", n: int | None = None, level: float = 0.95) -> "Interval":
         """An interval that could not be computed, with the reason why."""
         return cls(None, None, None, level=level, method=method, n=n, reason=reason)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Interval":
+        """The interval a findings.json interval object describes (inverse of :meth:`to_dict`).
+
+        Anything that is not a mapping with an ``estimate`` gives an
+        unavailable interval whose reason says so.
+        """
+        if not isinstance(data, Mapping) or "estimate" not in data:
+            return cls.unavailable("not reported")
+        return cls(data.get("estimate"), data.get("ci_low"), data.get("ci_high"), level=data.get("ci_level", 0.95),
+                   method=data.get("method", ""), n=data.get("n"), reason=data.get("reason"))
 
     @property
     def available(self) -> bool:

@@ -16,9 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_text_atomic
-from ..errors import ParameterError
-from ..jsonsafe import json_safe  # re-exported: findings code imports it from here
+from ..jsonsafe import json_safe, write_json_atomic  # re-exported: findings code imports them from here
+from ..study.protocol import steps
+from ..study.sections import FINDINGS_DIRNAME, write_section  # re-exported for notebooks of your own
 
 __all__ = [
     "FINDINGS_DIRNAME",
@@ -28,6 +28,8 @@ __all__ = [
     "findings_schema",
     "json_safe",
     "merge_findings",
+    "required_sections",
+    "suite_sections",
     "read_sections",
     "validate_findings",
     "write_section",
@@ -35,58 +37,25 @@ __all__ = [
 
 #: Version of the findings.json layout (``schema_version``).
 SCHEMA_VERSION = 1
-#: Folder under the output directory that holds one JSON file per section.
-FINDINGS_DIRNAME = "findings"
-#: The suite's sections, in findings.json order; required ones must be present
-#: or listed under ``missing_sections``.
-SECTIONS = (
-    "data_audit",
-    "onboarding_vs_churn",
-    "onboarding_vs_health",
-    "health_validity",
-    "continuing_trends",
-    "churned_accounts",
-    "churn_factors",
-    "kpis",
-)
-#: Sections findings.md requires: present, or named under ``missing_sections`` with the reason.
-REQUIRED_SECTIONS = ("onboarding_vs_churn", "onboarding_vs_health", "health_validity", "continuing_trends", "churn_factors", "kpis")
-_TOP_KEYS = ("schema_version", "dataset", "parameters", "missing_sections")
 
 
-def _dump(data: Any) -> str:
-    return json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def suite_sections() -> tuple[str, ...]:
+    """The registered steps' sections, in findings.json order."""
+    return tuple(step.name for step in steps())
 
 
-def write_json_atomic(data: Any, path: str | Path) -> Path:
-    """Write ``data`` (made JSON-safe) to ``path`` via a temporary file and rename."""
-    return write_text_atomic(path, _dump(data))
+def required_sections() -> tuple[str, ...]:
+    """Sections findings.json must hold, or name under ``missing_sections`` with the reason."""
+    return tuple(step.name for step in steps() if step.required)
 
 
-def write_section(name: str, data: dict | list, output_dir: str | Path) -> Path:
-    """Write one findings section to ``OUTPUT_DIR/findings/<name>.json``.
-
-    Parameters
-    ----------
-    name : str
-        Section name as findings.json names it, e.g. ``onboarding_vs_churn``
-        (letters, digits and underscores).
-    data : dict or list
-        The section content; ``kpis`` is a list, every other section a dict.
-        NaN becomes null and numpy scalars Python numbers.
-    output_dir : str or Path
-        The run's output folder (the notebook parameter ``output_dir``).
-
-    Returns
-    -------
-    Path
-        The file written.
-    """
-    if not name or not name.replace("_", "").isalnum() or name in _TOP_KEYS:
-        raise ParameterError(f"invalid findings section name {name!r}: use letters, digits and '_', not one of {_TOP_KEYS}")
-    if not isinstance(data, (Mapping, list, tuple)):
-        raise ParameterError(f"findings section {name!r} must be a dict (or a list for kpis), not {type(data).__name__}")
-    return write_json_atomic(data, Path(output_dir) / FINDINGS_DIRNAME / f"{name}.json")
+def __getattr__(name: str) -> Any:
+    """``SECTIONS`` and ``REQUIRED_SECTIONS``: the registry's sections at the time they are asked for."""
+    if name == "SECTIONS":
+        return suite_sections()
+    if name == "REQUIRED_SECTIONS":
+        return required_sections()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def read_sections(output_dir: str | Path) -> dict[str, Any]:
@@ -130,7 +99,8 @@ def merge_findings(
         "dataset": json_safe(dict(dataset)),
         "parameters": json_safe(dict(parameters)),
     }
-    order = [s for s in SECTIONS if s in sections] + sorted(s for s in sections if s not in SECTIONS)
+    known = suite_sections()
+    order = [s for s in known if s in sections] + sorted(s for s in sections if s not in known)
     for name in order:
         out[name] = json_safe(sections[name])
     missing = {k: str(v) for k, v in (missing_sections or {}).items() if k not in sections}

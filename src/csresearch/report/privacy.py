@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
+from ..study.suppression import suppress_small_groups  # re-exported: documented here for notebooks
+
 __all__ = [
     "IdentifierScan",
     "dataset_identifiers",
@@ -34,55 +36,6 @@ _BLOCK_TAGS = frozenset(
     "address article aside blockquote br caption dd details div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
     "header hr li main nav ol p pre section summary table tbody td tfoot th thead title tr ul".split()
 )
-
-
-def suppress_small_groups(
-    frame: pd.DataFrame,
-    count_cols: str | Sequence[str],
-    min_group_size: int = 5,
-    *,
-    rate_cols: Sequence[str] | None = None,
-    size_col: str | None = None,
-) -> pd.DataFrame:
-    """Mask counts and derived rates of groups smaller than ``min_group_size``.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        One row per group (not modified).
-    count_cols : str or sequence of str
-        Count columns; the first is the group size unless ``size_col`` is given.
-    min_group_size : int, default 5
-        Groups with fewer members are masked; 1 or less masks nothing.
-    rate_cols : sequence of str, optional
-        Columns derived from the counts (rates, means, shares) to mask too;
-        default every other numeric column.
-    size_col : str, optional
-        Column holding the group size (default: first of ``count_cols``).
-
-    Returns
-    -------
-    DataFrame
-        A copy where, in rows whose group size is below ``min_group_size``,
-        the count columns read ``"<5"`` and the rate columns ``"n<5"`` (for
-        ``min_group_size=5``); masked columns have object dtype.
-    """
-    counts = [count_cols] if isinstance(count_cols, str) else list(count_cols)
-    size = size_col or (counts[0] if counts else None)
-    missing = [c for c in [*counts, *(rate_cols or []), *([size] if size else [])] if c not in frame.columns]
-    if size is None or missing:
-        raise KeyError(f"suppress_small_groups: columns not in the frame: {missing or 'no count column given'}")
-    if rate_cols is None:
-        rate_cols = [c for c in frame.columns if c not in counts and c != size and pd.api.types.is_numeric_dtype(frame[c])]
-    out = frame.copy()
-    small = pd.to_numeric(out[size], errors="coerce") < min_group_size
-    if not small.any():
-        return out
-    for cols, marker in ((counts + ([size] if size not in counts else []), f"<{min_group_size}"), (list(rate_cols), f"n<{min_group_size}")):
-        for c in cols:
-            out[c] = out[c].astype(object)
-            out.loc[small, c] = marker
-    return out
 
 
 class _TextExtractor(HTMLParser):

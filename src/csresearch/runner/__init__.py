@@ -24,7 +24,7 @@ from ..dataset import Dataset, load_dataset
 from ..errors import ParameterError
 from ..report.findings import (
     FINDINGS_DIRNAME,
-    REQUIRED_SECTIONS,
+    required_sections,
     merge_findings,
     read_sections,
     validate_findings,
@@ -262,7 +262,7 @@ def run_suite(
                     del sections[sec]
                     (staging / FINDINGS_DIRNAME / f"{sec}.json").unlink(missing_ok=True)
         expected = {sec for s in specs for sec in s.sections}
-        for sec in REQUIRED_SECTIONS:
+        for sec in required_sections():
             if sec not in sections and sec not in expected:
                 missing[sec] = "no notebook of this suite writes it"
         for sec in list(sections):

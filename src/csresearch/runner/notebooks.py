@@ -21,10 +21,10 @@ from typing import Any
 import yaml
 
 from ..errors import InputError, ParameterError
+from ..study.protocol import sections_of
 from .parameters import ParameterKind, kind_of
 
 __all__ = [
-    "KNOWN_SECTIONS",
     "RUNNER_PARAMETERS",
     "NotebookSpec",
     "KERNELSPEC",
@@ -36,17 +36,6 @@ __all__ = [
     "select_notebooks",
 ]
 
-#: Findings sections of the suite's notebooks, by number prefix; used when a
-#: notebook's source does not name its sections literally in write_section calls.
-KNOWN_SECTIONS = {
-    "00": ("data_audit",),
-    "01": ("onboarding_vs_churn",),
-    "02": ("onboarding_vs_health",),
-    "03": ("health_validity",),
-    "04": ("continuing_trends",),
-    "05": ("churned_accounts",),
-    "06": ("churn_factors", "kpis"),
-}
 #: Parameters the runner sets for every notebook; only min_group_size may be overridden.
 RUNNER_PARAMETERS = ("data_dir", "output_dir", "include_ids", "min_group_size")
 _USER_SETTABLE_RUNNER = {"min_group_size"}
@@ -138,9 +127,8 @@ def read_notebook_spec(path: Path) -> NotebookSpec:
             "in the percent format write '# %% tags=[\"parameters\"]' above it"
         )
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    sections = tuple(dict.fromkeys(_SECTION_CALL.findall(source)))
-    if not sections and "write_section(" in source:  # section names not literal: the suite's numbering decides
-        sections = KNOWN_SECTIONS.get(path.stem[:2], ())
+    # the registered steps of this notebook, then sections written directly (notebooks of your own)
+    sections = tuple(dict.fromkeys([*sections_of(path.stem), *_SECTION_CALL.findall(source)]))
     defaults, kinds = _parameter_defaults(cells[0].source, path.name)
     return NotebookSpec(path.stem, path, defaults, sections, kinds)
 

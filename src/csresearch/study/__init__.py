@@ -1,35 +1,32 @@
-"""Thin orchestration for the analysis notebooks: one function per notebook step.
+"""The study: one registered step per question, run the same way from every notebook.
 
-Each function assembles a step's inputs from a :class:`~csresearch.Dataset`
-(analysis tables at the right as_of points) and calls the statistics library
-(:mod:`csresearch.analysis`); the notebooks stay short cells of calls, plots
-and generated prose (:mod:`csresearch.narrative`).
+A notebook opens a :class:`StudyContext` with :func:`open` (the dataset cut at
+``as_of`` and the notebook's parameters) and runs steps by name with
+:func:`run`; each returns a result that shows its answer in words, its tables
+and its plots, or an :class:`Unavailable` that says why the data cannot answer.
+The steps are declared once in :mod:`csresearch.study.registry`:
 
-======================  ===============================================
-notebook                steps
-======================  ===============================================
-00_data_audit           :func:`csresearch.analysis.audit.audit_dataset`
-01_onboarding_vs_churn  :func:`onboarding_churn`, :func:`churn_by_renewal_number`
-02_onboarding_vs_health :func:`onboarding_health_snapshot`, :func:`onboarding_vs_health`
-03_health_score_validity :func:`tenure_health_panel`, :func:`health_vs_tenure`, :func:`next_renewal_auc`
-04_continuing_accounts  :func:`continuing_panel`, :func:`continuing_trends`
-05_churned_accounts     :func:`decision_trajectories`, :func:`trajectories_findings`
-06_churn_factors_kpis   :func:`churn_factor_analysis`
-======================  ===============================================
+======================  ====================================================
+notebook                steps (findings sections)
+======================  ====================================================
+00_data_audit           data_audit
+01_onboarding_vs_churn  onboarding_vs_churn
+02_onboarding_vs_health onboarding_vs_health
+03_health_score_validity health_validity
+04_continuing_accounts  continuing_trends
+05_churned_accounts     churned_accounts
+06_churn_factors_kpis   churn_factors, kpis
+======================  ====================================================
+
+The building blocks each step uses (decision tables, panels, comparisons) stay
+importable for analyses of your own.
 """
 
 from __future__ import annotations
 
+from . import registry  # noqa: F401 - declares the suite's steps
 from .churn import DecisionTrajectories, churn_factor_analysis, decision_trajectories, trajectories_findings
-from .common import (
-    attempt,
-    dataset_as_of,
-    load_study_dataset,
-    mask_small_counts,
-    resolve_path,
-    write_section,
-    suppress_groups,
-)
+from .common import attempt, dataset_as_of, load_study_dataset, resolve_path, write_section
 from .onboarding import (
     churn_by_renewal_number,
     dear_features,
@@ -38,6 +35,9 @@ from .onboarding import (
     onboarding_vs_health,
     renewal_decisions,
 )
+from .protocol import Step, StepResult, StudyContext, Unavailable, get_step, register, run, steps
+from .protocol import open_study as open  # noqa: A004 - `study.open(...)` reads as intended in a notebook
+from .suppression import mask_small_counts, suppress_groups
 from .validity import (
     HealthTenure,
     continuing_panel,
@@ -50,6 +50,10 @@ from .validity import (
 __all__ = [
     "DecisionTrajectories",
     "HealthTenure",
+    "Step",
+    "StepResult",
+    "StudyContext",
+    "Unavailable",
     "attempt",
     "churn_by_renewal_number",
     "churn_factor_analysis",
@@ -58,6 +62,7 @@ __all__ = [
     "dataset_as_of",
     "dear_features",
     "decision_trajectories",
+    "get_step",
     "health_vs_tenure",
     "load_study_dataset",
     "mask_small_counts",
@@ -65,10 +70,14 @@ __all__ = [
     "onboarding_churn",
     "onboarding_health_snapshot",
     "onboarding_vs_health",
+    "open",
+    "register",
     "renewal_decisions",
     "resolve_path",
-    "write_section",
+    "run",
+    "steps",
     "suppress_groups",
     "tenure_health_panel",
     "trajectories_findings",
+    "write_section",
 ]

@@ -6,14 +6,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .. import plots
+from ..analysis.churn_model import churn_factors
+from ..analysis.trajectories import aligned_trajectories, first_separation, matched_sample
 from ..contract import HEALTH_COLUMNS
 from ..lifetimes import decided_terms
+from ..narrative import churn_factors_story, churned_accounts_story, kpi_story
+from ..tables import decision_table, points_before_decisions, snapshot_table
 from .onboarding import dear_features
+from .protocol import Shown, Step, StepResult, StudyContext
+from .suppression import suppress_groups
 
-__all__ = ["DecisionTrajectories", "churn_factor_analysis", "decision_trajectories", "trajectories_findings"]
+__all__ = [
+    "ChurnFactorsStep",
+    "ChurnedAccountsStep",
+    "DecisionTrajectories",
+    "KpiStep",
+    "churn_factor_analysis",
+    "compute_churn_factors",
+    "compute_churned_accounts",
+    "compute_kpis",
+    "decision_trajectories",
+    "trajectories_findings",
+]
 
 
 @dataclass(frozen=True)
@@ -66,9 +85,6 @@ def decision_trajectories(ds, lead_days: int = 90, scorecard: Any = None, seed: 
     -------
     DecisionTrajectories
     """
-    from ..analysis.trajectories import aligned_trajectories, first_separation, matched_sample
-    from ..tables import points_before_decisions, snapshot_table
-
     decisions = _decisions(ds)
     matched = matched_sample(decisions, "churned", match_on=("segment", "tenure_band"), seed=seed)
     keys = matched.sample[["account_id", "term_end"]].drop_duplicates()
@@ -112,12 +128,144 @@ def churn_factor_analysis(decisions: pd.DataFrame, seed: int = 0, n_boot: int = 
     -------
     FactorResult
     """
-    from threadpoolctl import threadpool_limits
-
-    from ..analysis.churn_model import churn_factors
-
     frame = decisions.reset_index() if "account_id" not in decisions.columns else decisions
-    # one OpenMP thread: gradient boosting's many small predictions are much slower with thread hand-offs,
-    # and the runner already runs notebooks in parallel
-    with threadpool_limits(limits=1):
-        return churn_factors(frame, factors=factors, random_state=seed, n_boot=n_boot, n_repeats=n_repeats)
+    # ChurnFactorModel.fit runs single-threaded itself (threadpoolctl)
+    return churn_factors(frame, factors=factors, random_state=seed, n_boot=n_boot, n_repeats=n_repeats)
+
+
+# --------------------------------------------------------------------------- step views
+
+@dataclass
+class ChurnedAccountsStep(StepResult):
+    """Which component separates churned from renewed accounts first (notebook 05).
+
+    Attributes
+    ----------
+    step : Step
+    ctx : StudyContext
+    result : DecisionTrajectories
+    """
+
+    step: Step
+    ctx: StudyContext
+    result: DecisionTrajectories
+
+    def to_findings(self) -> dict[str, Any]:
+        """Matching counts and, per feature, when and how far the groups part."""
+        return self.ctx.cached("churned_accounts_findings",
+                               lambda: trajectories_findings(self.result, self.ctx.param("lead_days", 90)))
+
+    def story(self) -> str:
+        """The first component to separate and what is visible at the churn model's lead time."""
+        return churned_accounts_story(self.result.separation, self.ctx.param("lead_days", 90))
+
+    def matching(self) -> Shown:
+        """Churned decisions and renewed controls per segment and tenure year, small groups suppressed."""
+        pairs = self.to_findings()["n_matched_pairs"]
+        table = suppress_groups(self.result.matched.summary.reset_index(), ["n_treated", "n_control"],
+                                self.ctx.min_group_size, self.ctx.include_ids, rate_cols=["matched_treated"])
+        return Shown(f"{self.result.n_churned} churned decisions; {pairs} matched to a renewed one.", table)
+
+    def separation(self) -> pd.DataFrame:
+        """When each component separates (first month from which the gap stays significant, BH-adjusted)."""
+        return self.result.separation.summary.sort_values("first_month")
+
+    def trajectories_plot(self):
+        """Mean trajectories of the health components, churned (1) vs renewed (0), with 95% bands."""
+        shown = [f for f in ("health_score", "health_deployment", "health_adoption", "health_engagement",
+                             self.result.separation.first_feature) if f in self.result.features]
+        shown = list(dict.fromkeys(shown))
+        fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.5), squeeze=False)
+        for feature, ax in zip(shown, axes[0]):
+            plots.trajectory_plot(self.result.trajectories, feature, ax=ax).set_title(feature)
+        fig.tight_layout()
+        return axes[0]
+
+
+def compute_churned_accounts(step: Step, ctx: StudyContext) -> ChurnedAccountsStep:
+    """Matched trajectories of churned and renewed accounts before their decision."""
+    result = decision_trajectories(ctx.ds, ctx.param("lead_days", 90), ctx.param("scorecard"), ctx.param("seed", 0))
+    return ChurnedAccountsStep(step, ctx, result)
+
+
+def _factor_result(ctx: StudyContext) -> Any:
+    """The churn-factor analysis of the context's decision table (computed once per context)."""
+    def build() -> Any:
+        decisions = decision_table(ctx.ds, ctx.param("lead_days", 90), scorecard=ctx.param("scorecard"))
+        return churn_factor_analysis(decisions, ctx.param("seed", 0))
+
+    return ctx.cached("churn_factor_result", build)
+
+
+@dataclass
+class ChurnFactorsStep(StepResult):
+    """What predicts churn: ranking, odds ratios and the cross-validated AUC (notebook 06).
+
+    Attributes
+    ----------
+    step : Step
+    ctx : StudyContext
+    result : FactorResult
+    """
+
+    step: Step
+    ctx: StudyContext
+    result: Any
+
+    def to_findings(self) -> dict[str, Any]:
+        """Ranking, odds ratios, CV AUC and the model comparison."""
+        return self.result.to_findings()
+
+    def story(self) -> str:
+        """The strongest factors with their odds ratios and the model's AUC."""
+        return churn_factors_story(self.result)
+
+    def ranking(self) -> Any:
+        """Ranking, odds ratios and q-values."""
+        return self.result
+
+    def plot(self):
+        """Permutation importance (left) and odds ratios with 95% intervals (right); returns the Axes."""
+        fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.9 + 0.32 * len(self.result.ranking)))
+        self.result.importance_plot(ax=left)
+        self.result.odds_ratio_plot(ax=right)
+        fig.tight_layout()
+        return left, right
+
+
+def compute_churn_factors(step: Step, ctx: StudyContext) -> ChurnFactorsStep:
+    """The churn-factor model on the decision table at ``lead_days``."""
+    return ChurnFactorsStep(step, ctx, _factor_result(ctx))
+
+
+@dataclass
+class KpiStep(StepResult):
+    """KPI thresholds from the churn-factor analysis (notebook 06).
+
+    Attributes
+    ----------
+    step : Step
+    ctx : StudyContext
+    result : FactorResult
+    """
+
+    step: Step
+    ctx: StudyContext
+    result: Any
+
+    def to_findings(self) -> list[dict[str, Any]]:
+        """One object per KPI: feature, direction, threshold and the churn rates either side."""
+        return self.result.kpi_findings()
+
+    def story(self) -> str:
+        """One sentence per KPI."""
+        return kpi_story(self.result.kpis)
+
+    def tree_plot(self, ax=None):
+        """The KPI tree from the overall churn rate to the KPI thresholds; returns the Axes."""
+        return self.result.kpi_tree_plot(ax=ax)
+
+
+def compute_kpis(step: Step, ctx: StudyContext) -> KpiStep:
+    """The KPIs of the churn-factor analysis (shared with its step in the same context)."""
+    return KpiStep(step, ctx, _factor_result(ctx))

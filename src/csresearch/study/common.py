@@ -1,4 +1,4 @@
-"""Shared glue of the analysis notebooks: find the data, cut it at as_of, write findings, fail softly.
+"""Shared glue of the study steps: find the data, cut it at as_of, write findings, fail softly.
 
 The notebooks run both under ``csresearch run`` (absolute paths injected) and
 interactively from a notebooks folder (relative defaults such as ``data/sample``),
@@ -19,15 +19,16 @@ import pandas as pd
 
 from ..dataset import Dataset, load_dataset
 from ..errors import CsResearchError, InputError
+from .sections import write_section as write
 
 __all__ = [
+    "SOFT_ERRORS",
     "attempt",
     "dataset_as_of",
     "load_study_dataset",
-    "mask_small_counts",
     "resolve_path",
+    "soft_reason",
     "write_section",
-    "suppress_groups",
 ]
 
 #: Errors that mean "this data cannot answer the question", not "the code is wrong".
@@ -95,8 +96,6 @@ def write_section(name: str, data: dict | list, output_dir: str | Path | None) -
     """
     if output_dir is None:
         return None
-    from ..report.findings import write_section as write
-
     return write(name, data, resolve_path(output_dir) or output_dir)
 
 
@@ -109,32 +108,10 @@ def attempt(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, s
     try:
         return func(*args, **kwargs), None
     except SOFT_ERRORS as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return None, f"could not be computed on this data: {text}"
+        return None, soft_reason(exc)
 
 
-def suppress_groups(frame: pd.DataFrame, count_cols: list[str], min_group_size: int, include_ids: bool = False,
-                    rate_cols: list[str] | None = None) -> pd.DataFrame:
-    """Mask a group table's rates wherever any of ``count_cols`` is below ``min_group_size``.
-
-    Applies :func:`csresearch.report.privacy.suppress_small_groups` once per
-    count column; ``include_ids`` (an internal report) masks nothing.
-    """
-    from ..report.privacy import suppress_small_groups
-
-    if include_ids or min_group_size <= 1 or frame.empty:
-        return frame
-    if rate_cols is None:
-        rate_cols = [c for c in frame.columns if c not in count_cols and pd.api.types.is_numeric_dtype(frame[c])]
-    out = frame
-    for col in count_cols:
-        out = suppress_small_groups(out, col, min_group_size, rate_cols=rate_cols)
-    return out
-
-
-def mask_small_counts(table: pd.DataFrame, min_group_size: int, include_ids: bool = False) -> pd.DataFrame:
-    """A count cross-table with every cell in 1..min_group_size-1 shown as ``"<k"`` (0 stays 0)."""
-    if include_ids or min_group_size <= 1:
-        return table
-    small = (table > 0) & (table < min_group_size)
-    return table.astype(object).mask(small, f"<{min_group_size}")
+def soft_reason(exc: BaseException) -> str:
+    """The reason a data problem gives for a value that cannot be computed: its message's first line."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"could not be computed on this data: {text}"

@@ -1,16 +1,26 @@
-"""Steps of notebooks 00-02: data audit, onboarding vs churn, onboarding vs health."""
+"""Steps of notebooks 01-02: does failed onboarding cause churn, or only a worse health score later?"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
+from .. import plots
 from ..contract import DEAR_AXIS, HEALTH_COLUMNS
+from ..narrative import fmt_number, onboarding_churn_story, onboarding_health_story
+from .protocol import Shown, Step, StepResult, StudyContext
+from .suppression import suppress_groups
 
 __all__ = [
+    "OnboardingChurnStep",
+    "OnboardingHealthStep",
     "churn_by_renewal_number",
+    "compute_onboarding_churn",
+    "compute_onboarding_health",
     "dear_features",
     "onboarding_churn",
     "onboarding_health_snapshot",
@@ -109,3 +119,113 @@ def onboarding_vs_health(snapshot: pd.DataFrame, months_after: int = 12, unhealt
     return compare_groups(snapshot, "onboarding_succeeded", feats, adjust_for=("segment", "touch_model"),
                           unhealthy=("health_score", float(unhealthy_threshold)), succeeded_value=1,
                           months_after=int(months_after))
+
+
+# --------------------------------------------------------------------------- step views
+
+@dataclass
+class OnboardingChurnStep(StepResult):
+    """Churn within the horizon by onboarding outcome (notebook 01).
+
+    Attributes
+    ----------
+    step : Step
+    ctx : StudyContext
+    result : OnboardingChurnResult
+    """
+
+    step: Step
+    ctx: StudyContext
+    result: Any
+
+    def to_findings(self) -> dict[str, Any]:
+        """Churn per group with intervals, the difference, p-values and the minimum detectable difference."""
+        return self.result.to_findings()
+
+    def story(self) -> str:
+        """The difference in words, with the power caveat when it is not significant."""
+        return onboarding_churn_story(self.result)
+
+    def table(self) -> Any:
+        """The estimates with their intervals."""
+        return self.result
+
+    def plot(self):
+        """Kaplan-Meier curves (left) and churn within the horizon with intervals (right); returns the Axes."""
+        _, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        plots.km_plot(self.result, ax=left)
+        plots.bar_with_intervals({"succeeded": self.result.churn_succeeded, "failed": self.result.churn_failed},
+                                 ax=right, xlabel=f"churned within {self.result.horizon_years:g} years")
+        return left, right
+
+    def by_segment(self) -> Shown:
+        """The log-rank p-values and churn per segment, small groups suppressed."""
+        text = (f"Log-rank p = {fmt_number(self.result.p_value, 2)}; stratified by segment "
+                f"p = {fmt_number(self.result.p_value_stratified, 2)}.")
+        table = suppress_groups(self.result.by_segment, ["n_succeeded", "n_failed"], self.ctx.min_group_size,
+                                self.ctx.include_ids, rate_cols=["churn_succeeded", "churn_failed", "risk_difference", "p_value"])
+        return Shown(text, table)
+
+    def by_renewal(self) -> pd.DataFrame:
+        """Churn at each renewal decision by onboarding outcome (Wilson; difference by Newcombe)."""
+        table = churn_by_renewal_number(self.ctx.ds)
+        rates = [c for c in table.columns if c not in ("renewal_number", "n_succeeded", "n_failed")]
+        return suppress_groups(table, ["n_succeeded", "n_failed"], self.ctx.min_group_size, self.ctx.include_ids,
+                               rate_cols=rates)
+
+
+def compute_onboarding_churn(step: Step, ctx: StudyContext) -> OnboardingChurnStep:
+    """Kaplan-Meier churn within ``horizon_years`` by onboarding outcome."""
+    return OnboardingChurnStep(step, ctx, onboarding_churn(ctx.ds, ctx.param("horizon_years", 3.0)))
+
+
+@dataclass
+class OnboardingHealthStep(StepResult):
+    """The unhealthy share and feature gaps some months after onboarding (notebook 02).
+
+    Attributes
+    ----------
+    step : Step
+    ctx : StudyContext
+    snapshot : DataFrame
+        Features and health at the snapshot (one row per account, ids as index).
+    comparison : GroupComparison
+    """
+
+    step: Step
+    ctx: StudyContext
+    snapshot: pd.DataFrame
+    comparison: Any
+
+    def to_findings(self) -> dict[str, Any]:
+        """Unhealthy shares, their ratio, and raw and adjusted feature differences."""
+        return self.comparison.to_findings()
+
+    def story(self) -> str:
+        """The unhealthy share by outcome and the clearest adjusted gaps, then who the snapshot covers."""
+        return (onboarding_health_story(self.comparison) + f" {len(self.snapshot)} accounts were customers "
+                f"{self.comparison.months_after} months after their target date; left out: {self.snapshot.attrs.get('dropped')}.")
+
+    def plot(self, ax=None):
+        """Unhealthy share by onboarding outcome with Wilson intervals; returns the Axes."""
+        return plots.bar_with_intervals({"succeeded": self.comparison.unhealthy_succeeded,
+                                         "failed": self.comparison.unhealthy_failed}, ax=ax,
+                                        xlabel=f"share with health score < {self.comparison.unhealthy_threshold:g}")
+
+    def features(self) -> Any:
+        """Every feature: raw difference (Welch) and adjusted difference (regression on segment and touch model)."""
+        return self.comparison
+
+    def components_plot(self, ax=None):
+        """Adjusted difference of each health component, failed - succeeded, with 95% intervals; returns the Axes."""
+        health = {k: v for k, v in self.comparison.adjusted.items() if k.startswith("health_")}
+        return plots.forest_plot(health, ax=ax, ref=0.0, log=False,
+                                 xlabel="adjusted difference, failed - succeeded (score points)")
+
+
+def compute_onboarding_health(step: Step, ctx: StudyContext) -> OnboardingHealthStep:
+    """The health snapshot ``months_after`` the onboarding target and the comparison of the two groups."""
+    months = ctx.param("months_after", 12)
+    snapshot = onboarding_health_snapshot(ctx.ds, months, ctx.param("scorecard"))
+    comparison = onboarding_vs_health(snapshot, months, ctx.param("unhealthy_threshold", 40.0))
+    return OnboardingHealthStep(step, ctx, snapshot, comparison)

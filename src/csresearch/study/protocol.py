@@ -10,7 +10,7 @@ notebook cell never needs a guard. The runner, the findings schema check and the
 index read the registry (:func:`steps`) instead of spelling section names out.
 
 To add a step: write its compute function and result view next to its
-neighbours (``study/onboarding.py`` ...), declare it in ``study/steps.py`` and
+neighbours (``study/onboarding.py`` ...), declare it in ``study/registry.py`` and
 call ``study.run("name", ctx)`` from a notebook.
 """
 
@@ -22,16 +22,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from ..dataset import Dataset
-from ..errors import CsResearchError, ParameterError
+from ..errors import ParameterError
+from .common import SOFT_ERRORS, load_study_dataset, resolve_path, soft_reason
+from .sections import write_section
 
-__all__ = ["SOFT_ERRORS", "Step", "StepResult", "StudyContext", "Unavailable", "get_step", "register", "run", "steps"]
-
-#: Errors that mean "this data cannot answer the question", not "the code is wrong".
-SOFT_ERRORS = (CsResearchError, ValueError, ZeroDivisionError, np.linalg.LinAlgError)
+__all__ = [
+    "Shown",
+    "Step",
+    "StepResult",
+    "StudyContext",
+    "Unavailable",
+    "get_step",
+    "headline_steps",
+    "open_study",
+    "register",
+    "run",
+    "section_headline",
+    "sections_of",
+    "steps",
+]
 
 
 @dataclass
@@ -87,8 +97,8 @@ class Step:
     notebook : str
         Stem of the notebook that runs it (``01_onboarding_vs_churn``).
     compute : callable
-        ``compute(ctx) -> StepResult``; may raise one of :data:`SOFT_ERRORS`
-        when the data cannot answer.
+        ``compute(step, ctx) -> StepResult``; may raise one of
+        :data:`~csresearch.study.common.SOFT_ERRORS` when the data cannot answer.
     headline : callable, optional
         ``headline(section) -> list of str``: plain-language sentences from the
         findings section (the index and the notebook show the same words).
@@ -100,7 +110,7 @@ class Step:
     heading: str
     question: str
     notebook: str
-    compute: Callable[[StudyContext], "StepResult"]
+    compute: Callable[["Step", StudyContext], "StepResult"]
     headline: Callable[[Any], list[str]] | None = None
     required: bool = True
 
@@ -117,9 +127,7 @@ def register(step: Step) -> Step:
 
 
 def steps() -> list[Step]:
-    """Every registered step, in registration order (the suite's own first)."""
-    from . import steps as _suite  # noqa: F401 - importing declares the suite's steps
-
+    """Every registered step, in registration order (the suite's own first, declared when ``csresearch.study`` loads)."""
     return list(_REGISTRY.values())
 
 
@@ -174,6 +182,23 @@ class StepResult:
         return f"<p>{html.escape(self.story())}</p>{shown}"
 
 
+class Shown:
+    """Several displayable things shown as one output (tables, results, sentences).
+
+    Parameters
+    ----------
+    *parts : object
+        Objects with ``_repr_html_`` (DataFrames, results) or plain text.
+    """
+
+    def __init__(self, *parts: Any) -> None:
+        self.parts = [p for p in parts if p is not None]
+
+    def _repr_html_(self) -> str:
+        return "\n".join(p._repr_html_() if hasattr(p, "_repr_html_") else f"<p>{html.escape(str(p))}</p>"
+                         for p in self.parts)
+
+
 @dataclass
 class Unavailable:
     """A step the data cannot answer, with the reason; renders itself and ignores plot and table calls.
@@ -219,11 +244,6 @@ def _nothing(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-def _soft_reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"could not be computed on this data: {text}"
-
-
 def run(name: str, ctx: StudyContext) -> StepResult | Unavailable:
     """Compute step ``name`` on ``ctx`` (once per context), write its findings section, return the result.
 
@@ -243,14 +263,12 @@ def run(name: str, ctx: StudyContext) -> StepResult | Unavailable:
 
     def compute() -> StepResult | Unavailable:
         try:
-            return step.compute(ctx)
+            return step.compute(step, ctx)
         except SOFT_ERRORS as exc:
-            return Unavailable(step, _soft_reason(exc))
+            return Unavailable(step, soft_reason(exc))
 
     result = ctx.cached(f"step:{name}", compute)
     if ctx.output_dir is not None:
-        from ..report.findings import write_section
-
         write_section(name, result.to_findings(), ctx.output_dir)
     return result
 
@@ -277,5 +295,41 @@ def section_headline(step: Step, section: Any, missing: Mapping[str, str]) -> li
         return [f"Section {step.name} is malformed and cannot be summarised ({type(exc).__name__}: {exc})."]
 
 
-def _frame_or_none(value: Any) -> pd.DataFrame | None:
-    return value if isinstance(value, pd.DataFrame) else None
+def open_study(
+    data_dir: str | Path,
+    as_of: str | None = None,
+    *,
+    output_dir: str | Path | None = None,
+    min_group_size: int = 5,
+    include_ids: bool = False,
+    scorecard: str | Path | None = None,
+    **params: Any,
+) -> StudyContext:
+    """Load the dataset a notebook analyses (cut at ``as_of``) and bundle it with the notebook's parameters.
+
+    Parameters
+    ----------
+    data_dir : path
+        The dataset folder; a relative path is looked up from the working
+        directory upwards (:func:`~csresearch.study.common.resolve_path`).
+    as_of : str, optional
+        Analyse the data as known on this day (None: ``extracted_at``).
+    output_dir : path, optional
+        Where findings sections go (set by ``csresearch run``); None writes nothing.
+    min_group_size : int, default 5
+        Groups smaller than this are suppressed in the tables a step shows.
+    include_ids : bool, default False
+        An internal report: suppress nothing.
+    scorecard : path, optional
+        Scorecard YAML (None: the built-in DEAR scorecard).
+    **params
+        The step parameters the notebook declares (``lead_days``,
+        ``horizon_years``, ``months_after``, ``unhealthy_threshold``, ``seed``).
+
+    Returns
+    -------
+    StudyContext
+    """
+    ds = load_study_dataset(data_dir, as_of)
+    out = resolve_path(output_dir) if output_dir is not None else None
+    return StudyContext(ds, dict(params, scorecard=resolve_path(scorecard)), out, int(min_group_size), bool(include_ids))

@@ -6,14 +6,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .. import plots
+from ..analysis.association import calibration_by_decile
 from ..analysis.results import Interval
+from ..analysis.trends import median_trajectories
+from ..health import HealthScore
+from ..narrative import continuing_trends_story, features_against_score, health_validity_story
+from ..tables import decision_table
+from .common import attempt
 from .onboarding import dear_features
+from .protocol import Shown, Step, StepResult, StudyContext
+from .suppression import suppress_groups
 
 __all__ = [
+    "ContinuingTrendsStep",
     "HealthTenure",
+    "HealthValidityStep",
+    "compute_continuing_trends",
+    "compute_health_validity",
     "continuing_panel",
     "continuing_trends",
     "health_vs_tenure",
@@ -107,3 +121,130 @@ def continuing_trends(panel: pd.DataFrame, features: Sequence[str] | None = None
 
     feats = list(features) if features is not None else dear_features(panel, with_health=True)
     return slopes_per_year(panel, "tenure_years", feats, cluster_col="account_id")
+
+
+# --------------------------------------------------------------------------- step views
+
+@dataclass
+class HealthValidityStep(StepResult):
+    """Does the health score mean anything (notebook 03)?
+
+    Attributes
+    ----------
+    step : Step
+    ctx : StudyContext
+    panel : DataFrame
+        Health at every signup anniversary, with the tenure cohort.
+    tenure : HealthTenure
+    decisions : DataFrame
+        The decision table at ``lead_days``.
+    auc : Interval
+        AUC of the score for renewing at the next decision.
+    """
+
+    step: Step
+    ctx: StudyContext
+    panel: pd.DataFrame
+    tenure: HealthTenure
+    decisions: pd.DataFrame
+    auc: Interval
+
+    def to_findings(self) -> dict[str, Any]:
+        """Tenure correlations (pooled, within cohorts) and the renewal AUC."""
+        return {"tenure_spearman": self.tenure.pooled.to_dict(),
+                "tenure_spearman_within_cohorts": self.tenure.within_pooled.to_dict(),
+                "auc_next_renewal": self.auc.to_dict(), "lead_days": self.ctx.param("lead_days", 90)}
+
+    def story(self) -> str:
+        """Tenure correlation, whether it holds within cohorts, and the AUC, with verdicts."""
+        return health_validity_story(self.tenure.pooled, self.tenure.within_pooled, self.auc)
+
+    def within_cohorts(self) -> Any:
+        """Health vs tenure within each tenure cohort."""
+        return self.tenure.within
+
+    def cohorts_plot(self, ax=None):
+        """Median health score by tenure year, one line per tenure cohort; returns the Axes."""
+        medians = self.panel.groupby(["tenure_cohort", "tenure_year"])["health_score"].median().unstack(0)
+        ax = medians.plot(marker="o", figsize=(7, 4), ax=ax, title="median health score by tenure year, per tenure cohort")
+        ax.set_ylabel("health_score")
+        return ax
+
+    def calibration(self) -> Any:
+        """Churn rate by health-score decile at the renewal decision (Wilson intervals)."""
+        return self.ctx.cached("calibration", lambda: calibration_by_decile(self.decisions["health_score"],
+                                                                             self.decisions["churned"]))
+
+    def calibration_plot(self, ax=None):
+        """The calibration as a plot; returns the Axes."""
+        ax = plots.calibration_plot(self.calibration(), ax=ax)
+        ax.set_ylabel("churn rate at the next decision")
+        return ax
+
+    def calibration_table(self) -> pd.DataFrame:
+        """The calibration bins, small bins suppressed."""
+        return suppress_groups(self.calibration().summary, ["n"], self.ctx.min_group_size, self.ctx.include_ids)
+
+    def weights(self) -> Any:
+        """Expert vs learned component weights (fitted on renewal decisions, CV grouped by account)."""
+        model = HealthScore(self.ctx.param("scorecard"), random_state=self.ctx.param("seed", 0))
+        fitted, reason = attempt(model.fit, self.decisions, self.decisions["churned"])
+        return fitted.compare_weights() if fitted is not None else Shown(f"Weights could not be learned: {reason}.")
+
+
+def compute_health_validity(step: Step, ctx: StudyContext) -> HealthValidityStep:
+    """The tenure panel and correlation, the decision table and the renewal AUC."""
+    seed, scorecard = ctx.param("seed", 0), ctx.param("scorecard")
+    panel = tenure_health_panel(ctx.ds, scorecard)
+    tenure = health_vs_tenure(panel, seed=seed)
+    decisions = decision_table(ctx.ds, ctx.param("lead_days", 90), scorecard=scorecard)
+    return HealthValidityStep(step, ctx, panel, tenure, decisions, next_renewal_auc(decisions, seed=seed))
+
+
+@dataclass
+class ContinuingTrendsStep(StepResult):
+    """How continuing accounts change with tenure (notebook 04).
+
+    Attributes
+    ----------
+    step : Step
+    ctx : StudyContext
+    panel : DataFrame
+        Quarterly snapshots of never-churned accounts.
+    trends : TrendResult
+    """
+
+    step: Step
+    ctx: StudyContext
+    panel: pd.DataFrame
+    trends: Any
+
+    def to_findings(self) -> dict[str, Any]:
+        """Slope per tenure year of every feature, pooled and within account."""
+        return self.trends.to_findings()
+
+    def story(self) -> str:
+        """The score's trend and the features moving against it."""
+        return continuing_trends_story(self.trends.slopes)
+
+    def slopes(self) -> Shown:
+        """How many accounts and snapshots, and the slopes."""
+        return Shown(f"{self.panel['account_id'].nunique()} continuing accounts, {len(self.panel)} quarterly snapshots.",
+                     self.trends)
+
+    def trajectories_plot(self):
+        """Median trajectories by tenure year of the score, the features against it and seat utilisation."""
+        shown = ["health_score", *features_against_score(self.trends.slopes)[:2], "seat_utilisation_3m"]
+        shown = [f for f in dict.fromkeys(shown) if f in self.trends.slopes]
+        medians = median_trajectories(self.panel, "tenure_years", shown)
+        fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.5), squeeze=False)
+        for feature, ax in zip(shown, axes[0]):
+            plots.trend_plot(medians, feature, ax=ax).set_title(feature)
+        fig.tight_layout()
+        return axes[0]
+
+
+def compute_continuing_trends(step: Step, ctx: StudyContext) -> ContinuingTrendsStep:
+    """The panel of never-churned accounts and their slopes per tenure year."""
+    panel = continuing_panel(ctx.ds, ctx.param("scorecard"))
+    return ContinuingTrendsStep(step, ctx, panel, continuing_trends(panel))

@@ -1,0 +1,50 @@
+"""The study's steps, declared once: findings section, question, notebook, computation, headline.
+
+This registry is the one place the suite's findings sections are named. The
+runner learns from it which sections a notebook writes, findings.json is
+ordered by it, its required steps must be present (or said missing), and the
+index shows each step's heading with the headline built from its section.
+
+To add a step, copy a neighbour: a compute function returning a
+:class:`~csresearch.study.protocol.StepResult` (in the study module of its
+topic), a headline function in :mod:`csresearch.narrative`, and a
+:func:`~csresearch.study.protocol.register` call here; then call
+``study.run("<name>", ctx)`` from its notebook and add the section to
+``findings_schema.json`` if it has required keys.
+"""
+
+from __future__ import annotations
+
+from .. import narrative
+from .audit import compute_audit
+from .churn import compute_churn_factors, compute_churned_accounts, compute_kpis
+from .onboarding import compute_onboarding_churn, compute_onboarding_health
+from .protocol import Step, register
+from .validity import compute_continuing_trends, compute_health_validity
+
+__all__ = ["SUITE_STEPS"]
+
+SUITE_STEPS = (
+    Step("data_audit", "", "What does this dataset hold, and can it be trusted?",
+         "00_data_audit", compute_audit, required=False),
+    Step("onboarding_vs_churn", "Onboarding and churn", "Does failing onboarding make accounts churn?",
+         "01_onboarding_vs_churn", compute_onboarding_churn, narrative.onboarding_churn_headline),
+    Step("onboarding_vs_health", "Onboarding and later health",
+         "Are accounts that failed onboarding less healthy a year later?",
+         "02_onboarding_vs_health", compute_onboarding_health, narrative.onboarding_health_headline),
+    Step("health_validity", "Does the health score mean anything?",
+         "Does the health score rise with tenure and predict the next renewal?",
+         "03_health_score_validity", compute_health_validity, narrative.health_validity_headline),
+    Step("continuing_trends", "Continuing accounts over tenure",
+         "How do accounts that stay change with tenure?",
+         "04_continuing_accounts", compute_continuing_trends, narrative.continuing_trends_headline),
+    Step("churned_accounts", "", "Which component moves first before an account churns?",
+         "05_churned_accounts", compute_churned_accounts, required=False),
+    Step("churn_factors", "What predicts churn", "Which factors predict churn at the renewal decision?",
+         "06_churn_factors_kpis", compute_churn_factors, narrative.churn_factors_headline),
+    Step("kpis", "KPIs to manage to", "Which levels should the CS team manage to?",
+         "06_churn_factors_kpis", compute_kpis, narrative.kpis_headline),
+)
+
+for _step in SUITE_STEPS:
+    register(_step)
