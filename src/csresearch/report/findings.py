@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..jsonsafe import json_safe, write_json_atomic  # re-exported: findings code imports them from here
+from ..jsonsafe import json_safe, write_json_atomic  # noqa: F401 - re-exported: findings code imports them from here
 from ..study.protocol import steps
 from ..study.sections import FINDINGS_DIRNAME, write_section  # re-exported for notebooks of your own
 

@@ -9,11 +9,9 @@ it produced for account and user ids of the dataset.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-
-import pandas as pd
 
 from ..study.suppression import suppress_small_groups  # re-exported: documented here for notebooks
 

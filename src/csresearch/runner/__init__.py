@@ -24,18 +24,18 @@ from ..dataset import Dataset, load_dataset
 from ..errors import ParameterError
 from ..report.findings import (
     FINDINGS_DIRNAME,
-    required_sections,
     merge_findings,
     read_sections,
+    required_sections,
     validate_findings,
     write_json_atomic,
 )
 from ..report.html import escape, page
 from ..report.index import render_index, scope_line
 from ..report.privacy import dataset_identifiers, find_identifiers, html_text
+from ..study.common import dataset_as_of
 from .execute import ExecResult, ExecTask, execute_notebook
 from .manifest import environment, package_versions
-from ..study.common import dataset_as_of
 from .notebooks import RUNNER_PARAMETERS, NotebookSpec, discover_notebooks, parse_parameters, select_notebooks
 from .outdir import check_out_dir, make_staging, swap_in
 from .parameters import check_parameters

@@ -13,8 +13,8 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

@@ -10,8 +10,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import plots
+from ..analysis.comparison import compare_groups
+from ..analysis.survival import churn_by_renewal, onboarding_vs_churn
 from ..contract import DEAR_AXIS, HEALTH_COLUMNS
+from ..errors import InputError
+from ..lifetimes import account_lifetimes, decided_terms
 from ..narrative import fmt_number, onboarding_churn_story, onboarding_health_story
+from ..tables import points_after_onboarding, snapshot_table
 from .protocol import Shown, Step, StepResult, StudyContext
 from .suppression import suppress_groups
 
@@ -48,13 +53,8 @@ def onboarding_churn(ds, horizon_years: float = 3.0, grace_days: int = 30):
     -------
     OnboardingChurnResult
     """
-    from ..analysis.survival import onboarding_vs_churn
-    from ..lifetimes import account_lifetimes
-
     life = account_lifetimes(ds, grace_days=grace_days)
     if "onboarding_group" not in life:
-        from ..errors import InputError
-
         raise InputError("the dataset has no onboarding table; onboarding analyses need onboarding.csv")
     return onboarding_vs_churn(life, horizon_years=horizon_years, group_col="onboarding_group")
 
@@ -68,8 +68,6 @@ def renewal_decisions(ds, grace_days: int = 30) -> pd.DataFrame:
         Columns ``renewal_number``, ``churned`` (0/1), ``onboarding_group``,
         ``segment``; no account ids (aggregate-only use).
     """
-    from ..lifetimes import account_lifetimes, decided_terms
-
     c = decided_terms(ds)
     life = account_lifetimes(ds, grace_days=grace_days)
     group = life["onboarding_group"] if "onboarding_group" in life else pd.Series(pd.NA, index=life.index)
@@ -83,7 +81,6 @@ def renewal_decisions(ds, grace_days: int = 30) -> pd.DataFrame:
 
 def churn_by_renewal_number(ds, grace_days: int = 30) -> pd.DataFrame:
     """Churn per renewal decision by onboarding group and renewal number (Wilson / Newcombe intervals)."""
-    from ..analysis.survival import churn_by_renewal
 
     return churn_by_renewal(renewal_decisions(ds, grace_days), group_col="onboarding_group")
 
@@ -97,8 +94,6 @@ def onboarding_health_snapshot(ds, months_after: int = 12, scorecard: Any = None
         :func:`csresearch.tables.snapshot_table` of
         :func:`csresearch.tables.points_after_onboarding`.
     """
-    from ..tables import points_after_onboarding, snapshot_table
-
     return snapshot_table(ds, points_after_onboarding(ds, months_after), scorecard=scorecard, grace_days=grace_days)
 
 
@@ -113,8 +108,6 @@ def onboarding_vs_health(snapshot: pd.DataFrame, months_after: int = 12, unhealt
     -------
     GroupComparison
     """
-    from ..analysis.comparison import compare_groups
-
     feats = list(features) if features is not None else dear_features(snapshot, with_health=True)
     return compare_groups(snapshot, "onboarding_succeeded", feats, adjust_for=("segment", "touch_model"),
                           unhealthy=("health_score", float(unhealthy_threshold)), succeeded_value=1,
@@ -133,7 +126,6 @@ class OnboardingChurnStep(StepResult):
     ctx : StudyContext
     result : OnboardingChurnResult
     """
-
     step: Step
     ctx: StudyContext
     result: Any
@@ -191,7 +183,6 @@ class OnboardingHealthStep(StepResult):
         Features and health at the snapshot (one row per account, ids as index).
     comparison : GroupComparison
     """
-
     step: Step
     ctx: StudyContext
     snapshot: pd.DataFrame

@@ -11,12 +11,18 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
-from ..analysis.association import calibration_by_decile
+from ..analysis.association import (
+    auc_with_interval,
+    calibration_by_decile,
+    spearman_with_bootstrap,
+    within_cohort_spearman,
+)
 from ..analysis.results import Interval
-from ..analysis.trends import median_trajectories
+from ..analysis.trends import median_trajectories, slopes_per_year
 from ..health import HealthScore
+from ..lifetimes import account_lifetimes
 from ..narrative import continuing_trends_story, features_against_score, health_validity_story
-from ..tables import decision_table
+from ..tables import decision_table, points_anniversaries, snapshot_table
 from .common import attempt
 from .onboarding import dear_features
 from .protocol import Shown, Step, StepResult, StudyContext
@@ -47,8 +53,6 @@ def tenure_health_panel(ds, scorecard: Any = None, grace_days: int = 30) -> pd.D
         number of anniversaries the account reached as a customer: within one
         cohort the same accounts are seen at every tenure year).
     """
-    from ..tables import points_anniversaries, snapshot_table
-
     panel = snapshot_table(ds, points_anniversaries(ds), scorecard=scorecard, grace_days=grace_days).reset_index()
     panel["tenure_cohort"] = panel.groupby("account_id")["tenure_year"].transform("max").astype("int64")
     return panel
@@ -69,7 +73,6 @@ class HealthTenure:
 
 def health_vs_tenure(panel: pd.DataFrame, n_boot: int = 500, seed: int = 0) -> HealthTenure:
     """Spearman of health score with tenure, pooled (accounts resampled) and within tenure cohorts."""
-    from ..analysis.association import spearman_with_bootstrap, within_cohort_spearman
 
     pooled = spearman_with_bootstrap(panel["tenure_years"], panel["health_score"], groups=panel["account_id"],
                                      n_boot=n_boot, seed=seed)
@@ -79,7 +82,6 @@ def health_vs_tenure(panel: pd.DataFrame, n_boot: int = 500, seed: int = 0) -> H
 
 def next_renewal_auc(decisions: pd.DataFrame, score: str = "health_score", n_boot: int = 500, seed: int = 0) -> Interval:
     """AUC of ``score`` (higher = safer) for renewing at the next decision, accounts resampled."""
-    from ..analysis.association import auc_with_interval
 
     frame = decisions.reset_index() if "account_id" not in decisions.columns else decisions
     renewed = 1 - frame["churned"].astype("int64")
@@ -100,9 +102,6 @@ def continuing_panel(ds, scorecard: Any = None, step_months: int = 3, min_tenure
         One row per point with ``account_id``, ``as_of``, ``tenure_years``,
         features and health columns.
     """
-    from ..lifetimes import account_lifetimes
-    from ..tables import snapshot_table
-
     life = account_lifetimes(ds, grace_days=grace_days)
     keep = life.loc[~life["churned"]]
     end = ds.extracted_at
@@ -117,7 +116,6 @@ def continuing_panel(ds, scorecard: Any = None, step_months: int = 3, min_tenure
 
 def continuing_trends(panel: pd.DataFrame, features: Sequence[str] | None = None):
     """Slope per tenure year of the health columns and every DEAR feature, accounts as clusters (notebook 04)."""
-    from ..analysis.trends import slopes_per_year
 
     feats = list(features) if features is not None else dear_features(panel, with_health=True)
     return slopes_per_year(panel, "tenure_years", feats, cluster_col="account_id")
@@ -141,7 +139,6 @@ class HealthValidityStep(StepResult):
     auc : Interval
         AUC of the score for renewing at the next decision.
     """
-
     step: Step
     ctx: StudyContext
     panel: pd.DataFrame
@@ -213,7 +210,6 @@ class ContinuingTrendsStep(StepResult):
         Quarterly snapshots of never-churned accounts.
     trends : TrendResult
     """
-
     step: Step
     ctx: StudyContext
     panel: pd.DataFrame
