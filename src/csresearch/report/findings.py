@@ -4,7 +4,7 @@ A notebook writes its headline numbers with :func:`write_section`; the runner
 collects the sections with :func:`read_sections`, merges them with the dataset
 identity and the run parameters (:func:`merge_findings`) and checks the result
 against the JSON Schema shipped as ``findings_schema.json``
-(:func:`validate_findings`), which encodes ../shared/spec/findings.md.
+(:func:`validate_findings`), which encodes docs/findings.md.
 """
 
 from __future__ import annotations
