@@ -101,3 +101,12 @@ def test_underflowed_p_value_is_not_shown_as_zero():
     assert _p_text(0.0) == "< 1e-300"
     assert _p_text(0.0123) == "= 0.0123"
     assert _p_text(None) == "= n/a"
+
+
+def test_success_prints_what_it_wrote_and_a_summary(success):
+    result, out, _ = success
+    lines = result.output.strip().splitlines()
+    assert lines[0] == f"wrote {out / 'factors.html'} and {out / 'factors.json'}"
+    assert lines[1].startswith("  400 customers; churn rate ") and "% (95% CI" in lines[1]
+    assert lines[2].startswith("  cross-validated AUC ")
+    assert lines[3].startswith("  top factors: usage")

@@ -58,3 +58,18 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "csresearch.cli", "--help"], capture_output=True, text=True, check=True)
     for command in ("validate", "synth", "build-usage", "run", "factors"):
         assert command in out.stdout
+
+
+def test_every_option_of_every_command_has_help_text():
+    import click
+
+    from csresearch.cli import main
+
+    missing = []
+    for name, command in main.commands.items():
+        assert command.help, f"command {name} has no help text"
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.help:
+                missing.append(f"{name} {'/'.join(param.opts)}")
+    assert not missing, f"options without help text: {missing}"
+    assert "notebooks" in main.commands

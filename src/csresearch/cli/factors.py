@@ -27,6 +27,12 @@ def factors(table: Path, label: str, positive: str | None, id_col: str | None, d
             exclude: tuple[str, ...], group: str | None, out_dir: Path, seed: int) -> None:
     """Churn-factor analysis of a flat TABLE (one row per customer with a churn label)."""
     from ..factors import analyze_factors_file
+    from ..narrative import describe_interval
 
-    analyze_factors_file(table, label=label, positive=positive, id_col=id_col, duration=duration,
-                         exclude=list(exclude), group=group, out_dir=out_dir, seed=seed)
+    report, html_path, json_path = analyze_factors_file(table, label=label, positive=positive, id_col=id_col,
+                                                        duration=duration, exclude=list(exclude), group=group,
+                                                        out_dir=out_dir, seed=seed)
+    click.echo(f"wrote {html_path} and {json_path}")
+    click.echo(f"  {report.n:,} customers; churn rate {describe_interval(report.churn_rate, 'percent')}")
+    click.echo(f"  cross-validated AUC {describe_interval(report.factors.cv_auc)} ({report.factors.chosen_model})")
+    click.echo(f"  top factors: {', '.join(report.factors.ranking[:3]) or 'none'}")

@@ -75,12 +75,17 @@ def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None
 
 def analyze_factors_file(table: Path, label: str, positive: str | None = None, id_col: str | None = None,
                          duration: str | None = None, exclude: Sequence[str] = (), group: str | None = None,
-                         out_dir: Path = Path("."), seed: int = 0) -> tuple[Path, Path]:
+                         out_dir: Path = Path("."), seed: int = 0) -> tuple[FactorsReport, Path, Path]:
     """``csresearch factors``: analyse ``table`` and write OUT_DIR/factors.html and OUT_DIR/factors.json.
 
     Earlier outputs in ``out_dir`` are removed before the analysis starts, and the
     new ones are written by rename, so a failed run never leaves a factors.json
     that looks successful.
+
+    Returns
+    -------
+    (FactorsReport, Path, Path)
+        The analysis, and the HTML and JSON files written.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -91,4 +96,4 @@ def analyze_factors_file(table: Path, label: str, positive: str | None = None, i
     report = analyze_factors(frame, label, positive=positive, id_col=id_col, duration=duration,
                              exclude=exclude, group=group, seed=seed)
     report.parameters["table"] = str(table)
-    return write_report(report, out_dir)
+    return (report, *write_report(report, out_dir))
