@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ import nbformat
 from .notebooks import KERNELSPEC, as_ipynb
 
 __all__ = ["ExecResult", "ExecTask", "execute_notebook"]
-
 
 
 @dataclass(frozen=True)
@@ -73,8 +72,6 @@ class ExecResult:
         One-line error summary when failed.
     html : Path or None
         The report written (None when even the error page could not be written).
-    notes : list of str
-        Anything else worth telling the user (e.g. the privacy check).
     """
 
     name: str
@@ -82,7 +79,6 @@ class ExecResult:
     duration_s: float
     error: str | None = None
     html: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def _error_notebook(task: ExecTask, message: str, detail: str) -> nbformat.NotebookNode:
@@ -104,18 +100,37 @@ def execute_notebook(task: ExecTask) -> ExecResult:
     -------
     ExecResult
     """
+    status, error, nb, duration = _papermill(task)
+    status, error, nb = _executed_notebook(task, status, error, nb)
+    return _write_report(task, nb, status, error, duration)
+
+
+def _one_line(kind: str, message: str) -> str:
+    """``Kind: first line of message`` (just ``Kind`` when the message is empty)."""
+    return f"{kind}: {message.strip().splitlines()[0] if message.strip() else ''}".rstrip(": ")
+
+
+def _papermill(task: ExecTask) -> tuple[str, str | None, nbformat.NotebookNode | None, float]:
+    """Execute the notebook with papermill.
+
+    Returns
+    -------
+    status : {"ok", "failed"}
+    error : str or None
+        One-line summary of the failure.
+    notebook : NotebookNode or None
+        An error notebook when papermill could not run it (None: read the executed file).
+    duration_s : float
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
-
-    from ..report.notebook import error_summary, render_notebook
 
     logging.getLogger("papermill").setLevel(logging.ERROR)
     start = time.perf_counter()
     status, error, nb = "ok", None, None
     try:
-        source_nb = as_ipynb(task.source)
         papermill.execute_notebook(
-            source_nb,
+            as_ipynb(task.source),
             str(task.ipynb_out),
             parameters=task.parameters,
             kernel_name=KERNELSPEC["name"],
@@ -127,11 +142,19 @@ def execute_notebook(task: ExecTask) -> ExecResult:
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
-        status, error = "failed", f"{exc.ename}: {str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ''}".rstrip(": ")
+        status, error = "failed", _one_line(exc.ename, str(exc.evalue))
     except Exception as exc:  # noqa: BLE001 - kernel death, timeouts, unreadable notebook: reported per notebook
-        status, error = "failed", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
+        status, error = "failed", _one_line(type(exc).__name__, str(exc))
         nb = _error_notebook(task, error, traceback.format_exc())
-    duration = time.perf_counter() - start
+    return status, error, nb, time.perf_counter() - start
+
+
+def _executed_notebook(
+    task: ExecTask, status: str, error: str | None, nb: nbformat.NotebookNode | None
+) -> tuple[str, str | None, nbformat.NotebookNode]:
+    """Read the executed notebook (unless papermill gave none) and make sure a failed one is kept with its error."""
+    from ..report.notebook import error_summary
+
     if nb is None:
         try:
             nb = nbformat.read(task.ipynb_out, as_version=4)
@@ -142,7 +165,13 @@ def execute_notebook(task: ExecTask) -> ExecResult:
         nbformat.write(nb, task.ipynb_out)
     if status == "failed" and error is None:
         error = error_summary(nb) or "failed"
-    html_path: Path | None = task.html_out
+    return status, error, nb
+
+
+def _write_report(task: ExecTask, nb: nbformat.NotebookNode, status: str, error: str | None, duration: float) -> ExecResult:
+    """Render the HTML report; a report that cannot be rendered fails the notebook (``html`` None)."""
+    from ..report.notebook import render_notebook
+
     try:
         html = render_notebook(
             nb,
@@ -156,6 +185,6 @@ def execute_notebook(task: ExecTask) -> ExecResult:
         )
         task.html_out.write_text(html, encoding="utf-8")
     except Exception as exc:  # noqa: BLE001
-        status, html_path = "failed", None
         error = (error + "; " if error else "") + f"report could not be rendered ({type(exc).__name__}: {exc})"
-    return ExecResult(task.name, status, duration, error, html_path)
+        return ExecResult(task.name, "failed", duration, error, None)
+    return ExecResult(task.name, status, duration, error, task.html_out)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import platform
 import subprocess
 import sys
 from importlib import metadata, resources
 from pathlib import Path
 
-__all__ = ["KEY_PACKAGES", "environment", "git_commit", "package_dir", "package_versions"]
+__all__ = ["KEY_PACKAGES", "environment", "git_commit", "package_dir", "package_versions", "utc_now"]
 
 KEY_PACKAGES = (
     "csresearch", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "matplotlib",
     "pandera", "duckdb", "pyarrow", "papermill", "nbconvert", "jupytext", "ipykernel",
 )
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601, to the second (run start and end in run.json)."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def package_versions(names=KEY_PACKAGES) -> dict[str, str]:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["MARKER", "check_out_dir", "make_staging", "swap_in"]
+__all__ = ["MARKER", "check_out_dir", "make_staging", "staged", "swap_in"]
 
 #: File a run writes into its output folder; a non-empty folder without it is never replaced.
 MARKER = ".csresearch-run"
@@ -67,6 +69,20 @@ def make_staging(out: Path) -> Path:
     staging.chmod(0o755)
     (staging / MARKER).write_text("made by csresearch run; this whole folder is replaced by the next run\n", encoding="utf-8")
     return staging
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """Yield a new staging folder for ``out`` (see :func:`make_staging`); delete it when the block raises.
+
+    The block is expected to :func:`swap_in` the folder when it succeeds.
+    """
+    staging = make_staging(out)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def swap_in(staging: Path, out: Path) -> None:

@@ -1,4 +1,4 @@
-"""Run notebook tasks serially or in a process pool, reporting progress."""
+"""Step 2 of a run, *execute*: run notebook tasks serially or in a process pool, reporting progress."""
 
 from __future__ import annotations
 
@@ -8,11 +8,36 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import TextIO
 
-from .execute import ExecResult, ExecTask
+from .execute import ExecResult, ExecTask, execute_notebook
 from .progress import Progress
 
-__all__ = ["run_tasks"]
+__all__ = ["execute_all", "run_tasks"]
+
+
+def execute_all(tasks: Sequence[ExecTask], jobs: int, stream: TextIO) -> dict[str, ExecResult]:
+    """Run every notebook task, ``jobs`` at a time, with progress lines on ``stream``.
+
+    Parameters
+    ----------
+    tasks : sequence of ExecTask
+        One per notebook, in run order.
+    jobs : int
+        Notebooks run at once, each in its own process and kernel.
+    stream : file
+        Where progress goes.
+
+    Returns
+    -------
+    dict of str to ExecResult
+        By notebook name, in task order; a failing notebook or worker is a
+        ``failed`` result, never an exception.
+    """
+    progress = Progress([t.name for t in tasks], stream)
+    results = run_tasks(tasks, execute_notebook, jobs, progress)
+    progress.close()
+    return results
 
 
 def run_tasks(
@@ -23,6 +48,21 @@ def run_tasks(
     With ``jobs == 1`` and no live display the tasks run in this process
     (each notebook still gets its own kernel); otherwise in worker processes.
     A worker that dies is reported as a failed notebook.
+
+    Parameters
+    ----------
+    tasks : sequence of ExecTask
+    worker : callable
+        Runs one task (:func:`~csresearch.runner.execute.execute_notebook`).
+    jobs : int
+        Tasks run at once.
+    progress : Progress
+        Told when each task starts and finishes.
+
+    Returns
+    -------
+    dict of str to ExecResult
+        By task name, in task order.
     """
     results: dict[str, ExecResult] = {}
     if jobs == 1 and not progress.live:
