@@ -27,7 +27,7 @@ from .contract import HEALTH_COLUMNS
 from .errors import InputError, ParameterError
 from .features import build_features
 from .health import HealthScore
-from .lifetimes import decided_terms
+from .lifetimes import account_lifetimes, decided_terms
 
 __all__ = [
     "decision_table",
@@ -35,6 +35,7 @@ __all__ = [
     "points_after_onboarding",
     "points_anniversaries",
     "points_before_decisions",
+    "points_continuing",
     "customer_at",
 ]
 
@@ -275,3 +276,26 @@ def points_before_decisions(dataset, months: Iterable[int] = range(-12, 1)) -> p
         raise ParameterError("months must list at least one month offset, e.g. range(-12, 1)")
     points = _within_cutoff(dataset, pd.concat(frames, ignore_index=True))
     return points.sort_values(["account_id", "term_end", "relative_month"], kind="stable").reset_index(drop=True)
+
+
+def points_continuing(dataset, step_months: int = 3, min_tenure_years: float = 0.5, grace_days: int = 30) -> pd.DataFrame:
+    """Every ``step_months``-th month start from ``min_tenure_years`` after signup, for never-churned accounts.
+
+    Points run from the first day of the earliest signup month to extracted_at;
+    accounts that churned at any time are left out (:func:`snapshot_table`
+    then keeps the points at which the account is a customer).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``account_id`` and ``as_of``.
+    """
+    life = account_lifetimes(dataset, grace_days=grace_days)
+    keep = life.loc[~life["churned"]]
+    months = pd.date_range(keep["signup_date"].min().to_period("M").to_timestamp(), dataset.extracted_at,
+                           freq=f"{int(step_months)}MS")
+    start = keep["signup_date"] + pd.to_timedelta(min_tenure_years * 365.25, unit="D")
+    ids = np.repeat(keep.index.to_numpy(), len(months))
+    as_of = np.tile(months.to_numpy(), len(keep))
+    first = np.repeat(start.to_numpy(), len(months))
+    return pd.DataFrame({"account_id": ids, "as_of": as_of}).loc[as_of >= first]

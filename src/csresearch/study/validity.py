@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from .. import plots
@@ -20,9 +19,8 @@ from ..analysis.association import (
 from ..analysis.results import Interval
 from ..analysis.trends import median_trajectories, slopes_per_year
 from ..health import HealthScore
-from ..lifetimes import account_lifetimes
 from ..narrative import continuing_trends_story, features_against_score, health_validity_story
-from ..tables import decision_table, points_anniversaries, snapshot_table
+from ..tables import decision_table, points_anniversaries, points_continuing, snapshot_table
 from .common import attempt
 from .onboarding import dear_features
 from .protocol import Shown, Step, StepResult, StudyContext
@@ -102,16 +100,8 @@ def continuing_panel(ds, scorecard: Any = None, step_months: int = 3, min_tenure
         One row per point with ``account_id``, ``as_of``, ``tenure_years``,
         features and health columns.
     """
-    life = account_lifetimes(ds, grace_days=grace_days)
-    keep = life.loc[~life["churned"]]
-    end = ds.extracted_at
-    months = pd.date_range(keep["signup_date"].min().to_period("M").to_timestamp(), end, freq=f"{int(step_months)}MS")
-    start = keep["signup_date"] + pd.to_timedelta(min_tenure_years * 365.25, unit="D")
-    ids = np.repeat(keep.index.to_numpy(), len(months))
-    as_of = np.tile(months.to_numpy(), len(keep))
-    first = np.repeat(start.to_numpy(), len(months))
-    pts = pd.DataFrame({"account_id": ids, "as_of": as_of}).loc[as_of >= first]
-    return snapshot_table(ds, pts, scorecard=scorecard, grace_days=grace_days).reset_index()
+    points = points_continuing(ds, step_months, min_tenure_years, grace_days)
+    return snapshot_table(ds, points, scorecard=scorecard, grace_days=grace_days).reset_index()
 
 
 def continuing_trends(panel: pd.DataFrame, features: Sequence[str] | None = None):
