@@ -284,3 +284,74 @@ CORRUPTIONS: list[Corruption] = [
     Corruption("decided_term_ends_after_cutoff", "contracts", "term_end", "after_extracted_at",
                edit=_set("contracts", 4, "outcome", "renewed"), n_rows=1),
 ]
+
+
+# --------------------------------------------------------------------------- hardening (issue 15): values that parse
+# but are not data, files that are not what they seem, dataset.yml that is not a small mapping
+
+_ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" \
+              "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n" \
+              "name: tiny\nextracted_at: 2025-06-30\n"
+
+
+def _replace_header(table: str, old: str, new: str) -> Callable[[Path], None]:
+    def change(folder: Path) -> None:
+        path = folder / f"{table}.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("\n".join([lines[0].replace(old, new, 1), *lines[1:]]) + "\n", encoding="utf-8")
+
+    return change
+
+
+def _broken_link(table: str) -> Callable[[Path], None]:
+    def change(folder: Path) -> None:
+        (folder / f"{table}.csv").unlink()
+        (folder / f"{table}.csv").symlink_to(folder / "no-such-export.csv")
+
+    return change
+
+
+def _folder_instead(name: str) -> Callable[[Path], None]:
+    def change(folder: Path) -> None:
+        (folder / name).unlink()
+        (folder / name).mkdir()
+
+    return change
+
+
+def _parquet_with_list(table: str, column: str) -> Callable[[Path], None]:
+    def change(folder: Path) -> None:
+        frame = valid_tables()[table]
+        frame[column] = [["retail", "finance"], None, None]
+        (folder / f"{table}.csv").unlink()
+        frame.to_parquet(folder / f"{table}.parquet", index=False)
+
+    return change
+
+
+HARDENING: list[Corruption] = [
+    Corruption("quota_used_inf", "usage_monthly", "quota_used", "type", edit=_set("usage_monthly", 1, "quota_used", "inf"), n_rows=1),
+    Corruption("quota_used_minus_infinity", "usage_monthly", "quota_used", "type",
+               edit=_set("usage_monthly", 1, "quota_used", "-Infinity"), n_rows=1),
+    Corruption("active_users_infinity", "usage_monthly", "active_users", "type",
+               edit=_set("usage_monthly", 0, "active_users", "Infinity"), n_rows=1),
+    Corruption("events_nan_text", "usage_monthly", "events", "type", edit=_set("usage_monthly", 0, "events", "NaN"), n_rows=1),
+    Corruption("employees_1e30", "accounts", "employees", "type", edit=_set("accounts", 0, "employees", "1e30"), n_rows=1),
+    Corruption("employees_inf", "accounts", "employees", "type", edit=_set("accounts", 0, "employees", "inf"), n_rows=1),
+    Corruption("seats_inf", "contracts", "seats", "type", edit=_set("contracts", 0, "seats", "inf"), n_rows=1),
+    Corruption("seats_1e19", "contracts", "seats", "type", edit=_set("contracts", 0, "seats", "1e19"), n_rows=1),
+    Corruption("arr_nan_text", "contracts", "arr", "type", edit=_set("contracts", 0, "arr", "nan"), n_rows=1),
+    Corruption("term_end_9999", "contracts", "term_end", "range", edit=_set("contracts", 2, "term_end", "9999-12-31"), n_rows=1),
+    Corruption("yml_alias_bomb", "dataset.yml", None, "parse", after_write=_write("dataset.yml", _ALIAS_BOMB)),
+    Corruption("yml_name_not_text", "dataset.yml", "name", "type",
+               after_write=_write("dataset.yml", "name: [a, b]\nextracted_at: 2025-06-30\n")),
+    Corruption("yml_description_not_text", "dataset.yml", "description", "type",
+               after_write=_write("dataset.yml", "name: tiny\ndescription: {a: 1}\nextracted_at: 2025-06-30\n")),
+    Corruption("yml_is_a_folder", "dataset.yml", None, "readable", after_write=_folder_instead("dataset.yml")),
+    Corruption("duplicate_column", "contracts", "seats", "duplicate_column",
+               after_write=_replace_header("contracts", "quota", "seats")),
+    Corruption("parquet_list_column", "accounts", "industry", "type", after_write=_parquet_with_list("accounts", "industry")),
+    Corruption("table_is_broken_link", "accounts", None, "readable", after_write=_broken_link("accounts")),
+    Corruption("table_is_a_folder", "contracts", None, "readable", after_write=_folder_instead("contracts.csv")),
+]
+CORRUPTIONS += HARDENING

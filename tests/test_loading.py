@@ -184,7 +184,7 @@ def test_out_of_range_dates_are_type_problems_not_crashes(tmp_path):
     pq.write_table(roi, folder / "roi.parquet")
     ds = load_dataset(folder)
     assert ds.roi["date"].isna().tolist() == [True, False]
-    assert rules(ds) == {("roi", "date", "type")}
+    assert rules(ds) == {("roi", "date", "range")}  # issue 15: said to be out of range, not "not a date"
 
 
 def test_whitespace_around_csv_values_is_ignored(tmp_path):

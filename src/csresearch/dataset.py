@@ -22,7 +22,7 @@ import yaml
 
 from . import contract
 from .errors import DatasetNotFoundError, ParameterError
-from .reading import coerce_table, find_table_file, read_table_file, typed_table
+from .reading import coerce_table, duplicate_csv_columns, find_table_file, read_table_file, typed_table
 from .violations import ValidationReport, Violation
 
 __all__ = ["Dataset", "load_dataset", "read_table_file", "coerce_table"]
@@ -327,9 +327,34 @@ def _onboarding_until(onboarding: pd.DataFrame, cut: pd.Timestamp, accounts: set
 # the dataset
 
 
+#: dataset.yml is a few lines; anything larger is not a dataset description.
+_MAX_METADATA_BYTES = 64 * 1024
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases: a few bytes of nested aliases can expand to gigabytes."""
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in dataset.yml", mark)
+        return super().compose_node(parent, index)
+
+
+def _load_metadata_yaml(text: str):
+    """Parse dataset.yml text: no aliases, at most :data:`_MAX_METADATA_BYTES`."""
+    if len(text.encode("utf-8")) > _MAX_METADATA_BYTES:
+        raise yaml.YAMLError(f"the file is larger than {_MAX_METADATA_BYTES // 1024} KB; dataset.yml holds a few keys")
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _read_metadata(folder: Path, problems: list[Violation]) -> tuple[str, pd.Timestamp | None, str | None, dict]:
     meta_path = folder / "dataset.yml"
     name, extracted_at, description, meta = folder.name, None, None, {}
+    if meta_path.is_dir() or (meta_path.is_symlink() and not meta_path.exists()):
+        what = "a folder" if meta_path.is_dir() else "a symbolic link to a missing file"
+        problems.append(Violation("dataset.yml", None, "readable", 0, f"dataset.yml is {what}; make it a YAML file"))
+        return name, extracted_at, description, meta
     if not meta_path.is_file():
         problems.append(
             Violation(
@@ -342,15 +367,26 @@ def _read_metadata(folder: Path, problems: list[Violation]) -> tuple[str, pd.Tim
         )
         return name, extracted_at, description, meta
     try:
-        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8-sig")) or {}
+        text = meta_path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        problems.append(Violation("dataset.yml", None, "readable", 0,
+                                  f"dataset.yml could not be read ({exc.strerror or type(exc).__name__}); check that it is a "
+                                  "file this user may read"))
+        return name, extracted_at, description, {}
+    try:
+        meta = _load_metadata_yaml(text) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         problems.append(Violation("dataset.yml", None, "parse", 0, f"dataset.yml is not valid YAML ({exc}); fix its syntax"))
         return name, extracted_at, description, {}
     if not isinstance(meta, dict):
         problems.append(Violation("dataset.yml", None, "parse", 0, "dataset.yml must be a mapping with keys name and extracted_at"))
         return name, extracted_at, description, {}
-    name = str(meta.get("name") or folder.name)
-    description = meta.get("description")
+    for key in ("name", "description"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            problems.append(Violation("dataset.yml", key, "type", 0,
+                                      f"{key} must be text, not {type(meta[key]).__name__} {str(meta[key])[:40]!r}; quote it"))
+    name = meta["name"] if isinstance(meta.get("name"), str) and meta["name"].strip() else folder.name
+    description = meta.get("description") if isinstance(meta.get("description"), str) else None
     raw = meta.get("extracted_at")
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         problems.append(
@@ -431,6 +467,10 @@ def _read_tables(folder: Path, problems: list[Violation]) -> tuple[dict[str, pd.
                 )
             )
             continue
+        for column in duplicate_csv_columns(file):
+            problems.append(Violation(table.name, column, "duplicate_column", 0,
+                                      f"the header of {file.name} names '{column}' more than once; keep one column of "
+                                      "each name (a copy would be ignored)"))
         typed, table_problems, failures[table.name] = typed_table(raw, table)
         problems.extend(table_problems)
         tables[table.name] = typed

@@ -59,12 +59,16 @@ __all__ = ["RULES", "validate_dataset"]
 #: rule -> (what breaks it, how to fix it); the source of docs/data-contract-rules.md.
 RULES: dict[str, tuple[str, str]] = {
     "file_missing": ("dataset.yml does not exist in the folder", "create dataset.yml with 'name:' and 'extracted_at: YYYY-MM-DD'"),
-    "parse": ("dataset.yml is not valid YAML or not a mapping", "fix its syntax: one 'key: value' per line"),
+    "parse": ("dataset.yml is not valid YAML, not a mapping, uses aliases (*name) or is over 64 KB",
+              "fix its syntax: one 'key: value' per line, no anchors or aliases"),
     "not_null": ("a value the contract requires is empty (also dataset.yml extracted_at)", "fill in the value or drop the rows shown"),
-    "type": ("a value does not parse as its column type (date, timestamp, integer, number); also dataset.yml extracted_at",
-             "write ISO-8601 dates (2024-03-01), plain numbers with '.' as decimal point; fix or blank the rows shown"),
+    "type": ("a value does not parse as its column type (date, timestamp, integer, number; inf and NaN are not numbers, "
+             "a Parquet list is not a value); also dataset.yml extracted_at, and name or description that is not text",
+             "write ISO-8601 dates (2024-03-01), plain finite numbers with '.' as decimal point; fix or blank the rows shown"),
     "one_file_per_table": ("a table exists both as .csv and .parquet", "keep only one file per table"),
-    "readable": ("a table file cannot be read at all", "save it again as UTF-8 CSV with a header row, or as Parquet"),
+    "readable": ("a table file (or dataset.yml) cannot be read at all: unreadable, a folder, a broken symbolic link",
+                 "save it again as UTF-8 CSV with a header row, or as Parquet; check permissions and links"),
+    "duplicate_column": ("a CSV header names a column twice", "keep one column of each name"),
     "table_missing": ("a required table (accounts, contracts, onboarding, usage_monthly unless events is given) has no file",
                       "add <table>.csv or <table>.parquet to the dataset folder"),
     "column_missing": ("a contract column is absent", "add the column; names are case-sensitive"),
@@ -72,7 +76,8 @@ RULES: dict[str, tuple[str, str]] = {
     "unique": ("a key repeats: accounts.account_id, onboarding.account_id, (account_id, month) in usage_monthly and health_monthly",
                "remove or merge the duplicate rows shown"),
     "range": ("a number is outside its range: seats >= 1; quota, arr, employees, usage counts, quota_used, events.quantity >= 0; "
-              "health_score 0-100; nps value 0-10", "correct the rows shown"),
+              "health_score 0-100; nps value 0-10; a date outside 1678-2262 (e.g. a 9999-12-31 placeholder)",
+              "correct the rows shown; leave unknown dates empty"),
     "allowed_values": ("contracts.outcome, onboarding.status or engagement.kind has an unknown value",
                        "map values onto the contract's list (lower case, exact spelling)"),
     "first_of_month": ("usage_monthly.month or health_monthly.month is not the first day of a month",
