@@ -56,3 +56,9 @@ class ParameterError(InputError):
 
 class AnalysisError(CsResearchError):
     """An analysis could not be computed on the given data."""
+
+
+class RunInterrupted(CsResearchError):
+    """A run stopped before it finished (a signal, a full disk); its output was not written, the previous one is intact."""
+
+    exit_code = 1

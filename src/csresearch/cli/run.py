@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -27,5 +30,28 @@ def run(data_dir: Path, out_dir: Path, params: tuple[str, ...], params_file: Pat
     """Run every analysis notebook on DATA_DIR and write HTML reports and findings.json."""
     from ..runner import run_suite
 
-    sys.exit(run_suite(data_dir, out_dir, params=list(params), params_file=params_file, only=list(only),
-                         jobs=jobs, show_code=show_code, include_ids=include_ids))
+    with _interruptible() as stopped:
+        try:
+            code = run_suite(data_dir, out_dir, params=list(params), params_file=params_file, only=list(only),
+                             jobs=jobs, show_code=show_code, include_ids=include_ids)
+        except KeyboardInterrupt:
+            click.echo(f"\ninterrupted ({stopped.get('signal', 'SIGINT')}): no output was replaced; {out_dir} holds the "
+                       "previous output, if any", err=True)
+            code = 143 if stopped.get("signal") == "SIGTERM" else 130
+    sys.exit(code)
+
+
+@contextmanager
+def _interruptible() -> Iterator[dict[str, str]]:
+    """Handle SIGTERM (what ``timeout``, CI and ``docker stop`` send) like Ctrl-C: clean up, then exit non-zero."""
+    stopped: dict[str, str] = {}
+
+    def on_term(signum: int, frame: object) -> None:
+        stopped["signal"] = "SIGTERM"
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield stopped
+    finally:
+        signal.signal(signal.SIGTERM, previous)

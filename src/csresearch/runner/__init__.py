@@ -26,13 +26,15 @@ A run is five steps, each in its own module:
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from ..errors import RunInterrupted
 from .collect import collect_sections, write_failure_pages
 from .manifest import utc_now
-from .outdir import staged
+from .outdir import output_lock, staged
 from .plan import InvalidDataset, RunRequest, build_tasks, plan_run
 from .pool import execute_all
 from .privacy_gate import PrivacyGate
@@ -104,7 +106,7 @@ def run_suite(
     except InvalidDataset as invalid:
         return invalid.tell(stream)
     gate = PrivacyGate(plan.identifiers)
-    with staged(plan.out) as staging:
+    with output_lock(plan.out), staged(plan.out) as staging, _write_errors_end_the_run(plan.out):
         results = execute_all(build_tasks(plan, staging), jobs, stream)
         write_failure_pages(results, staging)
         gate.screen_reports(results)
@@ -112,3 +114,13 @@ def run_suite(
         gate.screen_sections(outcome, staging)
         problems = publish(plan, outcome, gate, staging, started)
     return summarize(plan.out, results, problems, gate, stream)
+
+
+@contextmanager
+def _write_errors_end_the_run(out: Path) -> Iterator[None]:
+    """A disk that fills up or turns read-only mid-run ends the run with a clear error (exit 1), not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise RunInterrupted(f"the run could not write its output ({exc.strerror or type(exc).__name__}); nothing was "
+                             f"replaced: {out} holds the previous output") from None

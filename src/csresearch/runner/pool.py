@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import time
 from collections import deque
@@ -75,20 +76,60 @@ def run_tasks(
     # fork is much faster to start; the parent holds no kernel or zmq state to inherit
     ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     pending, running = deque(tasks), {}
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), mp_context=ctx) as pool:
-        while pending or running:
-            while pending and len(running) < jobs:
-                task = pending.popleft()
-                running[pool.submit(worker, task)] = (task, time.perf_counter())
-                progress.start(task.name)
-            done, _ = wait(list(running), timeout=0.5 if progress.live else None, return_when=FIRST_COMPLETED)
-            for fut in done:
-                task, t0 = running.pop(fut)
-                res = _result(fut, task, time.perf_counter() - t0)
-                progress.finish(task.name, res.status, res.duration_s, res.error)
-                results[task.name] = res
-            progress.tick()
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), mp_context=ctx, initializer=_die_with_parent)
+    try:
+        _drain(pool, pending, running, results, worker, jobs, progress)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): stop the workers now, do not wait for their notebooks
+        _terminate(pool)
+        raise
+    pool.shutdown(wait=True)
     return {t.name: results[t.name] for t in tasks}
+
+
+def _drain(pool: ProcessPoolExecutor, pending: deque, running: dict, results: dict,
+           worker: Callable[[ExecTask], ExecResult], jobs: int, progress: Progress) -> None:
+    """Submit tasks as workers free up and collect their results until none is left."""
+    while pending or running:
+        while pending and len(running) < jobs:
+            task = pending.popleft()
+            running[pool.submit(worker, task)] = (task, time.perf_counter())
+            progress.start(task.name)
+        done, _ = wait(list(running), timeout=0.5 if progress.live else None, return_when=FIRST_COMPLETED)
+        for fut in done:
+            task, t0 = running.pop(fut)
+            res = _result(fut, task, time.perf_counter() - t0)
+            progress.finish(task.name, res.status, res.duration_s, res.error)
+            results[task.name] = res
+        progress.tick()
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: the kernel sends SIGTERM to this worker when the run's process dies (Linux)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a terminated worker ends; it does not take over the parent's handler
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the workers
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:  # pragma: no cover - no libc: workers then outlive a killed parent
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker process at once (their kernels exit when their parent does)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=10)
 
 
 def _result(fut: Future, task: ExecTask, elapsed: float) -> ExecResult:
