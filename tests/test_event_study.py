@@ -103,10 +103,12 @@ def test_month_intervals_match_an_independent_cluster_robust_fit(panel, study):
 
 def test_missing_months_and_bad_parameters(panel):
     thin = panel.loc[~((panel["relative_month"] < -6) & (panel["match_id"] >= 5))]  # only 5 pairs before -6
-    res = paired_event_study(thin, ["support_tickets_6m"], n_boot=50, min_pairs=10)
-    assert res.kind("support_tickets_6m") == KIND_TRIGGER  # the baseline cannot be seen before -6 ...
-    assert res.first_month["support_tickets_6m"].estimate == -6  # ... so the gap "starts" where data starts
-    assert not res.gap_at_start["support_tickets_6m"].available
+    res = paired_event_study(thin, ["support_tickets_6m", "nps_last"], n_boot=50, min_pairs=10)
+    # the window only sees the constant gap from -6 on: present when first seen, so still a baseline difference
+    assert res.first_month["support_tickets_6m"].estimate == -6
+    assert res.kind("support_tickets_6m") == KIND_BASELINE and res.gap_at_start["support_tickets_6m"].n == 240
+    assert res.differences.query("rel_month < -6")["p_value"].isna().all()
+    assert res.kind("nps_last") == KIND_TRIGGER and res.first_components == ["nps_last"]
     with pytest.raises(ParameterError):
         paired_event_study(panel, ["nope"])
     with pytest.raises(ParameterError):

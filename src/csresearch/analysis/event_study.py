@@ -12,9 +12,9 @@ feature *separates* from month m when every month from m to the last month
 of the window is significant. The whole procedure is repeated on cluster
 bootstrap samples, which gives an interval for that first month.
 
-A difference already significant at the window start is a *baseline
-difference* (it was there before the window could see it start), not a
-trigger; the earliest triggers whose first months tie, or whose first-month
+A difference already significant at the window start (the first month with
+enough pairs to test) is a *baseline difference* (it was there before the
+window could see it start), not a trigger; the earliest triggers whose first months tie, or whose first-month
 intervals overlap, are reported together.
 """
 
@@ -48,7 +48,8 @@ class EventStudy(AnalysisResult):
     separates), ``first_month_low``/``first_month_high`` (bootstrap
     percentiles; 0 stands for "not before the decision"), ``share_separating``
     (share of bootstrap samples in which it separates), ``kind``,
-    ``gap_at_start``, ``gap_at_first`` and ``gap_at_last``. ``differences`` is
+    ``gap_at_start`` (at the first month with enough pairs to test),
+    ``gap_at_first`` and ``gap_at_last``. ``differences`` is
     the feature x month table (``n_pairs, difference, ci_low, ci_high,
     p_value, q_value``).
     """
@@ -205,8 +206,8 @@ def paired_event_study(
     features : sequence of str
         Numeric columns.
     months : sequence of int, default -12..-1
-        The window; its first month is the *start*: a gap significant there is
-        a baseline difference.
+        The window; its first month with at least ``min_pairs`` pairs is the
+        feature's *start*: a gap significant there is a baseline difference.
     alpha : float, default 0.05
         False discovery rate (Benjamini-Hochberg across features x months).
     n_boot : int, default 400
@@ -262,13 +263,14 @@ def _assemble(features, months, cells, tests, q, sig, first, info) -> EventStudy
     rows, out = [], {"first": {}, "start": {}, "at_first": {}, "last": {}}
     for i, feat in enumerate(features):
         est = first[0, i]
-        start_sig = bool(sig[0, i * n_months])
-        kind = KIND_NONE if np.isnan(est) else KIND_BASELINE if start_sig else KIND_TRIGGER
+        testable = np.flatnonzero(np.isfinite(tests["p"][0, i * n_months:(i + 1) * n_months]))
+        start = i * n_months + (testable[0] if len(testable) else 0)  # the first month the data can test
+        kind = KIND_NONE if np.isnan(est) else KIND_BASELINE if sig[0, start] else KIND_TRIGGER
         out["first"][feat] = (Interval(est, lows[i], highs[i], level=level, method=boot_method, n=info["n_boot"])
                               if not np.isnan(est) else
                               Interval.unavailable("the difference does not stay significant to the decision",
                                                    boot_method))
-        out["start"][feat] = _gap(tests, i * n_months, level, method)
+        out["start"][feat] = _gap(tests, start, level, method)
         out["last"][feat] = _gap(tests, (i + 1) * n_months - 1, level, method)
         out["at_first"][feat] = (_gap(tests, i * n_months + months.index(int(est)), level, method)
                                  if not np.isnan(est) else Interval.unavailable("no separation", method))

@@ -206,7 +206,10 @@ def matched_sample(
         else:
             data[f"_{col}"] = data[col].astype(str)
         keys.append(f"_{col}")
-    data["match_stratum"] = data[keys].agg("|".join, axis=1)
+    stratum = data[keys[0]] if keys else pd.Series("", index=data.index)
+    for key in keys[1:]:
+        stratum = stratum + "|" + data[key]  # vectorised; a row-wise join is slow on Arrow strings
+    data["match_stratum"] = stratum
     treated = data[group_col] == treated_value
     rng = np.random.default_rng(seed)
     picked, match_ids, rows = [], [], []
