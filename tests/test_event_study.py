@@ -136,3 +136,60 @@ def test_matched_sample_pairs_each_treated_row_with_its_controls():
     per_pair = res.sample.groupby("match_id")["churned"].agg(["sum", "size"])
     assert (per_pair["sum"] == 1).all() and (per_pair["size"] == 3).all()
     assert res.sample.groupby("match_id")["segment"].nunique().eq(1).all()
+
+
+# ------------------------------------------------------------------ the notebook-05 step on a synthetic dataset
+
+@pytest.fixture(scope="module")
+def synth():
+    from csresearch.synth import generate_dataset
+
+    return generate_dataset(n_accounts=500, seed=7).to_dataset()
+
+
+def _resolved_on(onboarding: pd.DataFrame, grace_days: int) -> pd.Series:
+    """Independent reading of the onboarding rule: the day each account's outcome became known (NaT = never)."""
+    ob = onboarding.drop_duplicates("account_id").set_index("account_id")
+    deadline = ob["target_date"] + pd.Timedelta(days=grace_days)
+    status = ob["status"].astype("object")
+    on_time = ob["completed_date"].notna() & (ob["completed_date"] <= deadline)
+    derived = pd.Series(np.where(on_time, ob["completed_date"], deadline + pd.Timedelta(days=1)), index=ob.index)
+    known = pd.Series(deadline + pd.Timedelta(days=1), index=ob.index)
+    succeeded = status == "succeeded"
+    known[succeeded] = ob["completed_date"].where(ob["completed_date"].notna(), deadline + pd.Timedelta(days=1))[succeeded]
+    known[status == "in_progress"] = pd.NaT
+    return known.where(status.notna(), derived)
+
+
+def test_months_before_onboarding_resolved_plus_ramp_up_are_left_out(synth):
+    from csresearch.study.churn import _after_ramp_up
+    from csresearch.tables import points_before_decisions
+
+    points = points_before_decisions(synth, range(-12, 0))
+    kept = _after_ramp_up(synth, points, grace_days=30, ramp_up_days=90)
+    known = _resolved_on(synth.onboarding, 30).reindex(points["account_id"]).to_numpy()
+    expected = (points["as_of"].to_numpy() - np.timedelta64(90, "D")) >= known  # NaT compares False
+    assert 0 < (~kept).sum() < len(points)
+    np.testing.assert_array_equal(kept, expected)
+
+
+def test_churned_accounts_findings_on_a_synthetic_dataset(synth):
+    import jsonschema
+
+    from csresearch.jsonsafe import json_safe
+    from csresearch.report.findings import findings_schema
+    from csresearch.study.churn import decision_trajectories, trajectories_findings
+
+    res = decision_trajectories(synth, n_boot=100)
+    section = trajectories_findings(res)
+    assert section["n_matched_pairs"] > 0 and section["n_points_ramp_up"] > 0
+    kinds = {f: r["kind"] for f, r in section["separation"].items()}
+    assert set(kinds.values()) <= {KIND_TRIGGER, KIND_BASELINE, KIND_NONE}
+    assert set(section["first_components"]) <= {f for f, k in kinds.items() if k == KIND_TRIGGER}
+    for feat, r in section["separation"].items():
+        assert (r["first_month"] is None) == (kinds[feat] == KIND_NONE)
+        assert (r["first_month_interval"]["estimate"] is None) == (r["first_month"] is None)
+    root = findings_schema()
+    validator = jsonschema.Draft202012Validator({"$defs": root["$defs"], **root["properties"]["churned_accounts"]})
+    validator.validate(json_safe(section))
+    assert list(validator.iter_errors({**json_safe(section), "separation": {"x": {"kind": "first"}}}))
