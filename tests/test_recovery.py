@@ -102,8 +102,10 @@ def test_quota_consumption_is_the_top_churn_factor_and_a_kpi(findings, truth):
 
 def test_churned_accounts_part_before_the_decision(findings, truth):
     ca = findings["churned_accounts"]
-    assert ca["n_matched_pairs"] > 0 and ca["first_feature"] is not None
+    assert ca["n_matched_pairs"] > 0 and ca["first_components"]
+    triggers = {f for f, r in ca["separation"].items() if r["kind"] == "trigger"}
+    assert set(ca["first_components"]) <= triggers  # ties of triggers, never a baseline difference
     decline = truth["pre_decision_decline"]
     assert decline["realised_churned"] < decline["realised_renewed"]
     gap = ca["separation"]["seat_utilisation_3m"]
-    assert gap["first_month"] is not None and gap["gap_at_first"]["ci_high"] < 0
+    assert gap["first_month"] is not None and gap["gap_at_last_month"]["ci_high"] < 0

@@ -34,6 +34,7 @@ __all__ = [
     "onboarding_churn_headline",
     "onboarding_health_headline",
     "churn_factors_story",
+    "churned_accounts_headline",
     "churned_accounts_story",
     "continuing_trends_story",
     "describe_interval",
@@ -224,23 +225,61 @@ def continuing_trends_story(slopes: dict[str, Interval], score: str = "health_sc
     return text
 
 
-def churned_accounts_story(separation: Any, lead_days: int | None = None) -> str:
-    """Which component separates churned from renewed accounts first (a :class:`Separation`)."""
-    feat = separation.first_feature
-    if feat is None:
-        return "No component separates churned from renewed accounts in the year before the decision."
-    row = separation.summary.loc[feat]
-    month = int(row["first_month"])
-    text = (f"The first component to separate churned from renewed accounts is {feat}: from {abs(month)} month"
-            f"{'' if abs(month) == 1 else 's'} before the decision onwards the gap stays significant; at that point it is "
-            f"{describe_interval(separation.gap[feat])}.")
+def _month_interval(iv: Interval) -> str:
+    """A first-month interval in words; an upper bound of 0 means "not before the decision"."""
+    if iv.ci_low is None or iv.ci_high is None:
+        return f"month {int(iv.estimate)}"
+    high = "no separation before the decision" if iv.ci_high >= 0 else f"{int(iv.ci_high)}"
+    return f"month {int(iv.estimate)} ({iv.level * 100:g}% CI {int(iv.ci_low)} to {high})"
+
+
+def _separation_sentences(rows: Mapping[str, Mapping[str, Any]], first: Sequence[str], start: int | None,
+                          lead_days: int | None) -> list[str]:
+    """Sentences of the event study: the first components (ties together), baseline differences, the lead view.
+
+    ``rows`` maps each feature to ``kind``, ``first_month`` (Interval) and ``gap_at_first`` (Interval).
+    """
+    if first:
+        parts = [f"{f} from {_month_interval(rows[f]['first_month'])}, gap there "
+                 f"{describe_interval(rows[f]['gap_at_first'], signed=True)}" for f in first]
+        out = ["First to separate churned from renewed accounts (matched pairs, months after onboarding had "
+               "resolved): " + "; ".join(parts) + "."]
+        if len(first) > 1:
+            out.append(f"These {len(first)} start to separate at about the same time (equal first month or "
+                       "overlapping intervals): the data cannot say which moves first.")
+    else:
+        out = ["No component starts to separate churned from renewed accounts within the window before the decision."]
+    baseline = [f for f, r in rows.items() if r["kind"] == "baseline difference"]
+    if baseline:
+        out.append(f"Already different when the window first sees them (month {start}, or the first month with "
+                   f"enough pairs), so a baseline difference rather than a trigger: {', '.join(baseline)}.")
     if lead_days is not None:
         lead_month = -round(lead_days / 30.4375)
-        ahead = [k for k, r in separation.summary.iterrows() if _ok(r["first_month"]) and r["first_month"] <= lead_month]
-        text += (f" At {lead_days} days before the decision, when the churn model looks, {len(ahead)} component"
-                 f"{'' if len(ahead) == 1 else 's'} already separate{'s' if len(ahead) == 1 else ''} the groups"
-                 + (f" ({', '.join(ahead)})." if ahead else "."))
-    return text
+        ahead = [f for f, r in rows.items() if r["first_month"].available and r["first_month"].estimate <= lead_month]
+        out.append(f"At {lead_days} days before the decision, when the churn model looks, {len(ahead)} component"
+                   f"{'' if len(ahead) == 1 else 's'} already separate{'s' if len(ahead) == 1 else ''} the groups"
+                   + (f" ({', '.join(ahead)})." if ahead else "."))
+    return out
+
+
+def churned_accounts_story(events: Any, lead_days: int | None = None) -> str:
+    """Which components separate churned from renewed accounts first (an :class:`EventStudy`)."""
+    rows = {str(f): {"kind": events.kind(f), "first_month": events.first_month[f], "gap_at_first": events.gap_at_first[f]}
+            for f in events.summary.index}
+    start = int(events.months[0]) if events.months else None
+    return " ".join(_separation_sentences(rows, list(events.first_components), start, lead_days))
+
+
+def churned_accounts_headline(section: Mapping) -> list[str]:
+    """The first components to separate before churn (ties together) and the baseline differences."""
+    separation = section.get("separation") or {}
+    if not isinstance(separation, Mapping) or not separation:
+        return []
+    rows = {str(f): {"kind": r.get("kind"), "first_month": Interval.from_dict(r.get("first_month_interval")),
+                     "gap_at_first": Interval.from_dict(r.get("gap_at_first"))}
+            for f, r in separation.items() if isinstance(r, Mapping)}
+    window = section.get("window_months") or [None]
+    return _separation_sentences(rows, [f for f in section.get("first_components") or [] if f in rows], window[0], None)
 
 
 def churn_factors_story(result: Any, top: int = 3) -> str:

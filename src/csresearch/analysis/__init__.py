@@ -37,6 +37,7 @@ _LAZY = {
     "aligned_trajectories": "trajectories",
     "matched_sample": "trajectories",
     "first_separation": "trajectories",
+    "paired_event_study": "event_study",
 }
 
 __all__ = ["AnalysisResult", "Interval", "intervals_frame", *_LAZY]

@@ -169,7 +169,7 @@ def first_separation(traj: TrajectoryResult, alpha: float = 0.05, level: float =
 
 @dataclass
 class MatchedSample(AnalysisResult):
-    """Matched rows (``sample``, with a ``match_stratum`` column) and per-stratum counts (``summary``)."""
+    """Matched rows (``sample``, with ``match_stratum`` and ``match_id`` columns) and per-stratum counts (``summary``)."""
 
     sample: pd.DataFrame = field(default_factory=pd.DataFrame)
     title = "Matched sample"
@@ -191,6 +191,9 @@ def matched_sample(
     Within each stratum ``k = min(n_treated, n_control // ratio)`` treated rows
     and ``k * ratio`` controls are drawn at random without replacement; strata
     without controls lose their treated rows (counted in ``summary`` and notes).
+    ``sample`` gets a ``match_id`` column: the j-th drawn treated row of a
+    stratum and its ``ratio`` controls share one id (the draws are random, so
+    the pairing within a stratum is too).
     """
     _absent(frame, [group_col, *match_on], "matched_sample")
     if ratio < 1:
@@ -203,19 +206,25 @@ def matched_sample(
         else:
             data[f"_{col}"] = data[col].astype(str)
         keys.append(f"_{col}")
-    data["match_stratum"] = data[keys].agg("|".join, axis=1)
+    stratum = data[keys[0]] if keys else pd.Series("", index=data.index)
+    for key in keys[1:]:
+        stratum = stratum + "|" + data[key]  # vectorised; a row-wise join is slow on Arrow strings
+    data["match_stratum"] = stratum
     treated = data[group_col] == treated_value
     rng = np.random.default_rng(seed)
-    picked, rows = [], []
+    picked, match_ids, rows = [], [], []
     for stratum, part in data.groupby("match_stratum", sort=True):
         t_idx = part.index[treated.loc[part.index]].to_numpy()
         c_idx = part.index[~treated.loc[part.index]].to_numpy()
         k = min(len(t_idx), len(c_idx) // ratio)
         if k:
             picked += [rng.choice(t_idx, k, replace=False), rng.choice(c_idx, k * ratio, replace=False)]
+            first = sum(len(ids) for ids in match_ids) // (1 + ratio)
+            match_ids += [first + np.arange(k), first + np.repeat(np.arange(k), ratio)]
         rows.append({"match_stratum": stratum, "n_treated": len(t_idx), "n_control": len(c_idx), "matched_treated": k})
     summary = pd.DataFrame(rows).set_index("match_stratum")
     sample = data.loc[np.concatenate(picked) if picked else [], [*frame.columns, "match_stratum"]]
+    sample["match_id"] = np.concatenate(match_ids).astype("int64") if match_ids else np.zeros(0, "int64")
     lost = int(summary["n_treated"].sum() - summary["matched_treated"].sum()) if len(summary) else 0
     notes = [f"{lost} treated row(s) without enough controls in their stratum were not matched"] if lost else []
     method = f"exact matching on {', '.join(match_on)} (coarsened), {ratio} control(s) per treated row, random draw (seed {seed})"

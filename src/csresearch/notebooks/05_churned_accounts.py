@@ -1,9 +1,12 @@
 # %% [markdown]
 # # 05 What happens to accounts before they churn?
 #
-# Accounts aligned on their renewal decision (months -12 to -1), each month using only data known
-# then; churned decisions matched to renewed ones of the same segment and tenure year. Which
-# component separates the groups first, and by how much?
+# An event study: each churned renewal decision is matched to a renewed one of the same segment, tenure
+# year and decision year, and both are aligned on the months before their own decision (-12 to -1), each
+# month using only data known then. Months before onboarding had resolved (plus a 90-day ramp-up) are
+# left out. For each component: from which month does the churned - renewed gap become and stay
+# significant, with an interval? A gap already there when the window starts is a baseline difference,
+# not a trigger; components that start together are reported as ties.
 
 # %% tags=["parameters"]
 data_dir: "Path" = "data/sample"  # dataset folder (holds dataset.yml)
@@ -34,16 +37,23 @@ churned = study.run("churned_accounts", ctx)
 churned
 
 # %% [markdown]
-# ## Matching (churned decisions and renewed controls per segment and tenure year)
+# ## Matching (churned decisions and renewed controls per segment, tenure year and decision year)
 
 # %%
 churned.matching()
 
 # %% [markdown]
-# ## When each component separates (first month from which the gap stays significant, BH-adjusted)
+# ## When each component separates (kind, first month with its bootstrap interval, gaps churned - renewed)
 
 # %%
 churned.separation()
+
+# %% [markdown]
+# ## Paired gap by month for the first components and the health score (first month and its interval shaded)
+
+# %%
+churned.differences_plot()
+plt.show()
 
 # %% [markdown]
 # ## Trajectories, churned (1) vs renewed (0), mean with 95% band

@@ -12,8 +12,10 @@ import pandas as pd
 
 from .. import plots
 from ..analysis.churn_model import churn_factors
-from ..analysis.trajectories import aligned_trajectories, first_separation, matched_sample
+from ..analysis.event_study import paired_event_study
+from ..analysis.trajectories import aligned_trajectories, matched_sample
 from ..contract import HEALTH_COLUMNS
+from ..features import onboarding_status
 from ..lifetimes import decided_terms
 from ..narrative import churn_factors_story, churned_accounts_story, kpi_story
 from ..tables import decision_table, points_before_decisions, snapshot_table
@@ -35,6 +37,10 @@ __all__ = [
 ]
 
 
+RAMP_UP_DAYS = 90
+"""Margin after onboarding resolved before a month enters the event study (ramp-up still under way)."""
+
+
 @dataclass(frozen=True)
 class DecisionTrajectories:
     """Churned vs renewed accounts aligned on their renewal decision.
@@ -45,18 +51,24 @@ class DecisionTrajectories:
         The matching (per-stratum counts in ``summary``; rows hold ids: do not display ``sample``).
     trajectories : TrajectoryResult
         Mean per feature, group (1 = churned, 0 = renewed) and month.
-    separation : Separation
-        Which feature separates first and by how much.
+    events : EventStudy
+        Per feature, the month from which the paired gap stays significant, its kind and the ties.
     features : list of str
     n_churned : int
         Churned decisions before matching.
+    ramp_up_days : int
+        Margin after onboarding resolved; earlier months are left out.
+    n_points_ramp_up : int
+        Decision-months left out because onboarding had not resolved ``ramp_up_days`` before.
     """
 
     matched: Any
     trajectories: Any
-    separation: Any
+    events: Any
     features: list[str]
     n_churned: int
+    ramp_up_days: int = RAMP_UP_DAYS
+    n_points_ramp_up: int = 0
 
 
 def _decisions(ds) -> pd.DataFrame:
@@ -69,51 +81,86 @@ def _decisions(ds) -> pd.DataFrame:
         "churned": c["churned"].to_numpy(),
         "segment": acc["segment"].reindex(c["account_id"]).astype("str").to_numpy(),
         "tenure_band": np.floor(tenure).astype("int64"),
+        "decision_year": pd.DatetimeIndex(c["term_end"]).year.to_numpy(),
     })
 
 
-def decision_trajectories(ds, lead_days: int = 90, scorecard: Any = None, seed: int = 0,
-                          months: Sequence[int] = tuple(range(-12, 0)), grace_days: int = 30) -> DecisionTrajectories:
-    """Trajectories of the health components and DEAR features before each renewal decision (notebook 05).
+def _after_ramp_up(ds, points: pd.DataFrame, grace_days: int, ramp_up_days: int) -> np.ndarray:
+    """True for points at which onboarding had resolved at least ``ramp_up_days`` earlier.
 
-    Churned decisions are matched 1:1 to renewed ones of the same segment and
-    whole tenure year at the decision; each point ``m`` months before the
-    decision uses only data known then (as-of-safe features). ``lead_days``
-    is not a filter: the narrative reports what is already visible then.
+    The onboarding status is taken as known at ``as_of - ramp_up_days`` (as-of
+    safe). Accounts without an onboarding row are kept (nothing says they ramp up).
+    """
+    if ds.onboarding is None or "account_id" not in ds.onboarding.columns:
+        return np.ones(len(points), dtype=bool)
+    earlier = pd.DataFrame({"account_id": points["account_id"].to_numpy(),
+                            "as_of": points["as_of"].to_numpy() - np.timedelta64(ramp_up_days, "D")})
+    status = onboarding_status(ds, grace_days=grace_days, as_of=earlier).to_numpy()
+    resolved = pd.Series(status).isin(["succeeded", "failed", "extended"]).to_numpy()
+    no_row = ~points["account_id"].isin(ds.onboarding["account_id"]).to_numpy()
+    return resolved | no_row
+
+
+def decision_trajectories(ds, lead_days: int = 90, scorecard: Any = None, seed: int = 0,
+                          months: Sequence[int] = tuple(range(-12, 0)), grace_days: int = 30,
+                          ramp_up_days: int = RAMP_UP_DAYS, n_boot: int = 400) -> DecisionTrajectories:
+    """Event study of the health components and DEAR features before each renewal decision (notebook 05).
+
+    Churned decisions are matched 1:1 to renewed ones of the same segment,
+    whole tenure year and calendar year of the decision; each point ``m``
+    months before the decision uses only data known then (as-of-safe
+    features), and only once onboarding had resolved ``ramp_up_days`` earlier.
+    ``lead_days`` is not a filter: the narrative reports what is already
+    visible then.
 
     Returns
     -------
     DecisionTrajectories
     """
     decisions = _decisions(ds)
-    matched = matched_sample(decisions, "churned", match_on=("segment", "tenure_band"), seed=seed)
-    keys = matched.sample[["account_id", "term_end"]].drop_duplicates()
+    matched = matched_sample(decisions, "churned", match_on=("segment", "tenure_band", "decision_year"), seed=seed)
+    keys = matched.sample[["account_id", "term_end", "match_id"]]
     points = points_before_decisions(ds, months).merge(keys, on=["account_id", "term_end"], how="inner")
-    panel = snapshot_table(ds, points, scorecard=scorecard, grace_days=grace_days).reset_index()
+    ramped = _after_ramp_up(ds, points, grace_days, ramp_up_days)
+    panel = snapshot_table(ds, points.loc[ramped], scorecard=scorecard, grace_days=grace_days).reset_index()
     feats = [c for c in HEALTH_COLUMNS if c in panel and panel[c].notna().any()] + dear_features(panel)
     traj = aligned_trajectories(panel, "relative_month", "churned", feats, months=tuple(months), groups=(1, 0))
-    return DecisionTrajectories(matched, traj, first_separation(traj), feats, int(decisions["churned"].sum()))
+    events = paired_event_study(panel, feats, months=months, n_boot=n_boot, seed=seed)
+    return DecisionTrajectories(matched, traj, events, feats, int(decisions["churned"].sum()), int(ramp_up_days),
+                                int((~ramped).sum()))
+
+
+def _feature_findings(events, feat: str) -> dict[str, Any]:
+    """One feature of the event study as findings."""
+    return {
+        "kind": events.kind(feat),
+        "first_month": None if pd.isna(events.summary.loc[feat, "first_month"])
+        else int(events.summary.loc[feat, "first_month"]),
+        "first_month_interval": events.first_month[feat].to_dict(),
+        "share_separating": float(events.summary.loc[feat, "share_separating"]),
+        "gap_at_start": events.gap_at_start[feat].to_dict(),
+        "gap_at_first": events.gap_at_first[feat].to_dict(),
+        "gap_at_last_month": events.gap_at_last[feat].to_dict(),
+    }
 
 
 def trajectories_findings(result: DecisionTrajectories, lead_days: int = 90) -> dict[str, Any]:
-    """The ``churned_accounts`` findings section: matching counts and, per feature, when and how far the groups part."""
-    sep = result.separation
-    per_feature = {}
-    for feat, row in sep.summary.iterrows():
-        per_feature[str(feat)] = {
-            "first_month": None if pd.isna(row["first_month"]) else int(row["first_month"]),
-            "gap_at_first": sep.gap[feat].to_dict(),
-            "gap_at_last_month": None if pd.isna(row["gap_at_decision"]) else float(row["gap_at_decision"]),
-        }
+    """The ``churned_accounts`` findings section: matching counts and, per feature, when and how the groups part."""
+    events = result.events
     matched = int(result.matched.summary["matched_treated"].sum()) if len(result.matched.summary) else 0
     return {
         "lead_days": int(lead_days),
+        "window_months": [int(events.months[0]), int(events.months[-1])],
+        "ramp_up_days": result.ramp_up_days,
         "n_churned_decisions": result.n_churned,
         "n_matched_pairs": matched,
-        "first_feature": sep.first_feature,
-        "first_month": per_feature[sep.first_feature]["first_month"] if sep.first_feature else None,
-        "separation": per_feature,
-        "method": f"{result.matched.method}; {result.trajectories.method}; {sep.method}",
+        "n_pairs_analysed": events.n_pairs,
+        "n_points_ramp_up": result.n_points_ramp_up,
+        "first_components": list(events.first_components),
+        "separation": {str(feat): _feature_findings(events, feat) for feat in events.summary.index},
+        "method": (f"{result.matched.method}; months before onboarding resolved + {result.ramp_up_days} days left "
+                   f"out; {events.method}"),
+        "notes": [*result.matched.notes, *events.notes],
     }
 
 
@@ -137,7 +184,7 @@ def churn_factor_analysis(decisions: pd.DataFrame, seed: int = 0, n_boot: int = 
 
 @dataclass
 class ChurnedAccountsStep(StepResult):
-    """Which component separates churned from renewed accounts first (notebook 05).
+    """Which component moves first before an account churns (notebook 05).
 
     Attributes
     ----------
@@ -151,39 +198,52 @@ class ChurnedAccountsStep(StepResult):
     result: DecisionTrajectories
 
     def to_findings(self) -> dict[str, Any]:
-        """Matching counts and, per feature, when and how far the groups part."""
+        """Matching counts and, per feature, when and how the groups part."""
         return self.ctx.cached("churned_accounts_findings",
                                lambda: trajectories_findings(self.result, self.ctx.param("lead_days", 90)))
 
     def story(self) -> str:
-        """The first component to separate and what is visible at the churn model's lead time."""
-        return churned_accounts_story(self.result.separation, self.ctx.param("lead_days", 90))
+        """The first components to separate (ties together), baseline differences and the lead-time view."""
+        return churned_accounts_story(self.result.events, self.ctx.param("lead_days", 90))
 
     def matching(self) -> Shown:
-        """Churned decisions and renewed controls per segment and tenure year, small groups suppressed."""
+        """Churned decisions and renewed controls per segment, tenure year and decision year, small groups suppressed."""
         pairs = self.to_findings()["n_matched_pairs"]
         table = suppress_groups(self.result.matched.summary.reset_index(), ["n_treated", "n_control"],
                                 self.ctx.min_group_size, self.ctx.include_ids, rate_cols=["matched_treated"])
-        return Shown(f"{self.result.n_churned} churned decisions; {pairs} matched to a renewed one.", table)
+        return Shown(f"{self.result.n_churned} churned decisions; {pairs} matched to a renewed one; "
+                     f"{self.result.n_points_ramp_up} decision-months within {self.result.ramp_up_days} days of "
+                     f"onboarding resolving left out.", table)
 
     def separation(self) -> pd.DataFrame:
-        """When each component separates (first month from which the gap stays significant, BH-adjusted)."""
-        return self.result.separation.summary.sort_values("first_month")
+        """Per component: kind, first month (from which the gap stays significant) with its interval, gaps."""
+        return self.result.events.summary.sort_values(["first_month", "kind"], na_position="last")
+
+    def differences_plot(self):
+        """Paired difference (churned - renewed) by month for the first components and the health score."""
+        events = self.result.events
+        shown = [f for f in dict.fromkeys([*events.first_components[:3], "health_score"]) if f in events.summary.index]
+        return _side_by_side(shown, lambda feature, ax: events.plot(feature, ax=ax))
 
     def trajectories_plot(self):
         """Mean trajectories of the health components, churned (1) vs renewed (0), with 95% bands."""
         shown = [f for f in ("health_score", "health_deployment", "health_adoption", "health_engagement",
-                             self.result.separation.first_feature) if f in self.result.features]
-        shown = list(dict.fromkeys(shown))
-        fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.5), squeeze=False)
-        for feature, ax in zip(shown, axes[0]):
-            plots.trajectory_plot(self.result.trajectories, feature, ax=ax).set_title(feature)
-        fig.tight_layout()
-        return axes[0]
+                             *self.result.events.first_components[:1]) if f in self.result.features]
+        return _side_by_side(list(dict.fromkeys(shown)), lambda feature, ax: plots.trajectory_plot(
+            self.result.trajectories, feature, ax=ax).set_title(feature))
+
+
+def _side_by_side(features: Sequence[str], draw) -> Any:
+    """One panel per feature in a row, ``draw(feature, ax)`` on each; returns the Axes."""
+    fig, axes = plt.subplots(1, max(len(features), 1), figsize=(4 * max(len(features), 1), 3.5), squeeze=False)
+    for feature, ax in zip(features, axes[0]):
+        draw(feature, ax)
+    fig.tight_layout()
+    return axes[0]
 
 
 def compute_churned_accounts(step: Step, ctx: StudyContext) -> ChurnedAccountsStep:
-    """Matched trajectories of churned and renewed accounts before their decision."""
+    """Matched event study of churned and renewed accounts before their decision."""
     result = decision_trajectories(ctx.ds, ctx.param("lead_days", 90), ctx.param("scorecard"), ctx.param("seed", 0))
     return ChurnedAccountsStep(step, ctx, result)
 
