@@ -185,3 +185,21 @@ def test_weighted_comparison_removes_confounding_of_a_feature():
     assert _covers(res.difference["health_score"], -5.0), res.difference["health_score"]
     assert res.unhealthy_risk_ratio.estimate > 1
     assert set(res.to_findings()) >= {"unhealthy_risk_ratio_weighted", "feature_difference_weighted"}
+
+
+def test_diagnostic_plots_draw_each_group(planted):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from csresearch import plots
+
+    _, res, _ = planted
+    ax = plots.propensity_plot(res.propensity)
+    assert len(ax.get_legend().get_texts()) == 2
+    ax = plots.love_plot(res.balance)
+    assert len(ax.get_yticklabels()) == len(res.balance)
+    ax = plots.adjusted_curves_plot(res.curves, horizon=3)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["failed", "succeeded"]
+    plt.close("all")

@@ -149,9 +149,13 @@ def adjusted_curves_plot(curves: pd.DataFrame, ax: Axes | None = None, horizon: 
         ax.step(curve["time"], 1 - curve["survival"], where="post", label=str(group))
     if horizon is not None:
         ax.axvline(horizon, color="grey", linestyle=":", linewidth=1)
-    ax.set_xlabel("years since the onboarding outcome was known")
-    ax.set_ylabel("cumulative churn (weighted)")
-    ax.legend(title="had every account")
+    return _labelled(ax, "years since the onboarding outcome was known", "cumulative churn (weighted)", "had every account")
+
+
+def _labelled(ax: Axes, xlabel: str, ylabel: str, legend_title: str) -> Axes:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(title=legend_title)
     return ax
 
 
@@ -161,10 +165,7 @@ def propensity_plot(propensity: pd.DataFrame, ax: Axes | None = None, bins: int 
     edges = np.linspace(0, 1, bins + 1)
     for group, part in propensity.groupby("group", sort=True):
         ax.hist(part["propensity"], bins=edges, density=True, alpha=0.5, label=str(group))
-    ax.set_xlabel("propensity to fail onboarding")
-    ax.set_ylabel("density")
-    ax.legend(title="onboarding")
-    return ax
+    return _labelled(ax, "propensity to fail onboarding", "density", "onboarding")
 
 
 def love_plot(balance: pd.DataFrame, ax: Axes | None = None, threshold: float = 0.1) -> Axes:
