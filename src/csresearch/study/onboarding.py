@@ -156,7 +156,7 @@ def onboarding_health_weighted(snapshot: pd.DataFrame, ds, unhealthy_threshold: 
     conf = signup_confounders(ds).reindex(ids).reset_index(drop=True)
     frame = snapshot.reset_index(drop=True)[[c for c in snapshot.columns if c not in conf.columns]]
     frame = pd.concat([frame, conf], axis=1)
-    frame["failed"] = frame["onboarding_succeeded"].map({1.0: True, 0.0: False})
+    frame["failed"] = frame["onboarding_succeeded"].map({1.0: False, 0.0: True})
     return weighted_comparison(frame.loc[frame["failed"].notna()], feats, unhealthy=("health_score", float(unhealthy_threshold)),
                                categorical=CATEGORICAL_CONFOUNDERS, numeric=NUMERIC_CONFOUNDERS, n_boot=n_boot, seed=seed)
 
