@@ -59,6 +59,19 @@ def test_onboarding_churn_difference_is_small_and_not_significant(findings, trut
     assert f["min_detectable_difference"] > t["difference"], "the sample is under-powered for the planted effect"
 
 
+def test_onboarding_churn_adjusted_answer_is_reported_with_diagnostics(findings, truth):
+    f, t = findings["onboarding_vs_churn"], truth["churn_within_3_years"]["expected"]
+    adj = f["risk_difference_adjusted"]
+    assert _inside(t["difference"], adj), (adj, t["difference"])  # the small planted difference, adjusted
+    assert f["risk_ratio_adjusted"]["estimate"] > 0 and set(f["adjusted_by_horizon"]) == {"1", "2", "3"}
+    assert f["e_value"]["estimate"] >= 1 and f["e_value"]["ci_limit"] == 1.0  # interval includes no effect
+    assert f["balance"]["max_abs_smd_after"] < 0.1 < f["balance"]["max_abs_smd_before"]
+    assert f["overlap"]["n_truncated"] >= 0 and f["effective_sample_size"]["failed"] > 0
+    assert f["rmst_adjusted"]["horizon_years"] == 3 and "segment" in f["confounders"]
+    h = findings["onboarding_vs_health"]
+    assert h["unhealthy_risk_ratio_weighted"]["ci_low"] > 1  # the health gap survives weighting
+
+
 def test_unhealthy_risk_ratio_recovers_the_planted_ratio(findings, truth):
     rr = findings["onboarding_vs_health"]["unhealthy_risk_ratio"]
     planted = truth["unhealthy_after_onboarding"]["realised_latent"]["ratio"]

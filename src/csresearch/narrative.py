@@ -26,6 +26,7 @@ from typing import Any
 from .analysis.results import Interval
 
 __all__ = [
+    "adjusted_churn_story",
     "audit_story",
     "churn_factors_headline",
     "continuing_trends_headline",
@@ -148,7 +149,46 @@ def onboarding_churn_story(result: Any) -> str:
     return text + "."
 
 
-def onboarding_health_story(cmp: Any, top: int = 3) -> str:
+def _e_value_sentence(ev: Mapping) -> str:
+    """The E-value of an adjusted risk ratio and of its confidence limit in one sentence."""
+    est, lim = ev.get("estimate"), ev.get("ci_limit")
+    if not _ok(est):
+        return f"The E-value could not be computed ({ev.get('reason', 'no risk ratio')})."
+    text = (f"E-value {fmt_number(est)}: an unmeasured confounder would need to be associated with both onboarding "
+            f"failure and churn by a risk ratio of {fmt_number(est)} each to explain this away")
+    if _ok(lim) and lim > 1:
+        return text + f" ({fmt_number(lim)} each to move the confidence interval to include no effect)."
+    return text + " (the confidence interval already includes no effect)."
+
+
+def _assumptions(confounders: Sequence[str], n_truncated: int) -> str:
+    trunc = f"; {n_truncated} account(s) with extreme propensities were truncated" if n_truncated else ""
+    return (f"This assumes that {', '.join(confounders) or 'nothing measured'} capture(s) everything that drives both "
+            f"onboarding failure and churn (no unmeasured confounding) and that accounts of every kind could both fail "
+            f"and succeed (overlap{trunc}).")
+
+
+def adjusted_churn_story(adjusted: Any, reason: str = "") -> str:
+    """The adjusted (IPW Kaplan-Meier) effect of failing onboarding, its assumptions and E-value.
+
+    ``adjusted`` is an :class:`~csresearch.analysis.causal.AdjustedChurnResult` or None (then ``reason`` is said).
+    """
+    if adjusted is None:
+        return f"No adjusted estimate: {reason}."
+    rd, h = adjusted.risk_difference, _years(adjusted.horizon_years)
+    if not rd.available:
+        return f"The adjusted effect within {h} could not be estimated: {rd.reason}."
+    verdict = "the interval excludes zero" if rd.excludes(0) else "indistinguishable from zero"
+    text = (f"Adjusted for {', '.join(adjusted.confounders) or 'nothing'} (inverse-probability-weighted Kaplan-Meier, "
+            f"counted from the day the onboarding outcome was known), failing rather than succeeding changes churn "
+            f"within {h} by {describe_interval(rd, 'points', signed=True)}, {verdict}: "
+            f"{fmt_pct(adjusted.risk_failed.estimate)} had every account failed against "
+            f"{fmt_pct(adjusted.risk_succeeded.estimate)} had every account succeeded "
+            f"(risk ratio {describe_interval(adjusted.risk_ratio, 'ratio')}). ")
+    return text + _assumptions(adjusted.confounders, adjusted.n_truncated) + " " + _e_value_sentence(adjusted.e_value)
+
+
+def onboarding_health_story(cmp: Any, weighted: Any = None, top: int = 3) -> str:
     """Unhealthy share and the largest adjusted feature gaps after onboarding (a :class:`GroupComparison`)."""
     months = cmp.months_after
     when = f"{months} months after the onboarding target date" if months is not None else "after onboarding"
@@ -171,6 +211,11 @@ def onboarding_health_story(cmp: Any, top: int = 3) -> str:
                  + "; ".join(parts) + ".")
     else:
         text += " After adjusting for segment and touch model, no feature differs clearly between the groups."
+    wrr = getattr(weighted, "unhealthy_risk_ratio", None)
+    if wrr is not None:
+        text += (f" Weighted by the inverse probability of the onboarding outcome given "
+                 f"{', '.join(weighted.confounders) or 'nothing'}, the unhealthy risk ratio is "
+                 f"{describe_interval(wrr, 'ratio')}.")
     return text
 
 
@@ -351,13 +396,30 @@ def onboarding_churn_headline(section: Mapping) -> list[str]:
     points = Interval(*(None if v is None else 100 * v for v in (rd.estimate, rd.ci_low, rd.ci_high)),
                       level=rd.level, reason=rd.reason)
     p, mdd = section.get("p_value"), section.get("min_detectable_difference")
-    return [
+    return _adjusted_headline(section) + [
         f"Within {section.get('horizon_years')} years of signup (Kaplan-Meier), "
         f"{_said(_iv(section, 'churn_failed'), 'percent')} of accounts that did not succeed at onboarding churned, "
         f"against {_said(_iv(section, 'churn_succeeded'), 'percent')} of those that succeeded: a difference of "
         f"{_said(points, 'fixed')} percentage points"
         + (f", p = {fmt_number(p)}" if _ok(p) else "")
         + (f"; the smallest difference this data could detect is {100 * mdd:.1f} points." if _ok(mdd) else ".")
+    ]
+
+
+def _adjusted_headline(section: Mapping) -> list[str]:
+    """The adjusted churn difference (points) with its assumptions' E-value; empty when the section has none."""
+    if "risk_difference_adjusted" not in section:
+        return []
+    rd = _iv(section, "risk_difference_adjusted")
+    if not rd.available:
+        return [f"Adjusted effect of failing onboarding on churn: not computed ({rd.reason})."]
+    points = Interval(*(None if v is None else 100 * v for v in (rd.estimate, rd.ci_low, rd.ci_high)), level=rd.level)
+    conf = ", ".join(section.get("confounders") or []) or "nothing"
+    ev = section.get("e_value") or {}
+    return [
+        f"Adjusted for {conf} (inverse-probability weighting, from the day the onboarding outcome was known), failing "
+        f"onboarding changes churn within {section.get('horizon_years')} years by {_said(points, 'fixed', signed=True)} "
+        f"percentage points, assuming no unmeasured confounding. " + _e_value_sentence(ev)
     ]
 
 
@@ -373,6 +435,10 @@ def onboarding_health_headline(section: Mapping) -> list[str]:
     if isinstance(adjusted, Mapping) and adjusted:
         parts = [f"{k} {_said(Interval.from_dict(v), signed=True)}" for k, v in list(adjusted.items())[:4]]
         out.append("Differences failed minus succeeded, adjusted for segment and touch model: " + "; ".join(parts) + ".")
+    if "unhealthy_risk_ratio_weighted" in section:
+        conf = ", ".join(section.get("weighted_confounders") or []) or "nothing"
+        out.append(f"Weighted by the inverse probability of the onboarding outcome given {conf}, the unhealthy risk "
+                   f"ratio is {_said(_iv(section, 'unhealthy_risk_ratio_weighted'))}.")
     return out
 
 

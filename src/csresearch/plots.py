@@ -17,7 +17,8 @@ from scipy import stats
 
 from .analysis.results import Interval, intervals_frame
 
-__all__ = ["bar_with_intervals", "calibration_plot", "forest_plot", "km_plot", "trajectory_plot", "trend_plot"]
+__all__ = ["adjusted_curves_plot", "bar_with_intervals", "calibration_plot", "forest_plot", "km_plot", "love_plot",
+           "propensity_plot", "trajectory_plot", "trend_plot"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -138,4 +139,44 @@ def forest_plot(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | None = 
         ax.set_xscale("log")
     ax.set_yticks(y, [str(i) for i in frame.index])
     ax.set_xlabel(xlabel)
+    return ax
+
+
+def adjusted_curves_plot(curves: pd.DataFrame, ax: Axes | None = None, horizon: float | None = None) -> Axes:
+    """Weighted cumulative churn ``1 - S(t)`` by group from the landmark (``group, time, survival`` step points)."""
+    ax = _axes(ax)
+    for group, curve in curves.groupby("group", sort=True):
+        ax.step(curve["time"], 1 - curve["survival"], where="post", label=str(group))
+    if horizon is not None:
+        ax.axvline(horizon, color="grey", linestyle=":", linewidth=1)
+    return _labelled(ax, "years since the onboarding outcome was known", "cumulative churn (weighted)", "had every account")
+
+
+def _labelled(ax: Axes, xlabel: str, ylabel: str, legend_title: str) -> Axes:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(title=legend_title)
+    return ax
+
+
+def propensity_plot(propensity: pd.DataFrame, ax: Axes | None = None, bins: int = 30) -> Axes:
+    """Overlap: histograms (density) of the propensity score by group (``propensity, group`` columns)."""
+    ax = _axes(ax)
+    edges = np.linspace(0, 1, bins + 1)
+    for group, part in propensity.groupby("group", sort=True):
+        ax.hist(part["propensity"], bins=edges, density=True, alpha=0.5, label=str(group))
+    return _labelled(ax, "propensity to fail onboarding", "density", "onboarding")
+
+
+def love_plot(balance: pd.DataFrame, ax: Axes | None = None, threshold: float = 0.1) -> Axes:
+    """Covariate balance: absolute standardised mean difference per covariate, ``before`` and ``after`` weighting."""
+    ax = _axes(ax)
+    frame = balance.abs().sort_values("before")
+    y = np.arange(len(frame))
+    ax.scatter(frame["before"], y, marker="o", facecolors="none", edgecolors="C0", label="before weighting")
+    ax.scatter(frame["after"], y, marker="o", color="C1", label="after weighting")
+    ax.axvline(threshold, color="grey", linestyle=":", linewidth=1)
+    ax.set_yticks(y, [str(i) for i in frame.index])
+    ax.set_xlabel("|standardised mean difference|")
+    ax.legend()
     return ax

@@ -10,13 +10,16 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import plots
+from ..analysis.causal import adjusted_churn
+from ..analysis.causal_health import weighted_comparison
 from ..analysis.comparison import compare_groups
 from ..analysis.survival import churn_by_renewal, onboarding_vs_churn
 from ..contract import DEAR_AXIS, HEALTH_COLUMNS
-from ..errors import InputError
+from ..errors import InputError, ParameterError
 from ..lifetimes import account_lifetimes, decided_terms
-from ..narrative import fmt_number, onboarding_churn_story, onboarding_health_story
+from ..narrative import adjusted_churn_story, fmt_number, onboarding_churn_story, onboarding_health_story
 from ..tables import points_after_onboarding, snapshot_table
+from .landmark import CATEGORICAL_CONFOUNDERS, NUMERIC_CONFOUNDERS, landmark_frame, signup_confounders
 from .protocol import Shown, Step, StepResult, StudyContext
 from .suppression import suppress_groups
 
@@ -26,6 +29,8 @@ __all__ = [
     "churn_by_renewal_number",
     "compute_onboarding_churn",
     "compute_onboarding_health",
+    "onboarding_churn_adjusted",
+    "onboarding_health_weighted",
     "dear_features",
     "onboarding_churn",
     "onboarding_health_snapshot",
@@ -114,33 +119,90 @@ def onboarding_vs_health(snapshot: pd.DataFrame, months_after: int = 12, unhealt
                           months_after=int(months_after))
 
 
+def onboarding_churn_adjusted(ds, horizon_years: float = 3.0, grace_days: int = 30, n_boot: int = 200, seed: int = 0):
+    """Adjusted effect of failing onboarding on churn within ``horizon_years`` of the landmark (notebook 01).
+
+    Time zero is the day the onboarding outcome became known
+    (:func:`csresearch.study.landmark.landmark_frame`); accounts that churned
+    before are excluded and counted (``landmark`` in the findings).
+
+    Returns
+    -------
+    AdjustedChurnResult
+        From :func:`csresearch.analysis.causal.adjusted_churn`.
+    """
+    frame = landmark_frame(ds, grace_days)
+    horizons = (1, 2, 3)
+    result = adjusted_churn(frame, categorical=CATEGORICAL_CONFOUNDERS, numeric=NUMERIC_CONFOUNDERS,
+                            horizon_years=horizon_years, horizons=horizons, n_boot=n_boot, seed=seed)
+    result.landmark = {"n": int(len(frame)), **frame.attrs}
+    if frame.attrs["excluded_churned_before_outcome"]:
+        result.notes.append(f"{frame.attrs['excluded_churned_before_outcome']} account(s) churned before their "
+                            "onboarding outcome was known: excluded from the adjusted analysis")
+    return result
+
+
+def onboarding_health_weighted(snapshot: pd.DataFrame, ds, unhealthy_threshold: float = 40.0,
+                               features: Sequence[str] | None = None, n_boot: int = 200, seed: int = 0):
+    """Inverse-probability-weighted unhealthy risk ratio and feature differences on a snapshot (notebook 02).
+
+    Returns
+    -------
+    WeightedComparison
+        From :func:`csresearch.analysis.causal_health.weighted_comparison`.
+    """
+    feats = list(features) if features is not None else dear_features(snapshot, with_health=True)
+    ids = snapshot.index.get_level_values("account_id") if "account_id" in snapshot.index.names else snapshot.index
+    conf = signup_confounders(ds).reindex(ids).reset_index(drop=True)
+    frame = snapshot.reset_index(drop=True)[[c for c in snapshot.columns if c not in conf.columns]]
+    frame = pd.concat([frame, conf], axis=1)
+    frame["failed"] = frame["onboarding_succeeded"].map({1.0: False, 0.0: True})
+    return weighted_comparison(frame.loc[frame["failed"].notna()], feats, unhealthy=("health_score", float(unhealthy_threshold)),
+                               categorical=CATEGORICAL_CONFOUNDERS, numeric=NUMERIC_CONFOUNDERS, n_boot=n_boot, seed=seed)
+
+
 # --------------------------------------------------------------------------- step views
 
 @dataclass
 class OnboardingChurnStep(StepResult):
-    """Churn within the horizon by onboarding outcome (notebook 01).
+    """Churn within the horizon by onboarding outcome, raw and adjusted (notebook 01).
 
     Attributes
     ----------
     step : Step
     ctx : StudyContext
     result : OnboardingChurnResult
+        The raw Kaplan-Meier comparison from signup.
+    adjusted : AdjustedChurnResult or None
+        The IPW Kaplan-Meier effect from the landmark; None (with ``adjusted_reason``) when not computable.
     """
     step: Step
     ctx: StudyContext
     result: Any
+    adjusted: Any = None
+    adjusted_reason: str = ""
 
     def to_findings(self) -> dict[str, Any]:
-        """Churn per group with intervals, the difference, p-values and the minimum detectable difference."""
-        return self.result.to_findings()
+        """Raw churn per group, difference, p-values, MDD; then the adjusted effect and its diagnostics."""
+        out = self.result.to_findings()
+        if self.adjusted is not None:
+            out.update(self.adjusted.to_findings())
+        else:
+            out["risk_difference_adjusted"] = {"estimate": None, "ci_low": None, "ci_high": None,
+                                               "reason": self.adjusted_reason}
+        return out
 
     def story(self) -> str:
-        """The difference in words, with the power caveat when it is not significant."""
-        return onboarding_churn_story(self.result)
+        """The raw difference in words, then the adjusted one, its assumptions and the E-value."""
+        return onboarding_churn_story(self.result) + " " + adjusted_churn_story(self.adjusted, self.adjusted_reason)
 
     def table(self) -> Any:
-        """The estimates with their intervals."""
+        """The raw estimates with their intervals."""
         return self.result
+
+    def adjusted_table(self) -> Any:
+        """The adjusted estimates (counterfactual churn, difference, ratio, 1-3 years, RMST) with intervals."""
+        return self.adjusted
 
     def plot(self):
         """Kaplan-Meier curves (left) and churn within the horizon with intervals (right); returns the Axes."""
@@ -148,6 +210,25 @@ class OnboardingChurnStep(StepResult):
         plots.km_plot(self.result, ax=left)
         plots.bar_with_intervals({"succeeded": self.result.churn_succeeded, "failed": self.result.churn_failed},
                                  ax=right, xlabel=f"churned within {self.result.horizon_years:g} years")
+        return left, right
+
+    def adjusted_plot(self):
+        """Weighted cumulative churn from the landmark (left) and the adjusted difference by horizon (right)."""
+        _, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        if self.adjusted is None:
+            return left, right
+        plots.adjusted_curves_plot(self.adjusted.curves, ax=left, horizon=self.adjusted.horizon_years)
+        plots.forest_plot({f"{h:g} years": iv for h, iv in self.adjusted.by_horizon.items()}, ax=right, ref=0.0,
+                          log=False, xlabel="adjusted churn difference, failed - succeeded")
+        return left, right
+
+    def diagnostics_plot(self):
+        """Propensity overlap by group (left) and covariate balance before/after weighting (right)."""
+        _, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        if self.adjusted is None:
+            return left, right
+        plots.propensity_plot(self.adjusted.propensity, ax=left)
+        plots.love_plot(self.adjusted.balance, ax=right)
         return left, right
 
     def by_segment(self) -> Shown:
@@ -167,8 +248,14 @@ class OnboardingChurnStep(StepResult):
 
 
 def compute_onboarding_churn(step: Step, ctx: StudyContext) -> OnboardingChurnStep:
-    """Kaplan-Meier churn within ``horizon_years`` by onboarding outcome."""
-    return OnboardingChurnStep(step, ctx, onboarding_churn(ctx.ds, ctx.param("horizon_years", 3.0)))
+    """Kaplan-Meier churn within ``horizon_years`` by onboarding outcome, and the adjusted effect."""
+    horizon = ctx.param("horizon_years", 3.0)
+    raw = onboarding_churn(ctx.ds, horizon)
+    try:
+        adjusted = onboarding_churn_adjusted(ctx.ds, horizon, n_boot=ctx.param("n_bootstrap", 200), seed=ctx.param("seed", 0))
+    except ParameterError as exc:
+        return OnboardingChurnStep(step, ctx, raw, None, f"adjusted effect not computable: {exc}")
+    return OnboardingChurnStep(step, ctx, raw, adjusted)
 
 
 @dataclass
@@ -182,19 +269,25 @@ class OnboardingHealthStep(StepResult):
     snapshot : DataFrame
         Features and health at the snapshot (one row per account, ids as index).
     comparison : GroupComparison
+    weighted : WeightedComparison or None
+        The inverse-probability-weighted estimates (None when not computable).
     """
     step: Step
     ctx: StudyContext
     snapshot: pd.DataFrame
     comparison: Any
+    weighted: Any = None
 
     def to_findings(self) -> dict[str, Any]:
-        """Unhealthy shares, their ratio, and raw and adjusted feature differences."""
-        return self.comparison.to_findings()
+        """Unhealthy shares, their ratio, raw, regression-adjusted and weighted feature differences."""
+        out = self.comparison.to_findings()
+        if self.weighted is not None:
+            out.update(self.weighted.to_findings())
+        return out
 
     def story(self) -> str:
         """The unhealthy share by outcome and the clearest adjusted gaps, then who the snapshot covers."""
-        return (onboarding_health_story(self.comparison) + f" {len(self.snapshot)} accounts were customers "
+        return (onboarding_health_story(self.comparison, self.weighted) + f" {len(self.snapshot)} accounts were customers "
                 f"{self.comparison.months_after} months after their target date; left out: {self.snapshot.attrs.get('dropped')}.")
 
     def plot(self, ax=None):
@@ -207,6 +300,10 @@ class OnboardingHealthStep(StepResult):
         """Every feature: raw difference (Welch) and adjusted difference (regression on segment and touch model)."""
         return self.comparison
 
+    def weighted_features(self) -> Any:
+        """The unhealthy risk ratio and every feature difference, inverse-probability weighted."""
+        return self.weighted
+
     def components_plot(self, ax=None):
         """Adjusted difference of each health component, failed - succeeded, with 95% intervals; returns the Axes."""
         health = {k: v for k, v in self.comparison.adjusted.items() if k.startswith("health_")}
@@ -218,5 +315,12 @@ def compute_onboarding_health(step: Step, ctx: StudyContext) -> OnboardingHealth
     """The health snapshot ``months_after`` the onboarding target and the comparison of the two groups."""
     months = ctx.param("months_after", 12)
     snapshot = onboarding_health_snapshot(ctx.ds, months, ctx.param("scorecard"))
-    comparison = onboarding_vs_health(snapshot, months, ctx.param("unhealthy_threshold", 40.0))
-    return OnboardingHealthStep(step, ctx, snapshot, comparison)
+    threshold = ctx.param("unhealthy_threshold", 40.0)
+    comparison = onboarding_vs_health(snapshot, months, threshold)
+    try:
+        weighted = onboarding_health_weighted(snapshot, ctx.ds, threshold, n_boot=ctx.param("n_bootstrap", 200),
+                                              seed=ctx.param("seed", 0))
+    except ParameterError as exc:
+        comparison.notes.append(f"weighted comparison not computable: {exc}")
+        weighted = None
+    return OnboardingHealthStep(step, ctx, snapshot, comparison, weighted)
