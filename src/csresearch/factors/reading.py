@@ -81,7 +81,7 @@ def read_table(path: Path, sep: str | None = None, text_columns: Sequence[str] =
     except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read table {path} with the {how} (pass --sep to set it): "
                          f"{str(exc).splitlines()[0]}") from None
-    if frame.shape[1] == 1 and not given:
+    if frame.shape[1] == 1:
         raise InputError(f"table {path}: with the {how} it has a single column {frame.columns[0]!r}; "
                          f"pass --sep with the separator the file uses (',', ';' or 'tab')")
     if notes is not None:
