@@ -136,22 +136,39 @@ def test_psurv_logrank_and_churn_rates(psurv, psurv_raw):
     g = g.where(~g.isin(counts[counts < 20].index), "other")  # rare levels grouped as in the report
     chi2, p = survdiff(psurv_raw["months_active"].to_numpy(), psurv_raw["churned"].to_numpy(), g.to_numpy())
     assert by[factor]["logrank"]["p_value"] == pytest.approx(p, rel=1e-6)
-    assert psurv.churn_rate.estimate == pytest.approx(psurv_raw["churned"].mean())
+    t, e = psurv_raw["months_active"].to_numpy(), psurv_raw["churned"].to_numpy()
+    assert psurv.churn_rate.estimate == pytest.approx(1 - SurvfuncRight(t, e).surv_prob[-1])  # KM at 12 months
+    assert psurv.churn_rate.estimate == pytest.approx(0.756, abs=0.001)
+    assert psurv.share_churned.estimate == pytest.approx(psurv_raw["churned"].mean())
+    known, y4 = _psurv_horizon(psurv_raw)
     uni = psurv.factors.univariate.query("factor == 'company_size'").set_index("level")
-    for level, rate in psurv_raw.groupby("company_size")["churned"].mean().items():
+    rows = psurv_raw[known].assign(y=y4[known])
+    for level, rate in rows.groupby("company_size")["y"].mean().items():
         assert uni.loc[level, "churn_rate"] == pytest.approx(rate)
 
 
-def _psurv_design(raw: pd.DataFrame) -> pd.DataFrame:
-    """The test's own design: standardised numerics, rare levels (< 1% = 20 rows) as 'other', largest level as reference."""
+def _psurv_horizon(raw: pd.DataFrame, tau: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """Churn within tau months and the rows whose status at tau is known (4: the last time with <= 20% censored before)."""
+    t, e = raw["months_active"].to_numpy(), raw["churned"].to_numpy()
+    y = ((e == 1) & (t <= tau)).astype(int)
+    return (t >= tau) | (y == 1), y
+
+
+def _psurv_design(raw: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """The test's own design: standardised numerics, rare levels (< 1% = 20 rows) as 'other', largest level as reference.
+
+    Rare levels are grouped on the whole table (cleaning); ``rows`` then selects the rows the model sees.
+    """
     cols = {}
+    rows = np.ones(len(raw), dtype=bool) if rows is None else rows
     for c in raw.columns.drop(["months_active", "churned"]):
         s = raw[c]
         if pd.api.types.is_numeric_dtype(s):
+            s = s[rows]
             cols[c] = (s - s.mean()) / s.std()
             continue
         counts = s.value_counts()
-        s = s.where(~s.isin(counts[counts < 20].index), "other")
+        s = s.where(~s.isin(counts[counts < 20].index), "other")[rows]
         counts = s.value_counts()
         ref = min(counts.index, key=lambda v: (-counts[v], v))  # largest level; ties by name (documented rule)
         for level in sorted(set(s) - {ref}):
@@ -174,9 +191,16 @@ def test_psurv_cox_hazard_ratios_match_own_phreg(psurv, psurv_raw):
 
 
 def test_psurv_odds_ratios_match_own_logit(psurv, psurv_raw):
-    X = _psurv_design(psurv_raw)
-    fit = sm.Logit(psurv_raw["churned"].to_numpy(), sm.add_constant(X)).fit(disp=0)
+    """With a duration the logistic model sees churn within the horizon on rows whose status is known."""
+    known, y4 = _psurv_horizon(psurv_raw)
+    assert psurv.survival["horizon"] == {"time": 4.0, "n_known": int(known.sum()),
+                                         "n_censored_before": int((~known).sum()), "churned_by_horizon": int(y4.sum())}
     odds = psurv.factors.odds_ratios
+    X = _psurv_design(psurv_raw, known)
+    left_out = [t for t in X.columns if pd.isna(odds.loc[t, "estimate"])]
+    assert left_out == ["product_travel_expense[other]"]  # separates churn by month 4 on its own (noted)
+    X = X.drop(columns=left_out)
+    fit = sm.Logit(y4[known], sm.add_constant(X.reset_index(drop=True))).fit(disp=0)
     for term in X.columns:
         assert odds.loc[term, "estimate"] == pytest.approx(np.exp(fit.params[term]), rel=1e-4), term
     assert psurv.factors.cv_auc.estimate > 0.8

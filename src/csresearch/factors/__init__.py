@@ -17,16 +17,19 @@ import pandas as pd
 from ..analysis.churn_model import ChurnFactorModel
 from ..analysis.intervals import wilson_interval
 from ..errors import InputError
-from .cleaning import clean_table, read_table
+from .cleaning import clean_table
+from .factor_tests import factor_tests
+from .kpis import factor_kpis
+from .reading import read_table
 from .report import FactorsReport, write_report
-from .survival import survival_section
+from .survival import horizon_status, km_churn_rate, survival_section
 
 __all__ = ["FactorsReport", "analyze_factors", "analyze_factors_file"]
 
 
 def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None, id_col: str | None = None,
                     duration: str | None = None, exclude: Sequence[str] = (), group: str | None = None,
-                    seed: int = 0, **model_params) -> FactorsReport:
+                    seed: int = 0, actionable: Sequence[str] | None = None, **model_params) -> FactorsReport:
     """Churn-factor analysis of a flat table (one row per customer).
 
     Parameters
@@ -40,15 +43,21 @@ def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None
     id_col : str, optional
         Customer id column: excluded from the factors, used to group CV folds.
     duration : str, optional
-        Time-observed column; adds Kaplan-Meier, log-rank and Cox results.
+        Time-observed column: the churn rate becomes the Kaplan-Meier cumulative
+        churn at the longest follow-up, the Cox model ranks the factors, and the
+        binary models see churn within a horizon (:func:`.survival.horizon_status`).
     exclude : sequence of str
         Columns to leave out.
     group : str, optional
         Column grouping cross-validation folds (default the id column, else rows).
     seed : int, default 0
         Seed of folds, models, permutations and bootstraps.
+    actionable : sequence of str, optional
+        Columns a team can act on: the only KPI candidates (default: every numeric
+        factor except identifiers and tenure-like columns, see :mod:`.kpis`).
     **model_params
-        Passed to :class:`~csresearch.analysis.churn_model.ChurnFactorModel`.
+        Passed to :class:`~csresearch.analysis.churn_model.ChurnFactorModel`
+        (``n_kpis``, ``min_share`` and ``n_boot`` also set the KPIs).
 
     Returns
     -------
@@ -61,24 +70,47 @@ def analyze_factors(frame: pd.DataFrame, label: str, positive: str | None = None
     """
     clean = clean_table(frame, label, positive=positive, id_col=id_col, duration=duration,
                         exclude=exclude, group=group)
-    model = ChurnFactorModel(random_state=seed, **model_params).fit(clean.X, clean.y, clean.groups)
-    result = model.result_
+    notes = list(clean.notes)
+    X, y, groups, horizon = clean.X, clean.y, clean.groups, None
+    if duration is not None:
+        tau, known, y_tau, note = horizon_status(clean.duration, clean.y)
+        notes.append(note)
+        horizon = {"time": tau, "n_known": int(known.sum()), "n_censored_before": int((~known).sum()),
+                   "churned_by_horizon": int(y_tau[known].sum())}
+        X, y = clean.X[known].reset_index(drop=True), y_tau[known]
+        groups = None if groups is None else groups[known]
+    n_kpis = model_params.pop("n_kpis", 3)
+    result = ChurnFactorModel(random_state=seed, n_kpis=0, **model_params).fit(X, y, groups).result_
+    notes += result.notes
+    tests, test_notes = factor_tests(clean.X, clean.y, clean.duration)
+    notes += test_notes
+    ranking = list(tests.index) if duration is not None else result.ranking
+    kpi_params = {k: model_params[k] for k in ("min_share", "n_boot") if k in model_params}
+    result.kpis = factor_kpis(X, y, groups, ranking, actionable, n_kpis, notes, seed=seed, **kpi_params)
     survival = None
     if duration is not None:
-        survival = survival_section(clean.X, clean.y, clean.duration, result.ranking, duration)
+        survival = survival_section(clean.X, clean.y, clean.duration, ranking, duration)
+        survival["horizon"] = horizon
+        notes += survival["notes"]
     params = {"label": label, "positive": positive, "id": id_col, "duration": duration,
-              "exclude": list(exclude), "group": group, "seed": seed}
-    notes = clean.notes + result.notes + (survival["notes"] if survival else [])
-    return FactorsReport(n=len(clean.y), churn_rate=wilson_interval(int(clean.y.sum()), len(clean.y)),
-                         factors=result, survival=survival, notes=notes, parameters=params)
+              "exclude": list(exclude), "group": group, "seed": seed,
+              "actionable": list(actionable) if actionable else None}
+    share = wilson_interval(int(clean.y.sum()), len(clean.y))
+    churn_rate = km_churn_rate(clean.duration, clean.y) if duration is not None else share
+    return FactorsReport(n=len(clean.y), churn_rate=churn_rate, share_churned=share, factors=result,
+                         factor_tests=tests, ranking=ranking, survival=survival, notes=notes, parameters=params,
+                         n_groups=len(clean.y) if clean.groups is None else int(pd.Series(clean.groups).nunique()))
 
 
 def analyze_factors_file(table: Path, label: str, positive: str | None = None, id_col: str | None = None,
                          duration: str | None = None, exclude: Sequence[str] = (), group: str | None = None,
-                         out_dir: Path = Path("."), seed: int = 0) -> tuple[FactorsReport, Path, Path]:
+                         out_dir: Path = Path("."), seed: int = 0, sep: str | None = None,
+                         actionable: Sequence[str] | None = None) -> tuple[FactorsReport, Path, Path]:
     """``csresearch factors``: analyse ``table`` and write OUT_DIR/factors.html and OUT_DIR/factors.json.
 
-    Earlier outputs in ``out_dir`` are removed before the analysis starts, and the
+    ``sep`` is the CSV separator (detected when None); id and group columns are
+    read as text exactly as written. Earlier outputs in ``out_dir`` are removed
+    before the analysis starts, and the
     new ones are written by rename, so a failed run never leaves a factors.json
     that looks successful.
 
@@ -92,8 +124,10 @@ def analyze_factors_file(table: Path, label: str, positive: str | None = None, i
         raise InputError(f"-o {out_dir}: exists and is not a folder")
     for name in ("factors.json", "factors.html"):
         (out_dir / name).unlink(missing_ok=True)
-    frame = read_table(Path(table))
+    read_notes: list[str] = []
+    frame = read_table(Path(table), sep=sep, text_columns=[c for c in (id_col, group) if c], notes=read_notes)
     report = analyze_factors(frame, label, positive=positive, id_col=id_col, duration=duration,
-                             exclude=exclude, group=group, seed=seed)
+                             exclude=exclude, group=group, seed=seed, actionable=actionable)
+    report.notes[:0] = read_notes
     report.parameters["table"] = str(table)
     return (report, *write_report(report, out_dir))

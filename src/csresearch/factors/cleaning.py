@@ -22,15 +22,15 @@ categoricals).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .reading import read_table
 
-__all__ = ["CleanTable", "clean_table", "read_table", "parse_label", "MIN_PER_CLASS"]
+__all__ = ["CleanTable", "clean_table", "read_table", "parse_label", "MIN_PER_CLASS"]  # read_table: see .reading
 
 MIN_PER_CLASS = 20
 BINARY_PAIRS = ({"yes": 1, "no": 0}, {"true": 1, "false": 0}, {"1": 1, "0": 0}, {"1.0": 1, "0.0": 0})
@@ -63,27 +63,18 @@ class CleanTable:
     notes: list[str] = field(default_factory=list)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a .csv or .parquet table (never modified); InputError when it cannot be read."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"table {path} does not exist or is not a file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            return pd.read_csv(path, skipinitialspace=False)
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        if isinstance(exc, pd.errors.EmptyDataError):
-            raise InputError(f"table {path} is empty: it has no header and no rows") from None
-        raise InputError(f"cannot read table {path}: {exc}") from None
-    raise InputError(f"table {path}: unsupported file type {suffix!r}; use .csv or .parquet")
+def _number_text(v: float) -> str:
+    """A number as text with every digit kept: whole numbers without a decimal point, others as ``repr``."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 2 ** 53 else repr(v)
 
 
 def _text(s: pd.Series) -> pd.Series:
-    """Values as trimmed strings with blanks as missing (numbers rendered without trailing noise)."""
-    out = s.astype("str").str.strip() if not pd.api.types.is_numeric_dtype(s) else s.map(lambda v: f"{v:g}", na_action="ignore")
+    """Values as trimmed strings with blanks as missing (numbers exactly, whole numbers without ``.0``)."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        out = s.map(_number_text, na_action="ignore")
+    else:
+        out = s.astype("str").str.strip()
     return out.where(s.notna() & (out != ""), None)
 
 
@@ -180,6 +171,30 @@ def _clean_column(s: pd.Series, n: int, notes: list[str]) -> pd.Series | None:
     return s.astype("str").where(s.notna(), None)
 
 
+def _groups(frame: pd.DataFrame, group_col: str | None, notes: list[str]) -> np.ndarray | None:
+    """Cross-validation groups: the group/id column as text, exactly as written; duplicate rows share a group.
+
+    Rows identical in every column are counted and noted; they are kept (a
+    double export cannot be told from two identical customers) but always fall
+    in the same cross-validation fold, so a copy never scores its own twin.
+    """
+    dup = frame.duplicated(keep="first")
+    if dup.any():
+        notes.append(f"{int(dup.sum())} duplicate row(s): identical in every column to an earlier row (file lines "
+                     f"{_rows(dup)}); kept, and each set of identical rows is kept together in one "
+                     f"cross-validation fold")
+    if group_col:
+        groups = _text(frame[group_col]).fillna("(missing)")
+        repeated = groups[groups.duplicated(keep=False)].nunique()
+        if repeated:
+            notes.append(f"{group_col}: {repeated} value(s) appear on more than one row; their rows are kept together "
+                         f"in one cross-validation fold ({groups.nunique()} groups for {len(groups)} rows)")
+        return groups.to_numpy()
+    if not dup.any():
+        return None
+    return ("row" + frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup().astype("str")).to_numpy()
+
+
 def clean_table(frame: pd.DataFrame, label: str, positive: str | None = None, id_col: str | None = None,
                 duration: str | None = None, exclude: Sequence[str] = (), group: str | None = None) -> CleanTable:
     """Validate the options against ``frame`` and clean it for the factor model (``frame`` is not modified).
@@ -208,14 +223,14 @@ def clean_table(frame: pd.DataFrame, label: str, positive: str | None = None, id
                          f"at least {MIN_PER_CLASS} of each are needed")
     dur = None
     if duration:
-        d = pd.to_numeric(_text(frame[duration]), errors="coerce")
+        raw = frame[duration]
+        d = raw.astype("float64") if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(_text(raw), errors="coerce")
         bad = d.isna() | (d < 0)
         if bad.any():
             raise InputError(f"--duration column {duration!r} must be a non-negative number on every row; "
                              f"{int(bad.sum())} rows are missing, negative or not numbers (file lines {_rows(bad)})")
         dur = d.to_numpy(dtype="float64")
-    group_col = group or id_col
-    groups = _text(frame[group_col]).fillna("(missing)").to_numpy() if group_col else None
+    groups = _groups(frame, group or id_col, notes)
     reserved = {label, id_col, duration, group, *exclude} - {None}
     if exclude:
         notes.append(f"excluded on request: {list(exclude)}")

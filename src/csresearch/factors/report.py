@@ -29,9 +29,21 @@ class FactorsReport:
     n : int
         Rows analysed.
     churn_rate : Interval
-        Overall churn rate (Wilson).
+        Overall churn rate: the Kaplan-Meier cumulative churn at the longest
+        follow-up with a duration, else the share churned (Wilson).
     factors : FactorResult
-        Ranking, odds ratios, univariate rates, CV AUC and KPIs.
+        Odds ratios, univariate rates, CV AUC, permutation importance and KPIs
+        (with a duration: of churn within the horizon, on rows whose status is known).
+    share_churned : Interval or None
+        Share of rows labelled churned (Wilson), ignoring censoring.
+    factor_tests : DataFrame
+        Likelihood-ratio test of each factor in the spline-expanded model
+        (:mod:`.factor_tests`).
+    ranking : list of str
+        Factors, most important first: the Cox test ranking with a duration,
+        else the chosen model's permutation importance.
+    n_groups : int
+        Cross-validation groups (customers).
     survival : dict or None
         Kaplan-Meier, log-rank and Cox results when a duration was given.
     notes : list of str
@@ -43,14 +55,26 @@ class FactorsReport:
     n: int
     churn_rate: Interval
     factors: FactorResult
+    share_churned: Interval | None = None
+    factor_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ranking: list[str] = field(default_factory=list)
+    n_groups: int = 0
     survival: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per factor, most important first."""
-        return self.factors.summary
+        """One row per factor in the order of :attr:`ranking`."""
+        return self.factors.summary.loc[self.ranking] if self.ranking else self.factors.summary
+
+    @property
+    def ranking_method(self) -> str:
+        """How :attr:`ranking` was made."""
+        if self.survival is not None:
+            return ("Cox model (Efron ties) with natural cubic splines for numeric factors: likelihood-ratio test of "
+                    "each factor, ordered by p-value (then chi-square)")
+        return f"permutation importance of the chosen model ({self.factors.chosen_model}), grouped cross-validation"
 
     def to_dict(self) -> dict[str, Any]:
         """The factors.json document."""
@@ -65,12 +89,17 @@ class FactorsReport:
             "schema_version": 1,
             "parameters": self.parameters,
             "n": self.n,
+            "n_groups": self.n_groups,
             "churn_rate": self.churn_rate.to_dict(),
+            "share_churned": self.share_churned.to_dict() if self.share_churned is not None else None,
             "cv_auc": f["cv_auc"],
             "chosen_model": f["chosen_model"],
             "model_comparison": f["model_comparison"],
-            "ranking": f["ranking"],
+            "ranking": self.ranking or f["ranking"],
+            "ranking_method": self.ranking_method,
+            "classifier_ranking": f["ranking"],
             "importance": imp,
+            "factor_tests": _records(self.factor_tests),
             "odds_ratios": f["odds_ratios"],
             "univariate": uni,
             "kpis": self.factors.kpi_findings(),
@@ -85,13 +114,17 @@ class FactorsReport:
         """A complete self-contained HTML page (inline CSS, base64 figures, no scripts)."""
         fr = self.factors
         src = self.parameters.get("table", "table")
+        share = "" if self.survival is None else f" (share labelled churned, ignoring censoring: {escape(self.share_churned)})"
         parts = [
             "<section><h2>Summary</h2>",
-            f"<p>{self.n} rows; churn rate {escape(self.churn_rate)}. Cross-validated AUC of the chosen model "
-            f"({escape(fr.chosen_model)}): {escape(fr.cv_auc)}.</p>",
-            f"<p><b>Ranking</b> (most important first): {escape(', '.join(fr.ranking))}</p>",
+            f"<p>{self.n} rows, {self.n_groups} customers; churn rate {escape(self.churn_rate)}{share}. "
+            f"Cross-validated AUC of the chosen model ({escape(fr.chosen_model)}): {escape(fr.cv_auc)}.</p>",
+            f"<p><b>Ranking</b> (most important first): {escape(', '.join(self.ranking or fr.ranking))}; "
+            f"{escape(self.ranking_method)}</p>",
             f"<p class='method'><b>Method:</b> {escape(fr.method)}</p></section>",
-            "<section><h2>Factor ranking</h2>", _figure(fr.importance_plot),
+            "<section><h2>Factor tests (splines for numeric factors)</h2>", _table(_compact_tests(self.factor_tests)),
+            "</section>",
+            "<section><h2>Permutation importance of the predictive model</h2>", _figure(fr.importance_plot),
             _table(_compact_summary(fr.summary)), "</section>",
             "<section><h2>Odds ratios (multivariable logistic regression)</h2>", _figure(fr.odds_ratio_plot),
             _table(_compact_odds(fr.odds_ratios)), "</section>",
@@ -116,6 +149,18 @@ class FactorsReport:
         return self.factors._repr_html_()
 
 
+def _records(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Rows of a frame as {index: {column: value}} with NaN as None."""
+    return {str(k): {c: (None if pd.isna(v) else v) for c, v in row.items()} for k, row in frame.iterrows()}
+
+
+def _p_cell(p: float | None) -> str:
+    """A p- or q-value for a table: 3 significant digits, '< 1e-300' for an underflow, 'n/a' when missing."""
+    if p is None or pd.isna(p):
+        return "n/a"
+    return "< 1e-300" if p == 0 else f"{p:.3g}"
+
+
 def _ci(est, low, high) -> str:
     if pd.isna(est):
         return "n/a"
@@ -130,20 +175,27 @@ def _compact_summary(summary: pd.DataFrame) -> pd.DataFrame:
         "importance (95% CI)": [_ci(*r) for r in summary[["importance", "importance_ci_low", "importance_ci_high"]].to_numpy()],
         "strongest term": summary["term"].fillna(""),
         "odds ratio (95% CI)": [_ci(*r) for r in summary[["odds_ratio", "or_ci_low", "or_ci_high"]].to_numpy()],
-        "p": summary["p_value"], "q": summary["q_value"]}, index=summary.index)
+        "p": summary["p_value"].map(_p_cell), "q": summary["q_value"].map(_p_cell)}, index=summary.index)
 
 
 def _compact_odds(odds: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "odds ratio (95% CI)": [_ci(*r) for r in odds[["estimate", "ci_low", "ci_high"]].to_numpy()],
-        "p": odds["p_value"], "q": odds["q_value"], "note": odds["reason"].fillna("")}, index=odds.index)
+        "p": odds["p_value"].map(_p_cell), "q": odds["q_value"].map(_p_cell),
+        "note": odds["reason"].fillna("")}, index=odds.index)
+
+
+def _compact_tests(tests: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "chi-square (df)": [f"{c:.4g} ({d:g})" if pd.notna(c) else "n/a" for c, d in zip(tests["chi2"], tests["df"])],
+        "p": tests["p_value"].map(_p_cell), "q": tests["q_value"].map(_p_cell),
+        "non-linearity p": tests["nonlinear_p_value"].map(_p_cell), "note": tests["reason"].fillna("")},
+        index=tests.index)
 
 
 def _p_text(p: float | None) -> str:
     """'= 0.012', or '< 1e-300' where the p-value underflowed to 0, or '= n/a'."""
-    if p is None:
-        return "= n/a"
-    return "< 1e-300" if p == 0 else f"= {p:.3g}"
+    return "= n/a" if p is None else ("< 1e-300" if p == 0 else f"= {_p_cell(p)}")
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -177,8 +229,9 @@ def _survival_html(s: dict[str, Any]) -> str:
         frame = pd.concat({g: rows(v["values"]) for g, v in d["groups"].items()}, names=["group"])
         parts.append(_table(frame))
     if s["cox_hazard_ratios"]:
-        parts += ["<h3>Cox model hazard ratios (per 1 SD / vs largest level)</h3>",
-                  _table(pd.DataFrame(s["cox_hazard_ratios"]).T)]
+        hr = pd.DataFrame(s["cox_hazard_ratios"]).T
+        hr = hr.assign(**{c: hr[c].map(_p_cell) for c in ("p_value", "q_value") if c in hr})
+        parts += ["<h3>Cox model hazard ratios (per 1 SD / vs largest level)</h3>", _table(hr)]
     return "\n".join(parts)
 
 
