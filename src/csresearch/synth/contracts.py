@@ -37,7 +37,7 @@ def add_years(dates: np.ndarray, years: np.ndarray) -> np.ndarray:
 def latent_health(
     health: np.ndarray, failed: np.ndarray, months: np.ndarray, term_shock: np.ndarray, sc: Scenario
 ) -> np.ndarray:
-    """Latent health H at ``months`` after signup (without monthly noise or pre-churn decline).
+    """Latent health H at ``months`` after signup (without monthly noise or the late usage decline).
 
     H = a_i + slope x years - failed x deficit x exp(-months / decay) + term shock.
     """
