@@ -111,6 +111,9 @@ def test_quota_consumption_is_the_top_churn_factor_and_a_kpi(findings, truth):
     odds = cf["odds_ratios"][top]
     assert (odds["ci_high"] < 1) == (coefs[top] < 0) and odds["q_value"] < 0.05
     assert cf["cv_auc"]["ci_low"] > 0.5
+    # issue 11: churn has unobserved causes and the late decline is partial, so churn is far from deterministic
+    assert 0.75 <= cf["cv_auc"]["estimate"] <= 0.85, cf["cv_auc"]
+    assert top in truth["factor_roles"]["leading"]
 
 
 def test_churned_accounts_part_before_the_decision(findings, truth):

@@ -247,22 +247,64 @@ def test_utilisation_rises_and_quota_consumption_falls_with_tenure_for_continuin
     assert feat_slope > 0
 
 
-def test_churners_usage_falls_before_the_decision(large, large_monthly):
+def _usage_before_decisions(large, large_monthly) -> pd.DataFrame:
+    """Monthly usage joined to every decided renewal, ``rel`` = months before the term_end month."""
     c = large.tables["contracts"]
     decisions = c[c["outcome"] != "open"].assign(end_month=lambda d: d["term_end"].dt.to_period("M").dt.to_timestamp())
     u = large_monthly.merge(decisions[["account_id", "end_month", "outcome"]], on="account_id")
     rel = (u["month"].dt.year - u["end_month"].dt.year) * 12 + (u["month"].dt.month - u["end_month"].dt.month)
-    u = u.assign(rel=rel)
-    recent = u[u["rel"].between(-6, -4)].groupby(["account_id", "end_month", "outcome"], observed=True)
-    before = u[u["rel"].between(-9, -7)].groupby(["account_id", "end_month", "outcome"], observed=True)
-    delta = (recent["utilisation"].mean() - before["utilisation"].mean()).dropna().groupby(level="outcome", observed=True)
-    mean_delta = delta.mean()
-    assert mean_delta["churned"] < -0.03
-    assert mean_delta["churned"] < mean_delta["renewed"] - 0.04
-    # low quota consumption before the decision (3 months before as_of = term_end - 90 days)
-    q = u[u["rel"].between(-6, -4) & u["quota"].notna()]
-    consumption = (q["quota_used"] / (q["quota"] / 12)).groupby(q["outcome"].astype(str)).mean()
-    assert consumption["churned"] < consumption["renewed"] - 0.15
+    return u.assign(rel=rel, consumption=u["quota_used"] / (u["quota"] / 12))
+
+
+def _change(u: pd.DataFrame, col: str, recent: tuple[int, int], before: tuple[int, int]) -> pd.Series:
+    """Mean per outcome of (mean of ``col`` over months ``recent``) - (mean over ``before``) per decision."""
+    keys = ["account_id", "end_month", "outcome"]
+    a = u[u["rel"].between(*recent)].groupby(keys, observed=True)[col].mean()
+    b = u[u["rel"].between(*before)].groupby(keys, observed=True)[col].mean()
+    return (a - b).dropna().groupby(level="outcome", observed=True).mean()
+
+
+def test_late_symptom_appears_only_close_to_the_decision(large, large_monthly):
+    # issue 11: the decline is a late symptom of part of the churners (and false alarms), not a signal a year ahead
+    u = _usage_before_decisions(large, large_monthly)
+    late = _change(u, "utilisation", (-6, -4), (-9, -7))
+    assert late["churned"] < -0.01 and late["churned"] < late["renewed"] - 0.02
+    year_ahead = _change(u, "utilisation", (-18, -16), (-21, -19))
+    assert year_ahead["churned"] > year_ahead["renewed"] - 0.02, "no decline a year before the decision"
+    late_quota = _change(u[u["quota"].notna()], "consumption", (-6, -4), (-9, -7))
+    assert late_quota["churned"] < late_quota["renewed"] - 0.01
+    causes = large.truth["churn_causes"]
+    planted = large.truth["pre_decision_decline"]["planted_share_of_driver_churners"]
+    expected = planted * causes["realised_share_by_drivers"]
+    n = sum(causes["realised_churned_accounts"].values())
+    assert abs(causes["realised_share_with_decline"] - expected) < 4 * np.sqrt(expected * (1 - expected) / n) + 0.02
+
+
+def test_quota_consumption_is_a_leading_driver_visible_a_year_ahead(large, large_monthly):
+    u = _usage_before_decisions(large, large_monthly)
+    q = u[u["rel"].between(-15, -13) & u["quota"].notna()]
+    level = q.groupby(["account_id", "end_month", "outcome"], observed=True)["consumption"].mean()
+    by_outcome = level.groupby(level="outcome", observed=True).mean()
+    assert by_outcome["churned"] < by_outcome["renewed"] - 0.15
+    roles = large.truth["factor_roles"]
+    assert roles["leading"]["quota_consumption"] == "quota_consumption"
+    assert set(roles["symptoms"]) == {"seat_utilisation_delta_3m", "quota_consumption_delta_3m"}
+    assert not set(roles["leading"]) & set(roles["symptoms"]) and not set(roles["leading"]) & set(roles["context"])
+
+
+def test_unobserved_causes_account_for_the_planted_share_of_churn(large):
+    causes = large.truth["churn_causes"]
+    counts = causes["realised_churned_accounts"]
+    assert set(counts) == {"drivers", *large.truth["scenario"]["unobserved_churn"]}
+    assert sum(counts.values()) == int(large.tables["contracts"]["outcome"].eq("churned").sum())
+    n, p = sum(counts.values()), causes["expected_share_by_drivers"]
+    assert 0.6 < p < 0.9  # a quarter of churn has causes the data cannot see
+    assert abs(counts["drivers"] / n - p) < 4 * np.sqrt(p * (1 - p) / n)
+    planted = large.truth["scenario"]["unobserved_churn"]
+    decisions = int(large.tables["contracts"]["outcome"].ne("open").sum())
+    for cause, rate in planted.items():  # roughly rate x decisions (minus when the drivers fired too)
+        expected = rate * decisions
+        assert abs(counts[cause] - expected) < 4 * np.sqrt(expected) + 0.05 * expected, cause
 
 
 def test_churn_model_truth_is_recorded_and_realised(large):
@@ -270,6 +312,7 @@ def test_churn_model_truth_is_recorded_and_realised(large):
     json.dumps(truth)  # JSON-able
     model = truth["churn_model"]
     assert model["coef_per_sd"]["quota_consumption"] < model["coef_per_sd"]["health"] < 0
+    assert set(model["unobserved_per_decision"]) == {"champion_leaves", "budget_cut", "acquired"}
     decided = large.tables["contracts"].query("outcome != 'open'")
     assert model["realised_churn_rate_per_decision"] == pytest.approx((decided["outcome"] == "churned").mean(), abs=1e-4)
     assert 0.015 < model["realised_churn_rate_per_decision"] < 0.06

@@ -1,10 +1,12 @@
 """Synthetic contract terms and the churn decision at each renewal.
 
 Every account holds contiguous annual terms from its signup. At each term_end
-on or before extracted_at the renewal is decided first, from a logistic model
-of the latent drivers measured at as_of = term_end - 3 months; usage is then
-generated to match (churners' usage falls before the decision, see usage.py).
-The last term is ``open`` when its term_end lies after extracted_at.
+on or before extracted_at the renewal is decided first: a logistic model of
+the leading drivers measured at as_of = term_end - 3 months gives the
+driver-caused churn, and unobserved causes (causes.py) add churn the data
+cannot see. Usage is then generated to match: a share of the terms end with a
+usage decline (the late symptom, see causes.py and usage.py). The last term
+is ``open`` when its term_end lies after extracted_at.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .causes import draw_causes, draw_symptoms
 from .scenario import Scenario
 
 __all__ = ["add_years", "latent_health", "quota_driver_sd", "draw_contracts", "MAX_TERMS"]
@@ -34,7 +37,7 @@ def add_years(dates: np.ndarray, years: np.ndarray) -> np.ndarray:
 def latent_health(
     health: np.ndarray, failed: np.ndarray, months: np.ndarray, term_shock: np.ndarray, sc: Scenario
 ) -> np.ndarray:
-    """Latent health H at ``months`` after signup (without monthly noise or pre-churn decline).
+    """Latent health H at ``months`` after signup (without monthly noise or the late usage decline).
 
     H = a_i + slope x years - failed x deficit x exp(-months / decay) + term shock.
     """
@@ -67,8 +70,11 @@ def draw_contracts(
         Contract columns of the contracts table.
     terms : dict of str to ndarray
         Per-account x potential-term arrays of shape (n, MAX_TERMS):
-        ``term_shock``, ``quota_shock``, ``seats``, ``quota``, ``churn_prob``;
-        per account: ``last_term`` (index), ``churned`` (bool), ``decline_months``,
+        ``term_shock``, ``quota_shock``, ``seats``, ``quota``, ``driver_prob``
+        (churn probability from the leading drivers), ``churn_prob`` (with the
+        unobserved causes), ``cause`` (see :func:`~csresearch.synth.causes.draw_causes`),
+        ``decline`` (the term ends with a usage decline), ``decline_months``;
+        per account: ``last_term`` (index), ``churned`` (bool),
         ``end`` (term_end of the last term, datetime64[D]).
     """
     n, K = len(accounts), MAX_TERMS
@@ -78,23 +84,26 @@ def draw_contracts(
     term_shock = rng.normal(0.0, sc.term_shock_sd, (n, K))
     quota_shock = rng.normal(0.0, sc.quota_term_sd, (n, K))
     growth = np.maximum(0.0, rng.normal(sc.seat_growth_mean, sc.seat_growth_sd, (n, K)))
-    churn_prob, seats = _churn_model(latent, sc, term_shock, quota_shock, growth)
-    churn_draw = rng.random((n, K)) < churn_prob
-    last_term, churned = _last_terms(churn_draw, starts[:, 1:] <= cut)  # decided: term_end on or before extracted_at
+    driver_prob, seats = _churn_model(latent, sc, term_shock, quota_shock, growth)
+    causes = draw_causes(driver_prob, sc, rng)
+    last_term, churned = _last_terms(causes["churn_draw"], starts[:, 1:] <= cut)  # decided: term_end on or before extracted_at
     quota_mat = np.where(latent["has_quota"].to_numpy()[:, None], seats * sc.quota_per_seat, np.nan)
     discount = rng.uniform(0.85, 1.0, n)
     price = latent["segment"].map(sc.price_per_seat).to_numpy(dtype=float) * discount
     contracts = _contract_rows(accounts["account_id"], starts, seats, quota_mat, price, last_term, churned)
-    lo, hi = sc.decline_months
+    decline, decline_months = draw_symptoms(causes["cause"], last_term, churned, sc, rng)
     terms = {
         "term_shock": term_shock,
         "quota_shock": quota_shock,
         "seats": seats,
         "quota": quota_mat,
-        "churn_prob": churn_prob,
+        "driver_prob": driver_prob,
+        "churn_prob": causes["churn_prob"],
+        "cause": causes["cause"],
+        "decline": decline,
+        "decline_months": decline_months,
         "last_term": last_term,
         "churned": churned,
-        "decline_months": rng.integers(lo, hi + 1, n),
         "end": starts[np.arange(n), last_term + 1],
     }
     return contracts, terms
@@ -102,7 +111,7 @@ def draw_contracts(
 
 def _churn_model(latent: pd.DataFrame, sc: Scenario, term_shock: np.ndarray, quota_shock: np.ndarray,
                  growth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Churn probability at each potential term's decision and the seats of each term, shape (n, MAX_TERMS)."""
+    """Driver-caused churn probability at each potential decision and the seats of each term, shape (n, MAX_TERMS)."""
     n, K = term_shock.shape
     h_sd = np.sqrt(1 + sc.term_shock_sd**2)
     q_sd = quota_driver_sd(sc)

@@ -84,15 +84,23 @@ class Scenario:
     unhealthy_utilisation_cut : float
         Seat utilisation cut used for the observable unhealthy share in truth.
     churn_intercept : float
-        Logit of churn at a renewal decision for an average account.
+        Logit of driver-caused churn at a renewal decision for an average account.
     churn_coef : dict
-        Logit coefficients per standard deviation of the latent drivers:
+        Logit coefficients per standard deviation of the leading drivers:
         quota_consumption, health, satisfaction, exec_engagement,
         support_load, smb (indicator).
+    unobserved_churn : dict
+        Cause -> probability per renewal decision of churn for a cause the
+        data cannot see (independent of every driver).
+    decline_share : float
+        Share of driver-caused churners whose usage declines before the decision.
+    dip_rate : float
+        Share of all other terms whose usage dips the same way (false alarms).
     decline_months : tuple
-        (min, max) months before term_end at which a churner's usage starts to fall.
-    decline_health, decline_quota : float
-        Fall of logit utilisation / log quota consumption by term_end for churners.
+        (min, max) months before term_end at which a decline starts.
+    decline_health, decline_quota, decline_events, decline_features : float
+        Fall by term_end of logit utilisation, log quota consumption, log
+        events per active user and logit of the feature-use probability.
     seat_growth_mean, seat_growth_sd : float
         Log seat growth at renewal (non-negative).
     email_rate, support_rate, webinar_rate, user_group_rate, nps_rate : float
@@ -139,20 +147,27 @@ class Scenario:
     unhealthy_cut: float = -0.97
     unhealthy_months_after_target: int = 12
     unhealthy_utilisation_cut: float = 0.5
-    churn_intercept: float = -4.2
+    churn_intercept: float = -4.8
     churn_coef: dict = field(
         default_factory=lambda: {
-            "quota_consumption": -0.9,
-            "health": -0.3,
+            "quota_consumption": -1.2,
+            "health": -0.45,
             "satisfaction": -0.2,
             "exec_engagement": -0.15,
             "support_load": 0.15,
             "smb": 0.2,
         }
     )
+    unobserved_churn: dict = field(
+        default_factory=lambda: {"champion_leaves": 0.004, "budget_cut": 0.0025, "acquired": 0.0015}
+    )
+    decline_share: float = 0.6
+    dip_rate: float = 0.05
     decline_months: list = field(default_factory=lambda: [6, 9])
     decline_health: float = 1.6
     decline_quota: float = 0.8
+    decline_events: float = 0.5
+    decline_features: float = 1.0
     seat_growth_mean: float = 0.06
     seat_growth_sd: float = 0.08
     email_rate: float = 0.7
@@ -204,9 +219,13 @@ class Scenario:
             low, high = self.seat_range[seg]
             if not 1 <= low <= high:
                 raise ParameterError(f"seat_range[{seg}] must be [low, high] with 1 <= low <= high, got {[low, high]}")
-        for name in ("no_quota_share", "onboarding_extended_share", "onboarding_status_null_share", "roi_share"):
+        for name in ("no_quota_share", "onboarding_extended_share", "onboarding_status_null_share", "roi_share",
+                     "decline_share", "dip_rate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ParameterError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        for cause, p in self.unobserved_churn.items():
+            if not isinstance(p, (int, float)) or not 0 <= p < 1:
+                raise ParameterError(f"unobserved_churn[{cause}] must be a probability in [0, 1), got {p}")
         lo, hi = self.decline_months
         if not 1 <= lo <= hi <= 11:
             raise ParameterError(f"decline_months must be [min, max] within 1..11, got {self.decline_months}")

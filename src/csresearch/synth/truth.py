@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from .causes import cause_names
 from .contracts import add_years, quota_driver_sd
 from .scenario import Scenario
 
@@ -168,6 +169,85 @@ def _pre_decision(terms: dict, panel: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+#: Canonical feature -> role in the generating model (docs/synthetic-data.md).
+FACTOR_ROLES = {
+    "leading": {
+        "quota_consumption": "quota_consumption",
+        "seat_utilisation_3m": "health",
+        "events_per_active_user_3m": "health",
+        "features_used_3m": "health",
+        "onboarding_succeeded": "health (onboarding deficit)",
+        "onboarding_days": "health (onboarding deficit)",
+        "setup_done": "health (onboarding deficit)",
+        "email_open_rate_6m": "satisfaction",
+        "nps_last": "satisfaction",
+        "exec_meetings_12m": "exec_engagement",
+        "support_tickets_6m": "support_load",
+    },
+    "symptoms": ["seat_utilisation_delta_3m", "quota_consumption_delta_3m"],
+    "context": ["tenure_years", "renewal_number", "segment", "touch_model"],
+    "notes": (
+        "leading: the feature measures a driver of the churn model (stable account traits, visible a year "
+        "ahead); symptoms: the feature sees only the usage decline of the last months before a decision "
+        "(a consequence of the decision, with false alarms), so it matters at short leads only; the levels "
+        "seat_utilisation_3m, events_per_active_user_3m, features_used_3m and quota_consumption carry the "
+        "decline too at short leads. quota_consumption is null before the first complete month of a term, "
+        "so at a lead of about 335 days or more it is not observed and its leading signal is carried by "
+        "the health-driven usage features"
+    ),
+}
+
+
+def _churn_model(sc: Scenario, terms: dict, decided: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "form": (
+            "logit P(churn by the drivers at a renewal decision) = intercept + sum(coef x driver); drivers "
+            "measured at term_end - 3 months before any decline: quota_consumption = log quota-consumption "
+            "deviation / its sd (0 without quota), health = H / sqrt(1 + term_shock_sd^2), satisfaction, "
+            "exec_engagement, support_load ~ N(0, 1) account traits, smb = 1 for smb accounts; "
+            "P(churn) = 1 - (1 - P(drivers)) x prod(1 - p_unobserved)"
+        ),
+        "intercept": sc.churn_intercept,
+        "base_churn_rate": _r(1.0 / (1.0 + np.exp(-sc.churn_intercept))),
+        "coef_per_sd": sc.churn_coef,
+        "quota_driver_sd": _r(quota_driver_sd(sc)),
+        "unobserved_per_decision": sc.unobserved_churn,
+        "realised_decisions": int(len(decided)),
+        "realised_churn_rate_per_decision": _r((decided["outcome"] == "churned").mean()) if len(decided) else None,
+    }
+
+
+def _churn_causes(sc: Scenario, terms: dict) -> dict[str, Any]:
+    """Share of churned accounts by the cause that fired, and the expected share of driver-caused churn."""
+    churned = terms["churned"]
+    n = len(churned)
+    cause = terms["cause"][np.arange(n), terms["last_term"]][churned]
+    names = cause_names(sc)
+    counts = {name: int((cause == i + 1).sum()) for i, name in enumerate(names)}
+    total = max(int(churned.sum()), 1)
+    decline = terms["decline"][np.arange(n), terms["last_term"]][churned]
+    k = np.arange(terms["cause"].shape[1])[None, :]
+    last = terms["last_term"][:, None]
+    decided = (k < last) | ((k == last) & churned[:, None])
+    mean_driver = float(terms["driver_prob"][decided].mean()) if decided.any() else 0.0
+    mean_total = float(terms["churn_prob"][decided].mean()) if decided.any() else 0.0
+    return {
+        "definition": (
+            "cause of each churned account's churn: 'drivers' when the leading-driver model fired, else the "
+            "unobserved cause that fired (none of them is visible in the data)"
+        ),
+        "unobserved": sorted(sc.unobserved_churn),
+        "expected_share_by_drivers": _r(mean_driver / mean_total) if mean_total > 0 else None,
+        "expected_share_by_drivers_definition": (
+            "mean driver churn probability / mean total churn probability over the realised decisions "
+            "(an approximation: causes may fire together, the drivers then count)"
+        ),
+        "realised_churned_accounts": counts,
+        "realised_share_by_drivers": _r(counts["drivers"] / total),
+        "realised_share_with_decline": _r(decline.mean()) if decline.size else None,
+    }
+
+
 def build_truth(
     tables: dict[str, pd.DataFrame],
     latent: pd.DataFrame,
@@ -202,7 +282,7 @@ def build_truth(
     decided = contracts[contracts["outcome"] != "open"]
     return {
         "generator": GENERATOR,
-        "generator_version": 1,
+        "generator_version": 2,
         "n_accounts": n_accounts,
         "seed": seed,
         "scenario": sc.to_dict(),
@@ -219,24 +299,17 @@ def build_truth(
         "churn_within_3_years": _three_year_churn(latent, terms, sc),
         "unhealthy_after_onboarding": _unhealthy(latent, panel, sc),
         "tenure_slopes_continuing": _slopes(latent, terms, panel, sc),
-        "churn_model": {
-            "form": (
-                "logit P(churn at a renewal decision) = intercept + sum(coef x driver); drivers measured at "
-                "term_end - 3 months before the pre-churn decline: quota_consumption = log quota-consumption "
-                "deviation / its sd (0 without quota), health = H / sqrt(1 + term_shock_sd^2), satisfaction, "
-                "exec_engagement, support_load ~ N(0, 1) account traits, smb = 1 for smb accounts"
-            ),
-            "intercept": sc.churn_intercept,
-            "base_churn_rate": _r(1.0 / (1.0 + np.exp(-sc.churn_intercept))),
-            "coef_per_sd": sc.churn_coef,
-            "quota_driver_sd": _r(quota_driver_sd(sc)),
-            "realised_decisions": int(len(decided)),
-            "realised_churn_rate_per_decision": _r((decided["outcome"] == "churned").mean()) if len(decided) else None,
-        },
+        "churn_model": _churn_model(sc, terms, decided),
+        "churn_causes": _churn_causes(sc, terms),
+        "factor_roles": FACTOR_ROLES,
         "pre_decision_decline": {
             "planted_months": sc.decline_months,
+            "planted_share_of_driver_churners": sc.decline_share,
+            "planted_false_alarm_rate": sc.dip_rate,
             "planted_logit_utilisation_drop": sc.decline_health,
             "planted_log_quota_drop": sc.decline_quota,
+            "planted_log_events_per_user_drop": sc.decline_events,
+            "planted_logit_features_drop": sc.decline_features,
             **_pre_decision(terms, panel),
         },
         "table_rows": {k: int(len(v)) for k, v in tables.items()},

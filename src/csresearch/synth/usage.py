@@ -5,13 +5,16 @@ extracted_at (or of the churned term_end), vectorised over the whole panel:
 
 * seat utilisation = sigmoid(alpha_segment + k_u x H + noise - decline) x ramp,
   active_users ~ Binomial(seats, utilisation);
-* events = active_users + Poisson(active_users x (events per user - 1));
-* features_used = 1 + Binomial(11, sigmoid(-0.3 + 0.5 H + 0.1 years - decline));
+* events = active_users + Poisson(active_users x (events per user - 1)),
+  events per user = 12 exp(0.25 H - decline_events x decline);
+* features_used = 1 + Binomial(11, sigmoid(-0.3 + 0.5 H + 0.1 years - decline_features x decline));
 * quota_used ~ Poisson(quota / 12 x consumption x ramp), log consumption =
-  log(c1) + k_q H + account + term shocks - decline per year x years - decline.
+  log(c1) + k_q H + account + term shocks - decline per year x years - decline_quota x decline.
 
-"decline" is zero except for accounts that churn: it grows linearly to its full
-size over the last 6-9 months before the churned term_end. "ramp" is the
+"decline" (the late symptom) is zero except in the terms that end with a
+decline (causes.py: a share of the driver-caused churners, and false-alarm
+dips of other terms): it grows linearly from 0 to 1 over the last
+``decline_months`` months before the term_end. "ramp" is the
 onboarding ramp-up, slower after a failed onboarding. Months without any active
 user have no row.
 """
@@ -45,7 +48,7 @@ def month_panel(latent: pd.DataFrame, terms: dict, sc: Scenario) -> pd.DataFrame
         ``acc`` (row of accounts), ``t`` (months since the signup month),
         ``month`` (datetime64[D], first day), ``tenure_months`` (months since
         signup at mid-month), ``term`` (index of the term in force),
-        ``health`` (latent H), ``decline`` (0..1 pre-churn decline share),
+        ``health`` (latent H), ``decline`` (0..1 share of the late usage decline),
         ``last_day`` (last day the account can be active in that month).
     """
     cut = np.datetime64(sc.extracted_at, "D")
@@ -70,9 +73,9 @@ def month_panel(latent: pd.DataFrame, terms: dict, sc: Scenario) -> pd.DataFrame
         terms["term_shock"][acc, term],
         sc,
     )
-    d = terms["decline_months"][acc]
-    end_months = 12.0 * (terms["last_term"][acc] + 1)
-    decline = np.where(churned[acc], np.clip((tenure - (end_months - d)) / d, 0.0, 1.0), 0.0)
+    d = terms["decline_months"][acc, term]
+    end_months = 12.0 * (term + 1)
+    decline = np.where(terms["decline"][acc, term], np.clip((tenure - (end_months - d)) / d, 0.0, 1.0), 0.0)
     next_month = (month.astype("datetime64[M]") + 1).astype("datetime64[D]")
     last_day = np.minimum(next_month - 1, np.where(churned[acc], end[acc] - 1, cut))
     return pd.DataFrame(
@@ -127,9 +130,9 @@ def draw_usage(
     utilisation = _sigmoid(alpha + sc.utilisation_per_health * health + noise - sc.decline_health * decline) * ramp
     active = rng.binomial(seats_cap, utilisation)
 
-    per_user = EVENTS_PER_USER * np.exp(0.25 * health - 0.5 * decline)
+    per_user = EVENTS_PER_USER * np.exp(0.25 * health - sc.decline_events * decline)
     events = active + rng.poisson(active * (per_user - 1.0))
-    p_feat = _sigmoid(-0.3 + 0.5 * health + 0.1 * tenure / 12.0 - decline)
+    p_feat = _sigmoid(-0.3 + 0.5 * health + 0.1 * tenure / 12.0 - sc.decline_features * decline)
     features = np.where(active > 0, np.minimum(1 + rng.binomial(MAX_FEATURES - 1, p_feat), events), 0)
 
     log_c = (
