@@ -310,6 +310,9 @@ class ChurnFactorModel:
         Near-collinearity limit of the logistic model (one column per group kept).
     rank_boot : int, default 200
         Bootstrap resamples of the folds for each factor's rank interval.
+    candidates : sequence of str, optional
+        Names of the candidate models to compare (default both
+        ``logistic_l2`` and ``gradient_boosting``).
 
     Attributes
     ----------
@@ -322,7 +325,8 @@ class ChurnFactorModel:
     def __init__(self, n_splits: int = 5, n_repeats: int = 3, n_boot: int = 200, n_kpis: int = 3,
                  missing_indicator_share: float = 0.05, min_share: float | None = None, random_state: int = 0,
                  *, kpi_features: Sequence[str] | None = None, kpi_multiple: float = 1.0, max_vif: float = 100.0,
-                 rank_boot: int = 200):
+                 rank_boot: int = 200, candidates: Sequence[str] | None = None):
+        self.candidates = candidates
         self.kpi_features = kpi_features
         self.kpi_multiple = kpi_multiple
         self.max_vif = max_vif
@@ -360,11 +364,13 @@ class ChurnFactorModel:
                                         groups=None if groups is None else g, max_vif=self.max_vif)
         self.folds_ = grouped_folds(yv, g, self.n_splits, self.random_state)
         models = candidate_models(frame, self.random_state)
+        if self.candidates is not None:
+            models = {m: est for m, est in models.items() if m in self.candidates} or models
         oof, fitted, comparison, intervals = self._cross_validate(frame, yv, g, models)
         chosen = max(models, key=lambda m: (comparison[m]["cv_auc"] or 0.0) + (1e-3 if m == "logistic_l2" else 0))
-        notes.append(f"predictive model chosen by grouped cross-validated AUC: {chosen} "
-                     f"(logistic_l2 {comparison['logistic_l2']['cv_auc']:.3f}, "
-                     f"gradient_boosting {comparison['gradient_boosting']['cv_auc']:.3f}; ties go to logistic_l2)")
+        notes.append(f"predictive model chosen by grouped cross-validated AUC: {chosen} ("
+                     + ", ".join(f"{m} {comparison[m]['cv_auc']:.3f}" for m in models)
+                     + ("; ties go to logistic_l2)" if len(models) > 1 else "; the only candidate)"))
         drops = self._fold_importances(fitted[chosen], frame, yv)
         importance, ranks = importance_table(drops, list(X.columns), self.rank_boot, self.random_state)
         kpis = self._kpis(X, yv, groups, g, importance)
