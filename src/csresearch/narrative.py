@@ -274,7 +274,10 @@ def churn_factors_story(result: Any, top: int = 3) -> str:
 def _kpi_now(accounts: Any, arr: Any) -> str:
     if not _ok(accounts):
         return ""
-    money = f" (ARR {fmt_number(arr)})" if _ok(arr) else ""
+    money = ""
+    if _ok(arr):
+        a = float(arr)
+        money = f" (ARR {a / 1e6:.1f}M)" if a >= 1e6 else f" (ARR {a / 1e3:.0f}k)" if a >= 1e3 else f" (ARR {a:.0f})"
     return f" {int(accounts)} current customers{money} are on the wrong side of it now."
 
 
@@ -290,12 +293,12 @@ def kpi_story(kpis: Sequence[Any]) -> str:
             lines.append(f"{k.feature}: no target ({thr.reason}).")
             continue
         keep = "at or above" if k.direction == "above" else "below"
-        lead = " (a leading indicator)" if k.leading else ""
+        lead = " (a leading indicator)" if getattr(k, "leading", None) else ""
         lines.append(f"Keep {k.feature}{lead} {keep} {fmt_number(thr.estimate)} ({_ci(thr, 'number')}), where the "
-                     f"estimated churn risk crosses {fmt_number(k.multiple, 2)} x the overall rate: churn is "
+                     f"estimated churn risk crosses {fmt_number(getattr(k, 'multiple', 1.0), 2)} x the overall rate: churn is "
                      f"{describe_interval(k.churn_rate_below, 'percent')} below it and "
                      f"{describe_interval(k.churn_rate_above, 'percent')} at or above it (per account)."
-                     + _kpi_now(k.accounts_below_now, k.arr_below_now))
+                     + _kpi_now(getattr(k, "accounts_below_now", None), getattr(k, "arr_below_now", None)))
     return " ".join(lines)
 
 

@@ -43,10 +43,10 @@ SUITE_STEPS = (
          "05_churned_accounts", compute_churned_accounts, required=False),
     Step("churn_factors", "What predicts churn", "Which factors predict churn at the renewal decision?",
          "06_churn_factors_kpis", compute_churn_factors, narrative.churn_factors_headline),
-    Step("lead_time", "How far ahead churn shows", "How far ahead of the renewal decision can churn be seen?",
-         "06_churn_factors_kpis", compute_lead_time, narrative.lead_time_headline, required=False),
     Step("kpis", "KPIs to manage to", "Which levels should the CS team manage to?",
          "06_churn_factors_kpis", compute_kpis, narrative.kpis_headline),
+    Step("lead_time", "How far ahead churn shows", "How far ahead of the renewal decision can churn be seen?",
+         "06_churn_factors_kpis", compute_lead_time, narrative.lead_time_headline, required=False),
 )
 
 for _step in SUITE_STEPS:
