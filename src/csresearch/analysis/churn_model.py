@@ -140,8 +140,25 @@ def candidate_models(frame: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
     }
 
 
+_FOLDS_CACHE: dict[tuple, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+
 def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified folds in which every group (account) is entirely in train or in test."""
+    """Stratified folds in which every group (account) is entirely in train or in test.
+
+    Memoised on the outcome, groups, ``n_splits`` and ``seed`` (the lead-time
+    analysis asks for the same folds at every lead; the search is slow with
+    thousands of accounts).
+    """
+    key = (hash(np.asarray(y).tobytes()), hash(np.asarray(groups).tobytes()), len(y), n_splits, seed)
+    if key not in _FOLDS_CACHE:
+        if len(_FOLDS_CACHE) > 16:
+            _FOLDS_CACHE.clear()
+        _FOLDS_CACHE[key] = _grouped_folds(np.asarray(y), np.asarray(groups), n_splits, seed)
+    return [(tr.copy(), te.copy()) for tr, te in _FOLDS_CACHE[key]]
+
+
+def _grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     from sklearn.model_selection import StratifiedGroupKFold
 
     n_groups_min = min(pd.Series(groups[y == 1]).nunique(), pd.Series(groups[y == 0]).nunique())
@@ -258,7 +275,8 @@ class FactorResult(AnalysisResult):
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.9 + 0.3 * max(len(o), 1)))
         ypos = np.arange(len(o))
-        ax.errorbar(o["estimate"], ypos, xerr=[o["estimate"] - o["ci_low"], o["ci_high"] - o["estimate"]],
+        err = np.vstack([o["estimate"] - o["ci_low"], o["ci_high"] - o["estimate"]]).astype("float64").clip(min=0)
+        ax.errorbar(o["estimate"], ypos, xerr=err,
                     fmt="o", color="#4a6fa5", ecolor="#333", capsize=2)
         ax.set_yticks(ypos, [str(t) for t in o.index])
         ax.axvline(1, color="#999", lw=0.8)

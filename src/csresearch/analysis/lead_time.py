@@ -113,8 +113,8 @@ class LeadTimeResult(AnalysisResult):
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary
         ok = s["cv_auc"].notna()
-        ax.errorbar(s.index[ok], s.loc[ok, "cv_auc"], yerr=[s.loc[ok, "cv_auc"] - s.loc[ok, "ci_low"],
-                                                             s.loc[ok, "ci_high"] - s.loc[ok, "cv_auc"]],
+        err = np.vstack([s.loc[ok, "cv_auc"] - s.loc[ok, "ci_low"], s.loc[ok, "ci_high"] - s.loc[ok, "cv_auc"]])
+        ax.errorbar(s.index[ok], s.loc[ok, "cv_auc"], yerr=err.astype("float64").clip(min=0),
                     fmt="o-", color="#4a6fa5", ecolor="#333", capsize=3)
         ax.axhline(0.5, color="#999", lw=0.8, ls="--")
         ax.set_xlabel("days before the renewal decision")

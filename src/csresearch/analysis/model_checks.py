@@ -62,7 +62,8 @@ class ModelCalibration(AnalysisResult):
         s = self.summary
         top = float(max(s["ci_high"].max(), s["mean_score"].max(), 0.05)) if len(s) else 1.0
         ax.plot([0, top], [0, top], color="#999", lw=0.8, ls="--")
-        ax.errorbar(s["mean_score"], s["rate"], yerr=[s["rate"] - s["ci_low"], s["ci_high"] - s["rate"]],
+        err = np.vstack([s["rate"] - s["ci_low"], s["ci_high"] - s["rate"]]).astype("float64").clip(min=0)
+        ax.errorbar(s["mean_score"], s["rate"], yerr=err,
                     fmt="o", color="#4a6fa5", ecolor="#333", capsize=2)
         ax.set_xlabel("mean predicted churn risk (decile)")
         ax.set_ylabel("observed churn rate")
