@@ -35,7 +35,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError

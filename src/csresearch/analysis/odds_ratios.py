@@ -140,8 +140,12 @@ def drop_near_collinear(design: Design, max_vif: float = MAX_VIF) -> None:
         corr = design.matrix.drop(columns=term).corrwith(design.matrix[term]).abs()
         partner = str(corr.idxmax()) if corr.notna().any() else "the other factors"
         r = float(corr.max()) if corr.notna().any() else float("nan")
-        reason = (f"near-collinear with {partner} (VIF {vif[term]:.3g} > {max_vif:g}, |r| = {r:.6f}); "
-                  f"{partner} kept, {term} left out of the logistic model")
+        if r >= 0.99:
+            reason = (f"near-collinear with {partner} (VIF {vif[term]:.3g} > {max_vif:g}, |r| = {r:.6f}); "
+                      f"{partner} kept, {term} left out of the logistic model")
+        else:
+            reason = (f"near-collinear with a combination of other factors (VIF {vif[term]:.3g} > {max_vif:g}; most "
+                      f"correlated with {partner}, |r| = {r:.3f}); left out of the logistic model, the others kept")
         design.unavailable[term] = (design.origin[term], reason)
         design.notes.append(f"{term}: {reason}")
         design.matrix = design.matrix.drop(columns=term)
@@ -175,7 +179,8 @@ def logit_odds_ratios(frame: pd.DataFrame, y: pd.Series, missing_indicator_share
     missing_indicator_share : float, default 0.05
     level : float, default 0.95
     groups : array-like, optional
-        Account of each row: standard errors cluster-robust by account.
+        Account of each row: standard errors cluster-robust by account (when
+        some account has more than one row).
     max_vif : float, default 100
         Near-collinearity limit (variance inflation factor).
     unstable_span : float, default 1000
@@ -196,6 +201,8 @@ def logit_odds_ratios(frame: pd.DataFrame, y: pd.Series, missing_indicator_share
     X = sm.add_constant(design.matrix, has_constant="add")
     rows: dict[str, dict[str, Any]] = {}
     g = None if groups is None else pd.factorize(pd.Series(np.asarray(groups)))[0]
+    if g is not None and len(np.unique(g)) == len(g):
+        g = None  # one row per account: nothing to cluster, the model-based intervals apply
     fit, failure = _fit_logit(yv, X, g)
     if failure is None:
         ci = fit.conf_int(alpha=1 - level)

@@ -21,20 +21,17 @@ include_ids = False  # internal report: allow account ids and small groups
 # %%
 import warnings
 
-import matplotlib.pyplot as plt
-
 from csresearch import study
 
 warnings.filterwarnings("ignore", category=UserWarning)
-ctx = study.open(data_dir, as_of, lead_days=lead_days, lead_time_days=lead_time_days,
-                 kpi_risk_multiple=kpi_risk_multiple, scorecard=scorecard, seed=seed, output_dir=output_dir,
-                 min_group_size=min_group_size, include_ids=include_ids)
+ctx = study.open(data_dir, as_of, lead_days=lead_days, lead_time_days=lead_time_days, kpi_risk_multiple=kpi_risk_multiple,
+                 scorecard=scorecard, seed=seed, output_dir=output_dir, min_group_size=min_group_size, include_ids=include_ids)
 factors = study.run("churn_factors", ctx)
 lead_time = study.run("lead_time", ctx)
 kpis = study.run("kpis", ctx)
 
 # %% [markdown]
-# ## The answer
+# ## The answer: ranking (with rank intervals), odds ratios and q-values
 
 # %%
 factors
@@ -46,34 +43,19 @@ factors
 lead_time
 
 # %%
-lead_time.plot()
-plt.show()
-
-# %%
-lead_time.table()
-
-# %%
-lead_time.labels()
-
-# %% [markdown]
-# ## Ranking (with rank intervals), odds ratios and q-values
-
-# %%
-factors.ranking()
+lead_time.plot();
 
 # %% [markdown]
 # ## Permutation importance and odds ratios (95% intervals; unstable odds ratios left out, see notes)
 
 # %%
-factors.plot()
-plt.show()
+factors.plot();
 
 # %% [markdown]
 # ## Calibration of the churn model (out-of-fold predictions)
 
 # %%
-factors.calibration_plot()
-plt.show()
+factors.calibration_plot();
 
 # %% [markdown]
 # ## KPIs: dose-response curves of churn risk with the targets marked
@@ -82,12 +64,10 @@ plt.show()
 kpis
 
 # %%
-kpis.curves_plot()
-plt.show()
+kpis.curves_plot();
 
 # %% [markdown]
 # ## KPI tree: from the overall churn rate to the KPI targets
 
 # %%
-kpis.tree_plot()
-plt.show()
+kpis.tree_plot();

@@ -18,7 +18,7 @@ from ..analysis.trajectories import aligned_trajectories, first_separation, matc
 from ..contract import HEALTH_COLUMNS
 from ..lifetimes import decided_terms
 from ..narrative import churn_factors_story, churned_accounts_story, kpi_story
-from ..tables import decision_table, points_before_decisions, snapshot_table
+from ..tables import points_before_decisions, snapshot_table
 from .onboarding import dear_features
 from .protocol import Shown, Step, StepResult, StudyContext
 from .lead_time import factor_result, kpi_targets
@@ -215,7 +215,11 @@ class ChurnFactorsStep(StepResult):
         return churn_factors_story(self.result)
 
     def ranking(self) -> Any:
-        """Ranking, odds ratios and q-values."""
+        """Ranking (with rank intervals), odds ratios and q-values."""
+        return self.result
+
+    def table(self) -> Any:
+        """Shown under the answer: the ranking with rank intervals, odds ratios and q-values."""
         return self.result
 
     def calibration_plot(self, ax=None):
