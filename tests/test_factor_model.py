@@ -8,7 +8,7 @@ import pytest
 
 from csresearch.analysis.churn_model import (ChurnFactorModel, churn_factors, grouped_folds, logit_odds_ratios,
                                          univariate_churn)
-from csresearch.analysis.kpi import best_cut, kpi_threshold, kpi_tree_plot
+from csresearch.analysis.kpi import crossing, dose_response, kpi_threshold, kpi_tree_plot
 
 FAST = {"n_boot": 60, "n_repeats": 2, "n_splits": 4}
 
@@ -137,11 +137,14 @@ def test_univariate_rates_known_answer():
     assert uni.loc["a", "ci_low"] < 0.25 < uni.loc["a", "ci_high"]
 
 
-def test_best_cut_known_answer():
+def test_crossing_known_answer():
+    # Risk 1 for x in 0..3, 0 for x in 4..9: the isotonic curve falls linearly between its knots 3 and 4,
+    # so it crosses the overall rate 0.4 at 3 + (1 - 0.4) = 3.6.
     x = np.arange(10, dtype=float)
-    y = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
-    assert best_cut(x, y, min_share=0.1) == 4.0
-    assert np.isnan(best_cut(np.ones(10), y))
+    y = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0], dtype=float)
+    assert crossing(dose_response(x, y, increasing=False), 0.4, increasing=False) == pytest.approx(3.6)
+    # A curve that is below the level everywhere never crosses it.
+    assert np.isnan(crossing(dose_response(x, y, increasing=False), 1.5, increasing=False))
 
 
 def test_kpi_threshold_recovers_planted_step():

@@ -91,9 +91,14 @@ def test_health_validity_story_verdicts():
 def test_kpi_story():
     kpi = SimpleNamespace(feature="quota_consumption", direction="above", threshold=Interval(0.6, 0.55, 0.65),
                           churn_rate_below=Interval(0.21, 0.18, 0.24), churn_rate_above=Interval(0.06, 0.05, 0.07))
-    assert narrative.kpi_story([kpi]) == ("Keep quota_consumption at or above 0.6 (95% CI 0.55 to 0.65): churn is "
-                                          "21.0% below it and 6.0% at or above it.")
-    assert narrative.kpi_story([]) == "No KPI threshold could be set on this data."
+    assert narrative.kpi_story([kpi]) == (
+        "Keep quota_consumption at or above 0.6 (95% CI 0.55 to 0.65), where the estimated churn risk crosses 1 x the "
+        "overall rate: churn is 21.0% (95% CI 18.0% to 24.0%) below it and 6.0% (95% CI 5.0% to 7.0%) at or above it "
+        "(per account).")
+    kpi.leading, kpi.accounts_below_now, kpi.arr_below_now = True, 312, 41_200_000.0
+    assert narrative.kpi_story([kpi]).startswith("Keep quota_consumption (a leading indicator) at or above 0.6")
+    assert narrative.kpi_story([kpi]).endswith("312 current customers (ARR 41.2M) are on the wrong side of it now.")
+    assert narrative.kpi_story([]).startswith("No KPI target: no DEAR feature")
 
 
 def test_fmt_helpers():

@@ -18,11 +18,11 @@ EXPECTED = {
     "03_health_score_validity": ("health_validity",),
     "04_continuing_accounts": ("continuing_trends",),
     "05_churned_accounts": ("churned_accounts",),
-    "06_churn_factors_kpis": ("churn_factors", "kpis"),
+    "06_churn_factors_kpis": ("churn_factors", "kpis", "lead_time"),
 }
 COMMON = {"data_dir": "data/sample", "as_of": None, "lead_days": 90, "horizon_years": 3, "months_after": 12,
           "unhealthy_threshold": 40, "scorecard": None, "seed": 0, "output_dir": None, "min_group_size": 5,
-          "include_ids": False}
+          "include_ids": False, "lead_time_days": [30, 90, 180, 270, 365], "kpi_risk_multiple": 1.0}
 MAX_CODE_LINES = 15
 MAX_NOTEBOOK_CODE_LINES = 30
 

@@ -44,6 +44,8 @@ __all__ = [
     "fmt_pct",
     "health_validity_story",
     "kpi_story",
+    "lead_time_headline",
+    "lead_time_story",
     "onboarding_churn_story",
     "onboarding_health_story",
 ]
@@ -332,10 +334,14 @@ def churn_factors_story(result: Any, top: int = 3) -> str:
     ranking = result.ranking
     if not ranking:
         return "No churn factor could be ranked."
+    odds = result.odds_ratios
+    unstable = set(odds.loc[odds["unstable"].astype(bool), "factor"]) if "unstable" in odds.columns else set()
     parts = []
     for factor in ranking[:top]:
         r = result.summary.loc[factor]
-        if _ok(r["odds_ratio"]):
+        if factor in unstable:
+            parts.append(f"{factor} (odds ratio unstable, see notes)")
+        elif _ok(r["odds_ratio"]):
             q = f", q = {fmt_number(r['q_value'], 2)}" if _ok(r["q_value"]) else ""
             parts.append(f"{factor} (odds ratio {fmt_number(r['odds_ratio'])} per 1 SD, 95% CI "
                          f"{fmt_number(r['or_ci_low'])} to {fmt_number(r['or_ci_high'])}{q})")
@@ -349,20 +355,51 @@ def churn_factors_story(result: Any, top: int = 3) -> str:
     return text
 
 
+def _kpi_now(accounts: Any, arr: Any) -> str:
+    if not _ok(accounts):
+        return ""
+    money = ""
+    if _ok(arr):
+        a = float(arr)
+        money = f" (ARR {a / 1e6:.1f}M)" if a >= 1e6 else f" (ARR {a / 1e3:.0f}k)" if a >= 1e3 else f" (ARR {a:.0f})"
+    return f" {int(accounts)} current customers{money} are on the wrong side of it now."
+
+
 def kpi_story(kpis: Sequence[Any]) -> str:
-    """One sentence per KPI threshold: which side to keep the metric on and the churn rate either side."""
+    """One sentence per KPI target: the side to keep the metric on, the churn rate either side, who is below now."""
     if not kpis:
-        return "No KPI threshold could be set on this data."
+        return ("No KPI target: no DEAR feature a CS team can influence is a leading indicator of churn on this "
+                "data (see the lead-time analysis).")
     lines = []
     for k in kpis:
         thr = k.threshold
         if not thr.available:
-            lines.append(f"{k.feature}: no threshold ({thr.reason}).")
+            lines.append(f"{k.feature}: no target ({thr.reason}).")
             continue
         keep = "at or above" if k.direction == "above" else "below"
-        lines.append(f"Keep {k.feature} {keep} {fmt_number(thr.estimate)} ({_ci(thr, 'number')}): churn is "
-                     f"{fmt_pct(k.churn_rate_below.estimate)} below it and {fmt_pct(k.churn_rate_above.estimate)} at or above it.")
+        lead = " (a leading indicator)" if getattr(k, "leading", None) else ""
+        lines.append(f"Keep {k.feature}{lead} {keep} {fmt_number(thr.estimate)} ({_ci(thr, 'number')}), where the "
+                     f"estimated churn risk crosses {fmt_number(getattr(k, 'multiple', 1.0), 2)} x the overall rate: churn is "
+                     f"{describe_interval(k.churn_rate_below, 'percent')} below it and "
+                     f"{describe_interval(k.churn_rate_above, 'percent')} at or above it (per account)."
+                     + _kpi_now(getattr(k, "accounts_below_now", None), getattr(k, "arr_below_now", None)))
     return " ".join(lines)
+
+
+def lead_time_story(result: Any) -> str:
+    """The cross-validated AUC at each lead and which top factors are leading indicators or late symptoms."""
+    s = result.summary
+    if not len(s):
+        return "The churn-factor model could not be fitted at any lead."
+    aucs = "; ".join(f"{lead} days {fmt_number(r['cv_auc'], 2)} ({fmt_number(r['ci_low'], 2)} to "
+                     f"{fmt_number(r['ci_high'], 2)})" for lead, r in s.iterrows())
+    text = f"Cross-validated AUC of the churn model by days before the renewal decision: {aucs}."
+    leading = [f for f, lab in result.labels.items() if lab == "leading indicator"]
+    late = [f for f, lab in result.labels.items() if lab == "late symptom"]
+    text += (" Leading indicators (matter far enough ahead to act): " + (", ".join(leading) or "none") + ".")
+    if late:
+        text += " Late symptoms (matter only close to the decision, too late to manage to): " + ", ".join(late) + "."
+    return text
 
 
 def audit_story(audit: Any) -> str:
@@ -476,6 +513,9 @@ def churn_factors_headline(section: Mapping, top: int = 3) -> list[str]:
     for factor in list(section.get("ranking") or [])[:top]:
         entry = odds.get(factor, {}) if isinstance(odds, Mapping) else {}
         q = entry.get("q_value") if isinstance(entry, Mapping) else None
+        if isinstance(entry, Mapping) and entry.get("unstable"):
+            parts.append(f"{factor} (odds ratio unstable)")
+            continue
         parts.append(f"{factor} (odds ratio per SD {_said(Interval.from_dict(entry))}"
                      + (f", q = {fmt_number(q, 2)})" if _ok(q) else ")"))
     out = ["Strongest churn factors: " + "; ".join(parts) + "."] if parts else []
@@ -484,11 +524,30 @@ def churn_factors_headline(section: Mapping, top: int = 3) -> list[str]:
 
 
 def kpis_headline(section: Any, top: int = 5) -> list[str]:
-    """One sentence per KPI: the side to keep the metric on and the churn rate either side."""
+    """One sentence per KPI: the side to keep the metric on, the churn rate either side, who is below it now."""
     if not isinstance(section, list):
         return []
+    if not section:
+        return ["No KPI target: no DEAR feature a CS team can influence is a leading indicator of churn."]
     return [
-        f"KPI: keep {k.get('feature')} {k.get('direction')} {fmt_number(k.get('threshold'))}; churn rate "
-        f"{fmt_pct(k.get('churn_rate_above'))} above it against {fmt_pct(k.get('churn_rate_below'))} below it."
+        f"KPI: keep {k.get('feature')} {k.get('direction')} {fmt_number(k.get('threshold'))}"
+        + (f" ({_said(Interval.from_dict(k['threshold_interval']))})" if isinstance(k.get("threshold_interval"), Mapping) else "")
+        + f"; churn rate {fmt_pct(k.get('churn_rate_above'))} above it against {fmt_pct(k.get('churn_rate_below'))} below it."
+        + _kpi_now(k.get("accounts_below_now"), k.get("arr_below_now"))
         for k in section[:top]
     ]
+
+
+def lead_time_headline(section: Mapping) -> list[str]:
+    """The AUC at the shortest and longest lead, and the leading indicators."""
+    leads = list(section.get("leads_days") or [])
+    auc = section.get("cv_auc") or {}
+    if not leads:
+        return []
+    first, last = str(leads[0]), str(leads[-1])
+    out = [f"Cross-validated AUC {_said(Interval.from_dict(auc.get(first, {})))} at {first} days before the decision, "
+           f"{_said(Interval.from_dict(auc.get(last, {})))} at {last} days."]
+    labels = section.get("labels") or {}
+    leading = [f for f, lab in labels.items() if lab == "leading indicator"]
+    out.append("Leading indicators: " + (", ".join(leading) if leading else "none") + ".")
+    return out

@@ -162,7 +162,29 @@ class CohortCorrelation(AnalysisResult):
                 "method": self.method}
 
 
-def within_cohort_spearman(frame: pd.DataFrame, cohort_col: str, x: str, y: str, level: float = 0.95) -> CohortCorrelation:
+def _cohort_rs(cohorts: np.ndarray, xv: np.ndarray, yv: np.ndarray) -> list[tuple[Any, float, int]]:
+    """(cohort, Spearman r, n) for each cohort with at least 5 complete rows and a computable, non-perfect r."""
+    out = []
+    for cohort in pd.unique(cohorts):
+        m = cohorts == cohort
+        ok = m & np.isfinite(xv) & np.isfinite(yv)
+        n = int(ok.sum())
+        r = _spearman(np.column_stack([xv[ok], yv[ok]])) if n >= 5 else float("nan")
+        out.append((cohort, r, n))
+    return out
+
+
+def _pooled_r(rs: list[tuple[Any, float, int]]) -> float:
+    """Inverse-variance weighted mean of Fisher z (variance 1.06/(n-3)), back-transformed."""
+    ok = [(np.arctanh(r), (n - 3) / 1.06) for _, r, n in rs if np.isfinite(r) and abs(r) < 1]
+    if not ok:
+        return float("nan")
+    z, w = np.array(ok).T
+    return float(np.tanh(np.average(z, weights=w)))
+
+
+def within_cohort_spearman(frame: pd.DataFrame, cohort_col: str, x: str, y: str, level: float = 0.95, *,
+                           groups: str | None = None, n_boot: int = 500, seed: int | None = 0) -> CohortCorrelation:
     """Spearman correlation of ``x`` and ``y`` within each cohort, and pooled.
 
     Correlating within tenure (or signup) cohorts keeps survivorship from
@@ -170,10 +192,17 @@ def within_cohort_spearman(frame: pd.DataFrame, cohort_col: str, x: str, y: str,
     Each cohort's interval is Fisher-z with the Fieller-Hartley-Pearson
     variance 1.06 / (n - 3); the pooled estimate is the inverse-variance
     weighted mean of the z values (fixed-effect), back-transformed.
+
+    With ``groups`` (a column, e.g. account_id) an account contributes rows to
+    several cohorts or several rows to one, so the rows are not independent:
+    every interval is then a percentile bootstrap resampling whole accounts
+    (``n_boot`` resamples), per cohort and for the pooled estimate.
     """
-    missing = [c for c in (cohort_col, x, y) if c not in frame.columns]
+    missing = [c for c in (cohort_col, x, y, *([groups] if groups else [])) if c not in frame.columns]
     if missing:
         raise ParameterError(f"within_cohort_spearman: column(s) {missing} not in the frame")
+    if groups is not None:
+        return _within_cohort_clustered(frame, cohort_col, x, y, groups, level, n_boot, seed)
     method = "Spearman per cohort, Fisher z interval with variance 1.06/(n-3); pooled: inverse-variance weighted Fisher z (fixed effect)"
     z_crit = stats.norm.ppf(0.5 + level / 2)
     by_cohort, zs, ws = {}, [], []
@@ -194,6 +223,35 @@ def within_cohort_spearman(frame: pd.DataFrame, cohort_col: str, x: str, y: str,
         zbar, se = np.average(zs, weights=ws), 1 / np.sqrt(np.sum(ws))
         n_total = sum(iv.n for iv in by_cohort.values() if iv.available)
         pooled = Interval(np.tanh(zbar), np.tanh(zbar - z_crit * se), np.tanh(zbar + z_crit * se), level=level, method=method, n=n_total)
+    summary = intervals_frame({**by_cohort, "pooled": pooled}, index_name=cohort_col)
+    notes = [f"{k}: {iv.reason}" for k, iv in by_cohort.items() if iv.reason]
+    return CohortCorrelation(summary=summary, method=method, notes=notes, pooled=pooled, by_cohort=by_cohort)
+
+
+def _within_cohort_clustered(frame: pd.DataFrame, cohort_col: str, x: str, y: str, groups: str, level: float,
+                             n_boot: int, seed: int | None) -> CohortCorrelation:
+    """Within-cohort and pooled Spearman with account-cluster bootstrap intervals."""
+    method = (f"Spearman per cohort; pooled: inverse-variance weighted Fisher z (fixed effect); percentile cluster "
+              f"bootstrap of accounts ({n_boot} resamples, seed {seed})")
+    data = frame[[cohort_col, x, y, groups]].reset_index(drop=True)
+    by_cohort: dict[Any, Interval] = {}
+    for cohort, part in data.groupby(cohort_col, sort=True, observed=True):
+        xv, yv, ok = _pair(part[x], part[y])
+        if int(ok.sum()) < 5:
+            by_cohort[cohort] = Interval.unavailable("fewer than 5 complete rows", method, int(ok.sum()), level)
+            continue
+        by_cohort[cohort] = spearman_with_bootstrap(xv, yv, groups=part[groups].to_numpy(), n_boot=n_boot,
+                                                    seed=seed, level=level)
+
+    def pooled_stat(d: pd.DataFrame) -> float:
+        return _pooled_r(_cohort_rs(d[cohort_col].to_numpy(), d[x].to_numpy(dtype="float64", na_value=np.nan),
+                                    d[y].to_numpy(dtype="float64", na_value=np.nan)))
+
+    if not np.isfinite(pooled_stat(data)):
+        pooled = Interval.unavailable("no cohort has a computable correlation", method, 0, level)
+    else:
+        pooled = bootstrap_interval(pooled_stat, data, n_boot=n_boot, seed=seed, groups=data[groups].to_numpy(),
+                                    level=level, method=method)
     summary = intervals_frame({**by_cohort, "pooled": pooled}, index_name=cohort_col)
     notes = [f"{k}: {iv.reason}" for k, iv in by_cohort.items() if iv.reason]
     return CohortCorrelation(summary=summary, method=method, notes=notes, pooled=pooled, by_cohort=by_cohort)

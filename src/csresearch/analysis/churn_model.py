@@ -35,7 +35,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError
@@ -43,6 +42,7 @@ from ..jsonsafe import json_safe
 from .association import rank_auc
 from .intervals import bootstrap_interval, wilson_interval
 from .kpi import KpiThreshold, kpi_thresholds, kpi_tree_plot
+from .model_checks import ModelCalibration, importance_table, model_calibration
 from .odds_ratios import logit_odds_ratios
 from .results import AnalysisResult, Interval
 
@@ -139,8 +139,25 @@ def candidate_models(frame: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
     }
 
 
+_FOLDS_CACHE: dict[tuple, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+
 def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified folds in which every group (account) is entirely in train or in test."""
+    """Stratified folds in which every group (account) is entirely in train or in test.
+
+    Memoised on the outcome, groups, ``n_splits`` and ``seed`` (the lead-time
+    analysis asks for the same folds at every lead; the search is slow with
+    thousands of accounts).
+    """
+    key = (hash(np.asarray(y).tobytes()), hash(np.asarray(groups).tobytes()), len(y), n_splits, seed)
+    if key not in _FOLDS_CACHE:
+        if len(_FOLDS_CACHE) > 16:
+            _FOLDS_CACHE.clear()
+        _FOLDS_CACHE[key] = _grouped_folds(np.asarray(y), np.asarray(groups), n_splits, seed)
+    return [(tr.copy(), te.copy()) for tr, te in _FOLDS_CACHE[key]]
+
+
+def _grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     from sklearn.model_selection import StratifiedGroupKFold
 
     n_groups_min = min(pd.Series(groups[y == 1]).nunique(), pd.Series(groups[y == 0]).nunique())
@@ -177,6 +194,8 @@ class FactorResult(AnalysisResult):
         Overall churn rate (Wilson).
     kpis : list of KpiThreshold
     chosen_model : str
+    calibration : ModelCalibration
+        Brier score, calibration slope and reliability bins of the out-of-fold predictions.
     """
 
     odds_ratios: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -187,6 +206,7 @@ class FactorResult(AnalysisResult):
     churn_rate: Interval = field(default_factory=lambda: Interval.unavailable("not fitted"))
     kpis: list[KpiThreshold] = field(default_factory=list)
     chosen_model: str = ""
+    calibration: ModelCalibration | None = None
 
     title = "Churn factors"
 
@@ -202,6 +222,8 @@ class FactorResult(AnalysisResult):
             d = {k: (None if pd.isna(r[k]) else float(r[k])) for k in ("estimate", "ci_low", "ci_high", "p_value", "q_value")}
             if r["reason"] is not None and not pd.isna(r["reason"]):
                 d["reason"] = r["reason"]
+            if bool(r.get("unstable", False)):
+                d["unstable"] = True
             out[str(term)] = d
         return out
 
@@ -214,6 +236,11 @@ class FactorResult(AnalysisResult):
             "chosen_model": self.chosen_model,
             "model_comparison": {m: {"estimate": r["cv_auc"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
                                  for m, r in self.model_comparison.iterrows()},
+            "rank_interval": {str(f): {"rank": int(r["rank"]), "ci_low": int(r["rank_ci_low"]),
+                                       "ci_high": int(r["rank_ci_high"])}
+                              for f, r in self.summary.iterrows() if "rank_ci_low" in self.summary},
+            "calibration": self.calibration.to_findings() if self.calibration is not None else None,
+            "notes": list(self.notes),
             "method": self.method,
         })
 
@@ -234,15 +261,21 @@ class FactorResult(AnalysisResult):
         ax.set_xlabel("drop in cross-validated AUC when shuffled")
         return ax
 
+    def stable_odds_ratios(self) -> pd.DataFrame:
+        """Odds ratios with a finite interval that are not flagged unstable (the ones worth plotting)."""
+        o = self.odds_ratios.dropna(subset=["ci_low", "ci_high"])
+        return o[~o["unstable"].astype(bool)] if "unstable" in o else o
+
     def odds_ratio_plot(self, ax=None):
-        """Forest plot of the odds ratios with their intervals (log scale)."""
+        """Forest plot of the stable odds ratios with their intervals (log scale); unstable ones are left out."""
         import matplotlib.pyplot as plt
 
-        o = self.odds_ratios.dropna(subset=["ci_low", "ci_high"]).iloc[::-1]
+        o = self.stable_odds_ratios().iloc[::-1]
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.9 + 0.3 * max(len(o), 1)))
         ypos = np.arange(len(o))
-        ax.errorbar(o["estimate"], ypos, xerr=[o["estimate"] - o["ci_low"], o["ci_high"] - o["estimate"]],
+        err = np.vstack([o["estimate"] - o["ci_low"], o["ci_high"] - o["estimate"]]).astype("float64").clip(min=0)
+        ax.errorbar(o["estimate"], ypos, xerr=err,
                     fmt="o", color="#4a6fa5", ecolor="#333", capsize=2)
         ax.set_yticks(ypos, [str(t) for t in o.index])
         ax.axvline(1, color="#999", lw=0.8)
@@ -253,6 +286,10 @@ class FactorResult(AnalysisResult):
     def kpi_tree_plot(self, ax=None):
         """The KPI tree from the overall churn rate down to the KPI thresholds."""
         return kpi_tree_plot(self.churn_rate, self.kpis, ax=ax)
+
+    def calibration_plot(self, ax=None):
+        """Reliability plot of the out-of-fold predictions (observed against predicted churn per decile)."""
+        return self.calibration.plot(ax=ax)
 
     def _repr_html_(self) -> str:
         head = (f"<p><b>Churn rate:</b> {html.escape(str(self.churn_rate))}; <b>cross-validated AUC</b> "
@@ -277,10 +314,22 @@ class ChurnFactorModel:
         Number of top numeric factors that get a KPI threshold.
     missing_indicator_share : float, default 0.05
         Above this share of missing values a numeric factor gets a missing indicator.
-    min_share : float, default 0.1
-        Minimum share of rows on each side of a KPI threshold.
+    min_share : float, optional
+        Ignored (kept for backward compatibility): KPI targets no longer use a share limit.
     random_state : int, default 0
         Seed of folds, models, permutations and bootstraps.
+    kpi_features : sequence of str, optional
+        Columns a KPI may be chosen from (the top ``n_kpis`` of them by
+        importance); default every numeric column.
+    kpi_multiple : float, default 1.0
+        A KPI target is where the churn risk crosses this multiple of the overall churn rate.
+    max_vif : float, default 100
+        Near-collinearity limit of the logistic model (one column per group kept).
+    rank_boot : int, default 200
+        Bootstrap resamples of the folds for each factor's rank interval.
+    candidates : sequence of str, optional
+        Names of the candidate models to compare (default both
+        ``logistic_l2`` and ``gradient_boosting``).
 
     Attributes
     ----------
@@ -291,7 +340,14 @@ class ChurnFactorModel:
     """
 
     def __init__(self, n_splits: int = 5, n_repeats: int = 3, n_boot: int = 200, n_kpis: int = 3,
-                 missing_indicator_share: float = 0.05, min_share: float = 0.1, random_state: int = 0):
+                 missing_indicator_share: float = 0.05, min_share: float | None = None, random_state: int = 0,
+                 *, kpi_features: Sequence[str] | None = None, kpi_multiple: float = 1.0, max_vif: float = 100.0,
+                 rank_boot: int = 200, candidates: Sequence[str] | None = None):
+        self.candidates = candidates
+        self.kpi_features = kpi_features
+        self.kpi_multiple = kpi_multiple
+        self.max_vif = max_vif
+        self.rank_boot = rank_boot
         self.n_splits = n_splits
         self.n_repeats = n_repeats
         self.n_boot = n_boot
@@ -313,8 +369,6 @@ class ChurnFactorModel:
             return self._fit(X, y, groups)
 
     def _fit(self, X: pd.DataFrame, y: Sequence[int], groups: Sequence[Any] | None) -> "ChurnFactorModel":
-        from sklearn.inspection import permutation_importance
-
         if X.shape[1] == 0:
             raise AnalysisError("no factor columns to analyse")
         yv = np.asarray(y, dtype="int64")
@@ -323,15 +377,41 @@ class ChurnFactorModel:
         X = X.reset_index(drop=True)
         frame = model_frame(X)
         g = np.arange(len(yv)) if groups is None else pd.factorize(pd.Series(np.asarray(groups)))[0]
-        seed = self.random_state
-        notes: list[str] = []
+        odds, notes = logit_odds_ratios(frame, yv, self.missing_indicator_share,
+                                        groups=None if groups is None else g, max_vif=self.max_vif)
+        self.folds_ = grouped_folds(yv, g, self.n_splits, self.random_state)
+        models = candidate_models(frame, self.random_state)
+        if self.candidates is not None:
+            models = {m: est for m, est in models.items() if m in self.candidates} or models
+        oof, fitted, comparison, intervals = self._cross_validate(frame, yv, g, models)
+        chosen = max(models, key=lambda m: (comparison[m]["cv_auc"] or 0.0) + (1e-3 if m == "logistic_l2" else 0))
+        notes.append(f"predictive model chosen by grouped cross-validated AUC: {chosen} ("
+                     + ", ".join(f"{m} {comparison[m]['cv_auc']:.3f}" for m in models)
+                     + ("; ties go to logistic_l2)" if len(models) > 1 else "; the only candidate)"))
+        drops = self._fold_importances(fitted[chosen], frame, yv)
+        importance, ranks = importance_table(drops, list(X.columns), self.rank_boot, self.random_state)
+        kpis = self._kpis(X, yv, groups, g, importance)
+        calibration = model_calibration(yv, oof[chosen], g, n_boot=self.n_boot, seed=self.random_state)
+        self.chosen_model_ = chosen
+        self.oof_ = oof[chosen]
+        self.estimator_ = _clone(models[chosen]).fit(frame, yv)
+        self.columns_ = list(X.columns)
+        k = len(self.folds_)
+        self.result_ = FactorResult(
+            summary=_summary(importance, odds).join(ranks),
+            method=(f"multivariable logistic regression (statsmodels Logit; Wald 95% CI"
+                    f"{', cluster-robust by account' if groups is not None else ''}; BH q-values) on "
+                    f"standardised numeric factors and dummies; {ORDER_METHOD} over {k} folds x "
+                    f"{self.n_repeats} repeats (t-interval across folds; rank interval by bootstrapping the folds); "
+                    f"model chosen by account-grouped CV between L2 logistic regression and histogram gradient boosting"),
+            notes=notes, odds_ratios=odds, univariate=univariate_churn(X, yv), importance=importance,
+            model_comparison=pd.DataFrame.from_dict(comparison, orient="index").rename_axis("model"),
+            cv_auc=intervals[chosen], churn_rate=wilson_interval(int(yv.sum()), len(yv)), kpis=kpis,
+            chosen_model=chosen, calibration=calibration)
+        return self
 
-        odds, design_notes = logit_odds_ratios(frame, yv, self.missing_indicator_share)
-        notes += design_notes
-        univariate = univariate_churn(X, yv)
-
-        self.folds_ = grouped_folds(yv, g, self.n_splits, seed)
-        models = candidate_models(frame, seed)
+    def _cross_validate(self, frame: pd.DataFrame, yv: np.ndarray, g: np.ndarray, models: dict[str, Any]):
+        """Out-of-fold predictions, fitted fold models, and the CV AUC (with interval) of each candidate."""
         oof = {m: np.full(len(yv), np.nan) for m in models}
         fitted: dict[str, list[Any]] = {m: [] for m in models}
         fold_id = np.empty(len(yv), dtype="int64")
@@ -344,49 +424,36 @@ class ChurnFactorModel:
         comparison, intervals = {}, {}
         for name in models:
             data = pd.DataFrame({"y": yv, "p": oof[name], "fold": fold_id})
-            iv = bootstrap_interval(_mean_fold_auc, data, n_boot=self.n_boot, seed=seed, groups=g, method=(
+            iv = bootstrap_interval(_mean_fold_auc, data, n_boot=self.n_boot, seed=self.random_state, groups=g, method=(
                 f"mean of {len(self.folds_)} account-grouped stratified CV fold AUCs; percentile bootstrap "
                 f"({self.n_boot} resamples of accounts) of the out-of-fold predictions"))
             intervals[name] = iv
             folds = [rank_auc(yv[te], oof[name][te]) for _, te in self.folds_]
             comparison[name] = {"cv_auc": iv.estimate, "ci_low": iv.ci_low, "ci_high": iv.ci_high,
                                 "fold_aucs": np.round(folds, 4).tolist()}
-        chosen = max(models, key=lambda m: (comparison[m]["cv_auc"] or 0.0) + (1e-3 if m == "logistic_l2" else 0))
-        notes.append(f"predictive model chosen by grouped cross-validated AUC: {chosen} "
-                     f"(logistic_l2 {comparison['logistic_l2']['cv_auc']:.3f}, "
-                     f"gradient_boosting {comparison['gradient_boosting']['cv_auc']:.3f}; ties go to logistic_l2)")
+        return oof, fitted, comparison, intervals
+
+    def _fold_importances(self, fitted: list[Any], frame: pd.DataFrame, yv: np.ndarray) -> np.ndarray:
+        """Permutation importance (AUC drop) of each column on each test fold: folds x columns."""
+        from sklearn.inspection import permutation_importance
 
         drops = []
         for i, (_, te) in enumerate(self.folds_):
-            r = permutation_importance(fitted[chosen][i], frame.iloc[te], yv[te], scoring="roc_auc",
-                                       n_repeats=self.n_repeats, random_state=seed + i)
+            r = permutation_importance(fitted[i], frame.iloc[te], yv[te], scoring="roc_auc",
+                                       n_repeats=self.n_repeats, random_state=self.random_state + i)
             drops.append(r.importances_mean)
-        drops = np.array(drops)  # folds x columns
-        k = drops.shape[0]
-        mean = drops.mean(axis=0)
-        half = stats.t.ppf(0.975, k - 1) * drops.std(axis=0, ddof=1) / np.sqrt(k)
-        importance = pd.DataFrame({"importance": mean, "ci_low": mean - half, "ci_high": mean + half},
-                                  index=pd.Index(X.columns, name="factor")).sort_values("importance", ascending=False)
+        return np.array(drops)
 
-        numeric_ranked = [c for c in importance.index if not is_categorical(X[c]) and X[c].nunique() > 2]
-        kpis = kpi_thresholds(pd.concat([X[numeric_ranked[: self.n_kpis]], pd.Series(yv, name="__y")], axis=1),
-                              "__y", numeric_ranked[: self.n_kpis], groups=None if groups is None else g,
-                              min_share=self.min_share, n_boot=self.n_boot, seed=seed)
-
-        self.chosen_model_ = chosen
-        self.estimator_ = _clone(models[chosen]).fit(frame, yv)
-        self.columns_ = list(X.columns)
-        self.result_ = FactorResult(
-            summary=_summary(importance, odds),
-            method=(f"multivariable logistic regression (statsmodels Logit; Wald 95% CI; BH q-values) on "
-                    f"standardised numeric factors and dummies; {ORDER_METHOD} over {k} folds x "
-                    f"{self.n_repeats} repeats (t-interval across folds); model chosen by account-grouped CV "
-                    f"between L2 logistic regression and histogram gradient boosting"),
-            notes=notes, odds_ratios=odds, univariate=univariate, importance=importance,
-            model_comparison=pd.DataFrame.from_dict(comparison, orient="index").rename_axis("model"),
-            cv_auc=intervals[chosen], churn_rate=wilson_interval(int(yv.sum()), len(yv)), kpis=kpis,
-            chosen_model=chosen)
-        return self
+    def _kpis(self, X: pd.DataFrame, yv: np.ndarray, groups: Any, g: np.ndarray, importance: pd.DataFrame) -> list:
+        """KPI targets for the top ``n_kpis`` numeric factors (among ``kpi_features`` when given)."""
+        allowed = X.columns if self.kpi_features is None else [c for c in self.kpi_features if c in X.columns]
+        numeric_ranked = [c for c in importance.index if c in allowed and not is_categorical(X[c]) and X[c].nunique() > 2]
+        chosen = numeric_ranked[: self.n_kpis]
+        if not chosen:
+            return []
+        return kpi_thresholds(pd.concat([X[chosen], pd.Series(yv, name="__y")], axis=1), "__y", chosen,
+                              groups=None if groups is None else g, n_boot=self.n_boot, seed=self.random_state,
+                              multiple=self.kpi_multiple)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Churn probabilities from the chosen model refitted on all rows."""

@@ -2,13 +2,16 @@
 # # 06 What drives churn, and which KPIs should a CS team manage to?
 #
 # One row per renewal decision observed `lead_days` before it: multivariable logistic regression
-# (odds ratios per SD, BH q-values), a predictive model with account-grouped cross-validated AUC,
-# a ranking by out-of-fold permutation importance, and KPI thresholds for the top factors.
+# (odds ratios per SD, cluster-robust by account, BH q-values), a predictive model with account-grouped
+# cross-validated AUC, a ranking by out-of-fold permutation importance, the same model at several leads
+# (leading indicators vs late symptoms), and KPI targets for the leading DEAR features.
 
 # %% tags=["parameters"]
 data_dir: "Path" = "data/sample"  # dataset folder (holds dataset.yml)
 as_of: "date | None" = None  # analyse the data as known on this day (YYYY-MM-DD); None = extracted_at
 lead_days = 90  # days before a renewal decision at which features are observed (> 0)
+lead_time_days = [30, 90, 180, 270, 365]  # leads (days) at which the model is refitted for the lead-time plot
+kpi_risk_multiple = 1.0  # a KPI target is where churn risk crosses this multiple of the overall churn rate (> 0)
 scorecard: "Path | None" = None  # scorecard YAML; None = the built-in DEAR scorecard
 seed = 0  # random seed for bootstraps and cross-validation (>= 0)
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
@@ -18,44 +21,53 @@ include_ids = False  # internal report: allow account ids and small groups
 # %%
 import warnings
 
-import matplotlib.pyplot as plt
-
 from csresearch import study
 
 warnings.filterwarnings("ignore", category=UserWarning)
-ctx = study.open(data_dir, as_of, lead_days=lead_days, scorecard=scorecard, seed=seed, output_dir=output_dir,
-                 min_group_size=min_group_size, include_ids=include_ids)
+ctx = study.open(data_dir, as_of, lead_days=lead_days, lead_time_days=lead_time_days, kpi_risk_multiple=kpi_risk_multiple,
+                 scorecard=scorecard, seed=seed, output_dir=output_dir, min_group_size=min_group_size, include_ids=include_ids)
 factors = study.run("churn_factors", ctx)
+lead_time = study.run("lead_time", ctx)
 kpis = study.run("kpis", ctx)
 
 # %% [markdown]
-# ## The answer
+# ## The answer: ranking (with rank intervals), odds ratios and q-values
 
 # %%
 factors
 
 # %% [markdown]
-# ## KPIs
+# ## How far ahead churn shows: AUC by lead time, leading indicators and late symptoms
+
+# %%
+lead_time
+
+# %%
+lead_time.plot();
+
+# %% [markdown]
+# ## Permutation importance and odds ratios (95% intervals; unstable odds ratios left out, see notes)
+
+# %%
+factors.plot();
+
+# %% [markdown]
+# ## Calibration of the churn model (out-of-fold predictions)
+
+# %%
+factors.calibration_plot();
+
+# %% [markdown]
+# ## KPIs: dose-response curves of churn risk with the targets marked
 
 # %%
 kpis
 
-# %% [markdown]
-# ## Ranking, odds ratios and q-values
-
 # %%
-factors.ranking()
+kpis.curves_plot();
 
 # %% [markdown]
-# ## Permutation importance and odds ratios (95% intervals)
+# ## KPI tree: from the overall churn rate to the KPI targets
 
 # %%
-factors.plot()
-plt.show()
-
-# %% [markdown]
-# ## KPI tree: from the overall churn rate to the KPI thresholds
-
-# %%
-kpis.tree_plot()
-plt.show()
+kpis.tree_plot();

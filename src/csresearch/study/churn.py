@@ -13,12 +13,15 @@ import pandas as pd
 from .. import plots
 from ..analysis.churn_model import churn_factors
 from ..analysis.event_study import paired_event_study
+from ..analysis.kpi import kpi_tree_plot
 from ..analysis.trajectories import aligned_trajectories, matched_sample
 from ..contract import HEALTH_COLUMNS
 from ..features import onboarding_status
+from ..jsonsafe import json_safe
 from ..lifetimes import decided_terms
 from ..narrative import churn_factors_story, churned_accounts_story, kpi_story
-from ..tables import decision_table, points_before_decisions, snapshot_table
+from ..tables import points_before_decisions, snapshot_table
+from .lead_time import factor_result, kpi_targets
 from .onboarding import dear_features
 from .protocol import Shown, Step, StepResult, StudyContext
 from .suppression import suppress_groups
@@ -248,15 +251,6 @@ def compute_churned_accounts(step: Step, ctx: StudyContext) -> ChurnedAccountsSt
     return ChurnedAccountsStep(step, ctx, result)
 
 
-def _factor_result(ctx: StudyContext) -> Any:
-    """The churn-factor analysis of the context's decision table (computed once per context)."""
-    def build() -> Any:
-        decisions = decision_table(ctx.ds, ctx.param("lead_days", 90), scorecard=ctx.param("scorecard"))
-        return churn_factor_analysis(decisions, ctx.param("seed", 0))
-
-    return ctx.cached("churn_factor_result", build)
-
-
 @dataclass
 class ChurnFactorsStep(StepResult):
     """What predicts churn: ranking, odds ratios and the cross-validated AUC (notebook 06).
@@ -281,11 +275,19 @@ class ChurnFactorsStep(StepResult):
         return churn_factors_story(self.result)
 
     def ranking(self) -> Any:
-        """Ranking, odds ratios and q-values."""
+        """Ranking (with rank intervals), odds ratios and q-values."""
         return self.result
 
+    def table(self) -> Any:
+        """Shown under the answer: the ranking with rank intervals, odds ratios and q-values."""
+        return self.result
+
+    def calibration_plot(self, ax=None):
+        """Reliability plot of the out-of-fold churn predictions (Brier score and calibration slope in the title)."""
+        return self.result.calibration_plot(ax=ax)
+
     def plot(self):
-        """Permutation importance (left) and odds ratios with 95% intervals (right); returns the Axes."""
+        """Permutation importance (left) and the stable odds ratios with 95% intervals (right); returns the Axes."""
         fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.9 + 0.32 * len(self.result.ranking)))
         self.result.importance_plot(ax=left)
         self.result.odds_ratio_plot(ax=right)
@@ -295,37 +297,49 @@ class ChurnFactorsStep(StepResult):
 
 def compute_churn_factors(step: Step, ctx: StudyContext) -> ChurnFactorsStep:
     """The churn-factor model on the decision table at ``lead_days``."""
-    return ChurnFactorsStep(step, ctx, _factor_result(ctx))
+    return ChurnFactorsStep(step, ctx, factor_result(ctx))
 
 
 @dataclass
 class KpiStep(StepResult):
-    """KPI thresholds from the churn-factor analysis (notebook 06).
+    """KPI targets: leading DEAR features, the risk level they guard and who is on the wrong side now (notebook 06).
 
     Attributes
     ----------
     step : Step
     ctx : StudyContext
     result : FactorResult
+        The churn-factor analysis at ``lead_days`` (overall churn rate).
+    kpis : list of KpiThreshold
     """
 
     step: Step
     ctx: StudyContext
     result: Any
+    kpis: list
 
     def to_findings(self) -> list[dict[str, Any]]:
-        """One object per KPI: feature, direction, threshold and the churn rates either side."""
-        return self.result.kpi_findings()
+        """One object per KPI: feature, direction, target with interval, rates either side, accounts below now."""
+        return json_safe([k.to_dict() for k in self.kpis])
 
     def story(self) -> str:
         """One sentence per KPI."""
-        return kpi_story(self.result.kpis)
+        return kpi_story(self.kpis)
+
+    def curves_plot(self):
+        """Dose-response curve of churn risk for each KPI, with its band and the target marked; returns the Axes."""
+        n = max(len(self.kpis), 1)
+        fig, axes = plt.subplots(1, n, figsize=(4.5 * n, 3.5), squeeze=False)
+        for k, ax in zip(self.kpis, axes[0]):
+            k.curve_plot(ax=ax)
+        fig.tight_layout()
+        return axes[0]
 
     def tree_plot(self, ax=None):
-        """The KPI tree from the overall churn rate to the KPI thresholds; returns the Axes."""
-        return self.result.kpi_tree_plot(ax=ax)
+        """The KPI tree from the overall churn rate to the KPI targets; returns the Axes."""
+        return kpi_tree_plot(self.result.churn_rate, self.kpis, ax=ax)
 
 
 def compute_kpis(step: Step, ctx: StudyContext) -> KpiStep:
-    """The KPIs of the churn-factor analysis (shared with its step in the same context)."""
-    return KpiStep(step, ctx, _factor_result(ctx))
+    """KPI targets for the leading DEAR features (shares the churn-factor and lead-time fits of the context)."""
+    return KpiStep(step, ctx, factor_result(ctx), kpi_targets(ctx))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from .. import narrative
 from .audit import compute_audit
 from .churn import compute_churn_factors, compute_churned_accounts, compute_kpis
+from .lead_time import compute_lead_time
 from .onboarding import compute_onboarding_churn, compute_onboarding_health
 from .protocol import Step, register
 from .validity import compute_continuing_trends, compute_health_validity
@@ -44,6 +45,8 @@ SUITE_STEPS = (
          "06_churn_factors_kpis", compute_churn_factors, narrative.churn_factors_headline),
     Step("kpis", "KPIs to manage to", "Which levels should the CS team manage to?",
          "06_churn_factors_kpis", compute_kpis, narrative.kpis_headline),
+    Step("lead_time", "How far ahead churn shows", "How far ahead of the renewal decision can churn be seen?",
+         "06_churn_factors_kpis", compute_lead_time, narrative.lead_time_headline, required=False),
 )
 
 for _step in SUITE_STEPS:

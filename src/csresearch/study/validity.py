@@ -74,7 +74,8 @@ def health_vs_tenure(panel: pd.DataFrame, n_boot: int = 500, seed: int = 0) -> H
 
     pooled = spearman_with_bootstrap(panel["tenure_years"], panel["health_score"], groups=panel["account_id"],
                                      n_boot=n_boot, seed=seed)
-    within = within_cohort_spearman(panel.loc[panel["tenure_cohort"] >= 2], "tenure_cohort", "tenure_years", "health_score")
+    within = within_cohort_spearman(panel.loc[panel["tenure_cohort"] >= 2], "tenure_cohort", "tenure_years", "health_score",
+                                    groups="account_id", n_boot=n_boot, seed=seed)
     return HealthTenure(pooled, within)
 
 
