@@ -25,6 +25,9 @@ BAD = [
     ("as_of=last-year", "as_of: expects a date written YYYY-MM-DD or null; got 'last-year'"),
     ("as_of=2024-02-30", "as_of: expects a date written YYYY-MM-DD or null; got '2024-02-30'"),
     ("scorecard=3", "scorecard: expects a file or folder path or null; got 3"),
+    ("kpi_risk_multiple=0", "kpi_risk_multiple: must be > 0; got 0"),
+    ("lead_time_days=[30,-90]", "lead_time_days: must be > 0; got [30, -90]"),
+    ("lead_time_days=soon", "lead_time_days: expects a list of whole numbers, e.g. [30, 90, 180]; got 'soon'"),
 ]
 
 

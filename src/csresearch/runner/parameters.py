@@ -24,7 +24,7 @@ from ..errors import ParameterError
 
 __all__ = ["KINDS", "RANGES", "ParameterKind", "check_parameters", "kind_of"]
 
-KINDS = ("int", "float", "bool", "date", "path", "str")
+KINDS = ("int", "float", "bool", "date", "path", "str", "ints")
 _DESCRIBE = {
     "int": "a whole number",
     "float": "a number",
@@ -32,6 +32,7 @@ _DESCRIBE = {
     "date": "a date written YYYY-MM-DD",
     "path": "a file or folder path",
     "str": "text",
+    "ints": "a list of whole numbers, e.g. [30, 90, 180]",
 }
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -68,6 +69,8 @@ RANGES: dict[str, Range] = {
     "unhealthy_threshold": Range(0, 100),
     "seed": Range(0),
     "min_group_size": Range(1),
+    "kpi_risk_multiple": Range(0, low_inclusive=False),
+    "lead_time_days": Range(0, low_inclusive=False),  # each lead
 }
 
 
@@ -116,6 +119,8 @@ def kind_of(default: Any, annotation: str | None = None) -> ParameterKind | None
             return ParameterKind(kind, nullable)
     if default is None:
         return None
+    if isinstance(default, list) and default and all(isinstance(v, int) and not isinstance(v, bool) for v in default):
+        return ParameterKind("ints")
     for python_type, kind in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str")):
         if isinstance(default, python_type):
             return ParameterKind(kind)
@@ -134,6 +139,8 @@ def _type_problem(value: Any, kind: ParameterKind) -> str | None:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     elif k == "date":
         ok = _is_date(value)
+    elif k == "ints":
+        ok = isinstance(value, list) and bool(value) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     else:  # path, str
         ok = isinstance(value, str) and bool(value.strip())
     return None if ok else f"expects {kind.describe()}"
@@ -179,11 +186,13 @@ def check_parameters(
         value = values[name]
         kind = kinds.get(name)
         why = _type_problem(value, kind) if kind is not None else None
-        if why is None and name in RANGES and isinstance(value, (int, float)) and not isinstance(value, bool):
+        numbers = value if isinstance(value, list) else [value]
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers)
+        if why is None and name in RANGES and numeric:
             allowed = RANGES[name]
             if name == "min_group_size" and include_ids:
                 allowed = Range(0)
-            if not allowed.contains(value):
+            if not all(allowed.contains(v) for v in numbers):
                 why = f"must be {allowed.describe()}"
                 if name == "min_group_size" and not include_ids:
                     why += " (0 turns small-group suppression off, which needs --include-ids)"

@@ -163,7 +163,7 @@ class Scenario:
     )
     decline_share: float = 0.6
     dip_rate: float = 0.05
-    decline_months: list = field(default_factory=lambda: [6, 9])
+    decline_months: list = field(default_factory=lambda: [3, 5])
     decline_health: float = 1.6
     decline_quota: float = 0.8
     decline_events: float = 0.5
