@@ -84,7 +84,8 @@ def _start_sleeping_run(workspace: Path, out: Path) -> tuple[subprocess.Popen, l
         kids = psutil.Process(proc.pid).children(recursive=True)
         kernels = [k for k in kids if "ipykernel" in " ".join(k.cmdline())]
         if len(kernels) >= 2:
-            children = [k.pid for k in kids]
+            time.sleep(5)  # let the kernels finish starting: one killed while IPython starts prints its own traceback
+            children = [k.pid for k in psutil.Process(proc.pid).children(recursive=True)]
             break
         time.sleep(0.5)
     assert children, "the two sleeping notebooks never started"

@@ -341,8 +341,10 @@ def test_score_never_exceeds_100_through_float_rounding(default_card):
 
 @pytest.mark.slow
 def test_learned_weights_recover_the_generators_churn_drivers():
-    # the generator drives churn by quota consumption (adoption) and seat utilisation (deployment);
-    # engagement and roi carry only weak, indirect signal (docs/synthetic-data.md)
+    # the generator drives churn mostly by quota consumption (adoption), then latent health H (read by
+    # utilisation = deployment, and by events and features = adoption) and weakly by satisfaction (engagement);
+    # roi carries no signal (docs/synthetic-data.md). Since issue 11 the usage decline before churn is a late
+    # symptom of part of the churners only, so deployment no longer borrows strength from it.
     from csresearch.synth import generate_dataset
     from csresearch.tables import decision_table
 
@@ -350,6 +352,7 @@ def test_learned_weights_recover_the_generators_churn_drivers():
     fitted = HealthScore(n_boot=50, random_state=0).fit(
         decisions, decisions["churned"], groups=decisions.index.get_level_values("account_id"))
     w = fitted.learned_component_weights_
-    assert w["adoption"] + w["deployment"] > 0.8, w
-    assert min(w["adoption"], w["deployment"]) > max(w["engagement"], w["roi"]), w
+    assert w["adoption"] == w.max() and w["adoption"] > 0.5, w
+    assert w["adoption"] + w["deployment"] > w["engagement"] + w["roi"], w
+    assert w["roi"] < 0.1, w
     assert fitted.weights_comparison_.loc["cv_auc", "learned"] > 0.7

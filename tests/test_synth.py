@@ -267,11 +267,11 @@ def _change(u: pd.DataFrame, col: str, recent: tuple[int, int], before: tuple[in
 def test_late_symptom_appears_only_close_to_the_decision(large, large_monthly):
     # issue 11: the decline is a late symptom of part of the churners (and false alarms), not a signal a year ahead
     u = _usage_before_decisions(large, large_monthly)
-    late = _change(u, "utilisation", (-6, -4), (-9, -7))
+    late = _change(u, "utilisation", (-3, -1), (-8, -6))  # the decline grows over the last 3-5 months
     assert late["churned"] < -0.01 and late["churned"] < late["renewed"] - 0.02
     year_ahead = _change(u, "utilisation", (-18, -16), (-21, -19))
     assert year_ahead["churned"] > year_ahead["renewed"] - 0.02, "no decline a year before the decision"
-    late_quota = _change(u[u["quota"].notna()], "consumption", (-6, -4), (-9, -7))
+    late_quota = _change(u[u["quota"].notna()], "consumption", (-3, -1), (-8, -6))
     assert late_quota["churned"] < late_quota["renewed"] - 0.01
     causes = large.truth["churn_causes"]
     planted = large.truth["pre_decision_decline"]["planted_share_of_driver_churners"]
