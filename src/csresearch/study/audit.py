@@ -19,13 +19,9 @@ class AuditStep(StepResult):
 
     Attributes
     ----------
-    step : Step
-    ctx : StudyContext
     audit : DataAudit
     """
 
-    step: Step
-    ctx: StudyContext
     audit: DataAudit
 
     def to_findings(self) -> dict[str, Any]:

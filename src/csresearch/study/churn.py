@@ -191,13 +191,9 @@ class ChurnedAccountsStep(StepResult):
 
     Attributes
     ----------
-    step : Step
-    ctx : StudyContext
     result : DecisionTrajectories
     """
 
-    step: Step
-    ctx: StudyContext
     result: DecisionTrajectories
 
     def to_findings(self) -> dict[str, Any]:
@@ -257,13 +253,9 @@ class ChurnFactorsStep(StepResult):
 
     Attributes
     ----------
-    step : Step
-    ctx : StudyContext
     result : FactorResult
     """
 
-    step: Step
-    ctx: StudyContext
     result: Any
 
     def to_findings(self) -> dict[str, Any]:
@@ -306,15 +298,11 @@ class KpiStep(StepResult):
 
     Attributes
     ----------
-    step : Step
-    ctx : StudyContext
     result : FactorResult
         The churn-factor analysis at ``lead_days`` (overall churn rate).
     kpis : list of KpiThreshold
     """
 
-    step: Step
-    ctx: StudyContext
     result: Any
     kpis: list
 

@@ -105,13 +105,9 @@ class LeadTimeStep(StepResult):
 
     Attributes
     ----------
-    step : Step
-    ctx : StudyContext
     result : LeadTimeResult
     """
 
-    step: Step
-    ctx: StudyContext
     result: Any
 
     def to_findings(self) -> dict[str, Any]:

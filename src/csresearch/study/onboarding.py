@@ -169,15 +169,11 @@ class OnboardingChurnStep(StepResult):
 
     Attributes
     ----------
-    step : Step
-    ctx : StudyContext
     result : OnboardingChurnResult
         The raw Kaplan-Meier comparison from signup.
     adjusted : AdjustedChurnResult or None
         The IPW Kaplan-Meier effect from the landmark; None (with ``adjusted_reason``) when not computable.
     """
-    step: Step
-    ctx: StudyContext
     result: Any
     adjusted: Any = None
     adjusted_reason: str = ""
@@ -264,16 +260,12 @@ class OnboardingHealthStep(StepResult):
 
     Attributes
     ----------
-    step : Step
-    ctx : StudyContext
     snapshot : DataFrame
         Features and health at the snapshot (one row per account, ids as index).
     comparison : GroupComparison
     weighted : WeightedComparison or None
         The inverse-probability-weighted estimates (None when not computable).
     """
-    step: Step
-    ctx: StudyContext
     snapshot: pd.DataFrame
     comparison: Any
     weighted: Any = None

@@ -145,13 +145,21 @@ def get_step(name: str) -> Step:
     return known[name]
 
 
+@dataclass
 class StepResult:
     """Base of what a step returns: findings, a headline, an answer in words, tables and plots.
 
-    Subclasses set ``step`` and ``ctx`` and implement :meth:`to_findings`; they
-    may override :meth:`story` (the detailed paragraph under the headline) and
-    :meth:`table` (the main table shown with the answer) and add plot methods
-    taking ``ax=None`` and returning the Axes.
+    Subclasses are dataclasses that add the results they hold and implement
+    :meth:`to_findings`; they may override :meth:`story` (the detailed paragraph
+    under the headline) and :meth:`table` (the main table shown with the answer)
+    and add plot methods taking ``ax=None`` and returning the Axes.
+
+    Attributes
+    ----------
+    step : Step
+        The registered step this is the result of.
+    ctx : StudyContext
+        The notebook's dataset and parameters (suppression settings included).
     """
 
     step: Step

@@ -120,8 +120,6 @@ class HealthValidityStep(StepResult):
 
     Attributes
     ----------
-    step : Step
-    ctx : StudyContext
     panel : DataFrame
         Health at every signup anniversary, with the tenure cohort.
     tenure : HealthTenure
@@ -130,8 +128,6 @@ class HealthValidityStep(StepResult):
     auc : Interval
         AUC of the score for renewing at the next decision.
     """
-    step: Step
-    ctx: StudyContext
     panel: pd.DataFrame
     tenure: HealthTenure
     decisions: pd.DataFrame
@@ -195,14 +191,10 @@ class ContinuingTrendsStep(StepResult):
 
     Attributes
     ----------
-    step : Step
-    ctx : StudyContext
     panel : DataFrame
         Quarterly snapshots of never-churned accounts.
     trends : TrendResult
     """
-    step: Step
-    ctx: StudyContext
     panel: pd.DataFrame
     trends: Any
 
