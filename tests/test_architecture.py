@@ -21,7 +21,7 @@ PACKAGE = SRC / "csresearch"
 #: Layers, lowest first; a module may import from its own layer and lower ones.
 #: Keys are the first name under ``csresearch`` (a module or a sub-package).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "atomic", "jsonsafe", "contract", "schemas", "violations", "reading", "events",
+    ("__init__", "errors", "atomic", "jsonsafe", "csvsafe", "contract", "schemas", "violations", "reading", "events",
      "dataset", "validation"),                      # data contract
     ("features", "lifetimes"),                      # as-of-safe features; lifetimes use the onboarding rule
     ("analysis",),                                  # pure statistics

@@ -87,12 +87,15 @@ def test_empty_file_exits_2(tmp_path):
     assert result.exit_code == 2 and "empty" in result.output
 
 
-def test_failure_leaves_no_successful_looking_json(table, tmp_path):
-    (tmp_path / "factors.json").write_text('{"n": 1}')  # a stale earlier result
-    result = CliRunner().invoke(main, ["factors", str(table), "--label", "Churned", "--positive", "Maybe",
-                                       "-o", str(tmp_path)])
-    assert result.exit_code == 2
-    assert not (tmp_path / "factors.json").exists()
+def test_failure_keeps_the_previous_report(table, tmp_path):
+    # issue 15: a typo must not delete the previous good report; the output is replaced only on success
+    (tmp_path / "factors.json").write_text('{"n": 1}')  # the earlier result
+    (tmp_path / "factors.html").write_text("<p>earlier</p>")
+    for args in (["--label", "Churned", "--positive", "Maybe"], ["--label", "Churnd"]):
+        result = CliRunner().invoke(main, ["factors", str(table), *args, "-o", str(tmp_path)])
+        assert result.exit_code == 2, result.output
+        assert (tmp_path / "factors.json").read_text() == '{"n": 1}'
+        assert (tmp_path / "factors.html").read_text() == "<p>earlier</p>"
 
 
 def test_underflowed_p_value_is_not_shown_as_zero():

@@ -96,3 +96,26 @@ def test_out_of_range_date_says_so(tmp_path):
     assert "9999-12-31" in v.hint and v.examples[0]["term_end"] == "9999-12-31"
 
 
+
+
+def test_formula_looking_cells_are_written_as_text():
+    from csresearch.csvsafe import neutralise_formulas
+
+    frame = pd.DataFrame({"account_id": ["=HYPERLINK(\"http://x\")", "A1", "+1", "-cmd", "@SUM(1)", None],
+                          "events": [1, -2, 3, 4, 5, 6]})
+    out = neutralise_formulas(frame)
+    assert out["account_id"].tolist()[:5] == ["'=HYPERLINK(\"http://x\")", "A1", "'+1", "'-cmd", "'@SUM(1)"]
+    assert pd.isna(out["account_id"].iloc[5]) and out["events"].tolist() == [1, -2, 3, 4, 5, 6]
+    assert frame["account_id"].iloc[0].startswith("=")  # the input is not modified
+
+
+def test_build_usage_csv_neutralises_formula_ids(tmp_path):
+    from csresearch.events import write_usage_file
+
+    events = pd.DataFrame({"account_id": ["=HYPERLINK(1)", "A2"], "user_id": ["u1", "u2"],
+                           "timestamp": pd.to_datetime(["2025-01-03T10:00:00Z", "2025-01-04T10:00:00Z"]),
+                           "event_type": ["scan", "scan"], "quantity": [1, 2]})
+    events.to_parquet(tmp_path / "events.parquet", index=False)
+    write_usage_file([str(tmp_path / "events.parquet")], tmp_path / "usage.csv")
+    text = (tmp_path / "usage.csv").read_text()
+    assert "'=HYPERLINK(1)" in text and "\n=HYPERLINK" not in text

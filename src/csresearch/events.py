@@ -72,6 +72,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .atomic import atomic_path
+from .csvsafe import neutralise_formulas
 from .errors import InputError
 
 __all__ = ["USAGE_SQL", "TYPES_SQL", "usage_sql", "REQUIRED_COLUMNS", "UsageBuild", "usage_from_events", "build_usage", "write_usage_file"]
@@ -417,7 +418,7 @@ def _write_atomically(usage: pd.DataFrame, output: Path) -> None:
         if output.suffix.lower() == ".parquet":
             usage.to_parquet(tmp, index=False)
         else:
-            out = usage.assign(month=usage["month"].dt.strftime("%Y-%m-%d"))
+            out = neutralise_formulas(usage.assign(month=usage["month"].dt.strftime("%Y-%m-%d")))
             out.to_csv(tmp, index=False, lineterminator="\n")
 
 

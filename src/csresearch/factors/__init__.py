@@ -109,10 +109,10 @@ def analyze_factors_file(table: Path, label: str, positive: str | None = None, i
     """``csresearch factors``: analyse ``table`` and write OUT_DIR/factors.html and OUT_DIR/factors.json.
 
     ``sep`` is the CSV separator (detected when None); id and group columns are
-    read as text exactly as written. Earlier outputs in ``out_dir`` are removed
-    before the analysis starts, and the
-    new ones are written by rename, so a failed run never leaves a factors.json
-    that looks successful.
+    read as text exactly as written. The arguments and the table are checked
+    and the analysis is done before anything is written: a run that fails (a
+    ``--label`` typo, say) leaves the previous factors.html and factors.json as
+    they were; a successful one replaces them by rename.
 
     Returns
     -------
@@ -122,8 +122,6 @@ def analyze_factors_file(table: Path, label: str, positive: str | None = None, i
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"-o {out_dir}: exists and is not a folder")
-    for name in ("factors.json", "factors.html"):
-        (out_dir / name).unlink(missing_ok=True)
     read_notes: list[str] = []
     frame = read_table(Path(table), sep=sep, text_columns=[c for c in (id_col, group) if c], notes=read_notes)
     report = analyze_factors(frame, label, positive=positive, id_col=id_col, duration=duration,

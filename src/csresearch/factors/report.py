@@ -238,8 +238,8 @@ def _survival_html(s: dict[str, Any]) -> str:
 def write_report(report: FactorsReport, out_dir: Path) -> tuple[Path, Path]:
     """Write factors.html and factors.json atomically (temp file + rename; JSON last).
 
-    An earlier factors.json/html in ``out_dir`` is removed first, so that a
-    failed run never leaves a result that looks successful.
+    Called only once the analysis has succeeded, so a failed run leaves the
+    previous report in ``out_dir`` untouched.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

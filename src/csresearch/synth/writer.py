@@ -20,6 +20,7 @@ import yaml
 
 from .. import contract
 from ..errors import InputError, ParameterError
+from ..csvsafe import neutralise_formulas
 from .truth import GENERATOR
 
 __all__ = ["check_target", "write_synthetic", "is_synth_output"]
@@ -87,7 +88,7 @@ def _write_table(name: str, frame: pd.DataFrame, path: Path, fmt: str) -> None:
         pq.write_table(table, path, compression="zstd", write_statistics=True)
         return
     date_format = "%Y-%m-%dT%H:%M:%S.%fZ" if name == "events" else "%Y-%m-%d"
-    frame.to_csv(path, index=False, lineterminator="\n", date_format=date_format, encoding="utf-8")
+    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n", date_format=date_format, encoding="utf-8")
 
 
 def write_synthetic(data, out_dir: str | Path, fmt: str = "csv") -> Path:
