@@ -25,7 +25,7 @@ from .errors import DatasetNotFoundError, ParameterError
 from .reading import coerce_table, duplicate_csv_columns, find_table_file, read_table_file, typed_table
 from .violations import ValidationReport, Violation
 
-__all__ = ["Dataset", "load_dataset", "read_table_file", "coerce_table"]
+__all__ = ["Dataset", "as_of_cut", "load_dataset", "read_table_file", "coerce_table"]
 
 
 @dataclass
@@ -213,16 +213,8 @@ class Dataset:
         ParameterError
             When ``date`` is not a date or is after ``extracted_at``.
         """
-        if date is None:
-            return self
-        try:
-            cut = pd.Timestamp(date).as_unit("ns").normalize()
-        except (ValueError, TypeError):
-            raise ParameterError(f"as_of={date!r} is not a date; write it as YYYY-MM-DD") from None
-        if self.extracted_at is not None and cut > self.extracted_at:
-            raise ParameterError(f"as_of={cut.date()} is after the dataset's extracted_at {self.extracted_at.date()}; "
-                                 "nothing is known then")
-        if self.extracted_at is not None and cut == self.extracted_at:
+        cut = as_of_cut(date, self.extracted_at)
+        if cut is None or (self.extracted_at is not None and cut == self.extracted_at):
             return self
         t = {name: frame for name, frame in self.tables.items() if name not in self.derived_tables}
         t["accounts"] = _rows_until(t["accounts"], "accounts", cut)
@@ -529,3 +521,23 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
     if validate:
         ds.validate().raise_if_invalid()
     return ds
+
+
+def as_of_cut(date: str | pd.Timestamp | None, extracted_at: pd.Timestamp | None) -> pd.Timestamp | None:
+    """``date`` as the day :meth:`Dataset.as_of` cuts at (None for None), checked against ``extracted_at``.
+
+    Raises
+    ------
+    ParameterError
+        When ``date`` is not a date or is after ``extracted_at`` (nothing is known then).
+    """
+    if date is None:
+        return None
+    try:
+        cut = pd.Timestamp(date).as_unit("ns").normalize()
+    except (ValueError, TypeError):
+        raise ParameterError(f"as_of={date!r} is not a date; write it as YYYY-MM-DD") from None
+    if extracted_at is not None and cut > extracted_at:
+        raise ParameterError(f"as_of={cut.date()} is after the dataset's extracted_at {extracted_at.date()}; "
+                             "nothing is known then")
+    return cut

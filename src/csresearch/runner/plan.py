@@ -16,11 +16,10 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from ..dataset import Dataset, load_dataset
+from ..dataset import Dataset, as_of_cut, load_dataset
 from ..errors import ParameterError
 from ..report.index import scope_line
 from ..report.privacy import dataset_identifiers
-from ..study.common import dataset_as_of
 from ..violations import ValidationReport
 from .execute import ExecTask
 from .notebooks import RUNNER_PARAMETERS, NotebookSpec, discover_notebooks, parse_parameters, select_notebooks
@@ -191,7 +190,7 @@ def resolve_parameters(
     given.setdefault("min_group_size", 1 if include_ids else 5)
     if any("as_of" in s.defaults for s in specs) and given.get("as_of") is None and ds.extracted_at is not None:
         given["as_of"] = str(ds.extracted_at.date())
-    _check_as_of(given.get("as_of"), ds)
+    as_of_cut(given.get("as_of"), ds.extracted_at)  # the Dataset.as_of check, before any notebook runs
     recorded: dict[str, Any] = {}
     for name in sorted({k for s in specs for k in s.defaults} | set(given)):
         if name in given:
@@ -203,24 +202,12 @@ def resolve_parameters(
     return given, recorded
 
 
-def _check_as_of(as_of: Any, ds: Dataset) -> None:
-    """Refuse an ``as_of`` that is not a date or lies after the extraction (nothing is known then)."""
-    if as_of is None or ds.extracted_at is None:
-        return
-    try:
-        when = pd.Timestamp(as_of)
-    except (ValueError, TypeError):
-        raise ParameterError(f"as_of={as_of!r} is not a date; write it as YYYY-MM-DD") from None
-    if when > ds.extracted_at:
-        raise ParameterError(f"as_of={as_of} is after the dataset's extracted_at {ds.extracted_at.date()}; nothing is known then")
-
-
 def dataset_scope(ds: Dataset, as_of: str | None) -> dict[str, Any]:
     """What the run analyses: as_of, whether it is a back-test, and the accounts known then."""
     extracted = str(ds.extracted_at.date()) if ds.extracted_at is not None else None
     when = str(pd.Timestamp(as_of).date()) if as_of is not None else extracted
     back_test = when is not None and extracted is not None and when < extracted
-    analysed = dataset_as_of(ds, when).n_accounts if back_test else ds.n_accounts
+    analysed = ds.as_of(when).n_accounts if back_test else ds.n_accounts
     return {"as_of": when, "back_test": back_test, "n_accounts_analysed": int(analysed)}
 
 
