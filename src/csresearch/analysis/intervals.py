@@ -21,6 +21,7 @@ from .results import Interval
 __all__ = [
     "bh_qvalues",
     "bootstrap_interval",
+    "cluster_resampler",
     "newcombe_difference",
     "risk_ratio_katz",
     "wilson_interval",
@@ -104,22 +105,35 @@ def risk_ratio_katz(successes1: int, n1: int, successes2: int, n2: int, level: f
     return Interval((successes1 / n1) / (successes2 / n2), low, high, level=level, method=KATZ, n=n1 + n2)
 
 
-def _cluster_sampler(groups: Sequence[Any], rng: np.random.Generator) -> tuple[int, Callable[[], np.ndarray]]:
-    """Number of clusters and a function drawing row indices of a cluster resample."""
+def cluster_resampler(groups: Sequence[Any], rng: np.random.Generator
+                      ) -> tuple[int, Callable[[], tuple[np.ndarray, np.ndarray]]]:
+    """Number of clusters and a function drawing one cluster resample.
+
+    Each call of the returned function draws as many clusters as there are,
+    with replacement, and returns the row indices of the drawn clusters and,
+    for each of those rows, which drawn copy (0 .. n_clusters - 1) it belongs
+    to, so that a cluster drawn twice counts as two clusters downstream.
+    """
     codes, _ = pd.factorize(pd.Series(groups), use_na_sentinel=False)
     order = np.argsort(codes, kind="stable")
     sizes = np.bincount(codes)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     n_units = len(sizes)
 
-    def draw() -> np.ndarray:
+    def draw() -> tuple[np.ndarray, np.ndarray]:
         chosen = rng.integers(0, n_units, n_units)
         lens = sizes[chosen]
         ends = np.cumsum(lens)
         pos = np.arange(ends[-1]) + np.repeat(starts[chosen] - (ends - lens), lens)
-        return order[pos]
+        return order[pos], np.repeat(np.arange(n_units), lens)
 
     return n_units, draw
+
+
+def _cluster_sampler(groups: Sequence[Any], rng: np.random.Generator) -> tuple[int, Callable[[], np.ndarray]]:
+    """Number of clusters and a function drawing row indices of a cluster resample (:func:`cluster_resampler`)."""
+    n_units, draw = cluster_resampler(groups, rng)
+    return n_units, lambda: draw()[0]
 
 
 def _take(data: Any, idx: np.ndarray) -> Any:

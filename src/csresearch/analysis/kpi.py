@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ParameterError
+from .intervals import cluster_resampler
 from .results import Interval
 
 __all__ = ["KpiThreshold", "crossing", "dose_response", "kpi_threshold", "kpi_thresholds", "kpi_tree_plot",
@@ -182,25 +183,14 @@ def _procedure(x, y, g, increasing: bool, multiple: float, grid: np.ndarray) -> 
     return cut, below, above, share, iso.predict(grid)
 
 
-def _resample(codes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices of an account-cluster resample and a fresh account id per drawn copy."""
-    order = np.argsort(codes, kind="stable")
-    sizes = np.bincount(codes)
-    starts = np.r_[0, np.cumsum(sizes)[:-1]]
-    chosen = rng.integers(0, len(sizes), len(sizes))
-    rows = np.concatenate([order[starts[c]:starts[c] + sizes[c]] for c in chosen])
-    copy = np.repeat(np.arange(len(chosen)), sizes[chosen])
-    return rows, copy
-
-
 def _bootstrap(xv, yv, codes, increasing: bool, multiple: float, grid: np.ndarray, n_boot: int,
                seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(target, rate below, rate above) and the curve on ``grid`` for each account-cluster resample."""
-    rng = np.random.default_rng(seed)
+    _, draw = cluster_resampler(codes, np.random.default_rng(seed))
     boots = np.full((n_boot, 3), np.nan)
     curves = np.full((n_boot, len(grid)), np.nan)
     for b in range(n_boot):
-        rows, copy = _resample(codes, rng)
+        rows, copy = draw()
         c, below, above, _, curves[b] = _procedure(xv[rows], yv[rows], copy, increasing, multiple, grid)
         boots[b] = (c, below, above)
     return boots, curves
