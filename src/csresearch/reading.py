@@ -61,9 +61,7 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if path.is_symlink() and not path.exists():
         raise FileNotFoundError(f"{path.name} is a symbolic link to {path.readlink()}, which does not exist")
-    if path.is_dir() and path.suffix == ".csv":
-        raise IsADirectoryError(f"{path.name} is a folder, not a file")
-    if path.is_dir() and path.name != "events" and path.suffix != ".parquet":
+    if path.is_dir() and path.name != "events" and path.suffix != ".parquet":  # a folder may only hold Parquet parts
         raise IsADirectoryError(f"{path.name} is a folder, not a file")
     if path.is_dir() or path.suffix == ".parquet":
         return pd.read_parquet(path)

@@ -30,12 +30,12 @@ from ..analysis.odds_ratios import build_design, drop_collinear
 from ..analysis.results import Interval
 from ..analysis.survival import kaplan_meier, logrank_test
 from ..errors import InputError
+from .cleaning import MIN_PER_CLASS
 
 __all__ = ["survival_section", "km_times", "km_churn_rate", "horizon_status", "MAX_CENSORED_SHARE"]
 
 MAX_GROUP_FACTORS = 3
 MAX_CENSORED_SHARE = 0.2
-MIN_PER_CLASS = 20
 
 
 def km_churn_rate(duration: np.ndarray, churned: np.ndarray) -> Interval:

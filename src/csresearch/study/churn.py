@@ -266,10 +266,6 @@ class ChurnFactorsStep(StepResult):
         """The strongest factors with their odds ratios and the model's AUC."""
         return churn_factors_story(self.result)
 
-    def ranking(self) -> Any:
-        """Ranking (with rank intervals), odds ratios and q-values."""
-        return self.result
-
     def table(self) -> Any:
         """Shown under the answer: the ranking with rank intervals, odds ratios and q-values."""
         return self.result

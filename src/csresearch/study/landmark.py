@@ -42,9 +42,12 @@ def signup_confounders(ds) -> pd.DataFrame:
     return out
 
 
-def onboarding_landmarks(ds, grace_days: int = 30) -> pd.Series:
-    """The day each account's onboarding outcome became known (missing while unresolved or without a row)."""
-    life = account_lifetimes(ds, grace_days=grace_days)
+def onboarding_landmarks(ds, grace_days: int = 30, life: pd.DataFrame | None = None) -> pd.Series:
+    """The day each account's onboarding outcome became known (missing while unresolved or without a row).
+
+    ``life`` is :func:`~csresearch.lifetimes.account_lifetimes` of ``ds`` when the caller already has it.
+    """
+    life = account_lifetimes(ds, grace_days=grace_days) if life is None else life
     ob = ds.onboarding.drop_duplicates("account_id").set_index("account_id").reindex(life.index)
     deadline_next = ob["target_date"] + pd.Timedelta(days=grace_days + 1)
     succeeded = life["onboarding_group"] == "succeeded"
@@ -65,7 +68,7 @@ def landmark_frame(ds, grace_days: int = 30) -> pd.DataFrame:
         ``excluded_censored_before_outcome``.
     """
     life = account_lifetimes(ds, grace_days=grace_days)
-    landmark = onboarding_landmarks(ds, grace_days)
+    landmark = onboarding_landmarks(ds, grace_days, life)
     known = life.loc[landmark.notna()].copy()
     known["landmark_date"] = landmark.loc[known.index]
     churned_before = known["churned"] & (known["end_date"] <= known["landmark_date"])
