@@ -14,7 +14,7 @@ accounts of the whole procedure, propensity fit included. See docs/statistics.md
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,16 +75,27 @@ def _point(t: np.ndarray, e: np.ndarray, failed: np.ndarray, x: np.ndarray, hori
     return np.asarray(out[0] + out[1])
 
 
-def _bootstrap(t, e, failed, x, horizons, rmst_horizon, n_boot: int, seed: int) -> np.ndarray:
+def bootstrap_both_groups(stat: Callable[[np.ndarray], np.ndarray], failed: np.ndarray, width: int,
+                          n_boot: int, seed: int) -> np.ndarray:
+    """Replicates of ``stat(idx)`` over account resamples ``idx`` (rows drawn with replacement).
+
+    A resample without both a failed and a succeeded account is left NaN (the
+    whole procedure, propensity fit included, needs both groups).
+    """
     rng = np.random.default_rng(seed)
-    n = len(t)
-    reps = np.full((n_boot, 2 * (len(horizons) + 1)), np.nan)
+    n = len(failed)
+    reps = np.full((n_boot, width), np.nan)
     for b in range(n_boot):
         idx = rng.integers(0, n, n)
         if failed[idx].all() or not failed[idx].any():
             continue
-        reps[b] = _point(t[idx], e[idx], failed[idx], x[idx], horizons, rmst_horizon)
+        reps[b] = stat(idx)
     return reps
+
+
+def _bootstrap(t, e, failed, x, horizons, rmst_horizon, n_boot: int, seed: int) -> np.ndarray:
+    return bootstrap_both_groups(lambda idx: _point(t[idx], e[idx], failed[idx], x[idx], horizons, rmst_horizon),
+                                 failed, 2 * (len(horizons) + 1), n_boot, seed)
 
 
 def bootstrap_percentile(est: float, reps: np.ndarray, level: float, method: str, n: int) -> Interval:

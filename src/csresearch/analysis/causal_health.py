@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from .causal import bootstrap_percentile
+from .causal import bootstrap_both_groups, bootstrap_percentile
 from .results import AnalysisResult, Interval, intervals_frame
 from .weighting import PROPENSITY_BOUNDS, confounder_design, propensity_scores, stabilised_weights
 
@@ -105,12 +105,8 @@ def weighted_comparison(frame: pd.DataFrame, features: Sequence[str], *, failed_
         h = pd.to_numeric(data[unhealthy[0]], errors="coerce").to_numpy(dtype="float64")
         bad = np.where(np.isfinite(h), (h < unhealthy[1]).astype("float64"), np.nan)
     point = _stats(values, failed, x, bad)
-    rng = np.random.default_rng(seed)
-    reps = np.full((n_boot, len(point)), np.nan)
-    for b in range(n_boot):
-        idx = rng.integers(0, len(data), len(data))
-        if failed[idx].any() and not failed[idx].all():
-            reps[b] = _stats(values[idx], failed[idx], x[idx], None if bad is None else bad[idx])
+    reps = bootstrap_both_groups(lambda idx: _stats(values[idx], failed[idx], x[idx], None if bad is None else bad[idx]),
+                                 failed, len(point), n_boot, seed)
     conf = ", ".join(design.confounders) or "nothing (no confounder in the data)"
     method = IPW_MEANS.format(conf=conf, lo=PROPENSITY_BOUNDS[0], hi=PROPENSITY_BOUNDS[1], b=n_boot)
     return _assemble(point, reps, bad is not None, list(features), design, method, level, len(data))
