@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("analysis",),                                  # pure statistics
     ("health",),                                    # the health score (its fit uses the statistics)
     ("tables",),                                    # features and health at chosen points
-    ("plots", "narrative"),                         # figures and prose of results and findings sections
+    ("plots", "narrative", "answers", "summary_figures"),  # figures and prose of results and findings sections
     ("study", "synth"),                             # notebook steps; the generator
     ("report",),                                    # findings, HTML, index
     ("runner", "factors"),                          # the suite run; the flat-table command

@@ -73,7 +73,11 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     findings = {"dataset": {"name": "browser-check", "extracted_at": "2025-06-30", "n_accounts": 3, "fingerprint": "f00"},
                 "parameters": {"seed": 0},
                 "health_validity": {"tenure_spearman": {"estimate": 0.3, "ci_low": 0.25, "ci_high": 0.35},
-                                    "auc_next_renewal": {"estimate": 0.72, "ci_low": 0.69, "ci_high": 0.75}}}
+                                    "auc_next_renewal": {"estimate": 0.72, "ci_low": 0.69, "ci_high": 0.75}},
+                "onboarding_vs_health": {"months_after": 12, "unhealthy_threshold": 40,
+                                         "unhealthy_share_failed": {"estimate": 0.3, "ci_low": 0.26, "ci_high": 0.34},
+                                         "unhealthy_share_succeeded": {"estimate": 0.15, "ci_low": 0.13, "ci_high": 0.17},
+                                         "unhealthy_risk_ratio": {"estimate": 2.0, "ci_low": 1.7, "ci_high": 2.3}}}
     index = render_index(findings, {"table_rows": {"accounts": 3}}, [
         {"name": "01_onboarding_vs_churn", "status": "ok", "duration_s": 2.0, "href": "01_onboarding_vs_churn.html"}])
     out = {}
@@ -89,7 +93,7 @@ def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("name, expected_text, n_images", [("index", "Headline findings", 0), ("report", "Onboarding and churn", 1)])
+@pytest.mark.parametrize("name, expected_text, n_images", [("index", "The answers", 1), ("report", "Onboarding and churn", 1)])
 def test_page_renders_offline_with_decoded_figures(pages, tmp_path, name, expected_text, n_images):
     probe_page = pages[name].with_suffix(".probe.html")
     dom = _chromium("--dump-dom", probe_page.as_uri(), profile=tmp_path / "profile")

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..jsonsafe import json_safe, write_json_atomic  # noqa: F401 - re-exported: findings code imports them from here
 from ..study.protocol import steps
+from .summary import build_actions, build_summary
 from ..study.sections import FINDINGS_DIRNAME, write_section  # re-exported for notebooks of your own
 
 __all__ = [
@@ -90,9 +91,10 @@ def merge_findings(
     Returns
     -------
     dict
-        JSON-safe: ``schema_version``, ``dataset``, ``parameters``, then the
-        suite's sections in their standard order, then any extra sections, and
-        ``missing_sections`` when something is missing.
+        JSON-safe: ``schema_version``, ``dataset``, ``parameters``, the
+        executive ``summary`` and ``actions`` (:mod:`csresearch.report.summary`),
+        then the suite's sections in their standard order, then any extra
+        sections, and ``missing_sections`` when something is missing.
     """
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -106,7 +108,9 @@ def merge_findings(
     missing = {k: str(v) for k, v in (missing_sections or {}).items() if k not in sections}
     if missing:
         out["missing_sections"] = dict(sorted(missing.items()))
-    return out
+    summary = {"summary": build_summary(out), "actions": build_actions(out)}
+    return {**{k: out[k] for k in ("schema_version", "dataset", "parameters")}, **json_safe(summary),
+            **{k: v for k, v in out.items() if k not in ("schema_version", "dataset", "parameters")}}
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,13 @@
-"""index.html of a suite run: dataset, headline findings, reports, manifest.
+"""index.html of a suite run: the executive summary a CS leader reads first, then reports and manifest.
 
+Top to bottom: one answer per study question (verdict, the answer in words,
+a small figure, a link to the report), the recommended actions with why, the
+headline numbers by segment, a "how to read this" box, the reports, the
+detailed headline numbers (folded), the dataset and how to reproduce the run.
 The page is generated from findings.json and the run manifest only, so it can
-be rebuilt from them. It uses the suite page shell: no scripts, no external
-resources.
+be rebuilt from them: the answers and actions are findings.json's ``summary``
+and ``actions``, verbatim. It uses the suite page shell: no scripts, no
+external resources (figures are inline PNG).
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from ..study.protocol import get_step, steps
 from .headlines import headline_sentences
 from .html import page
+from .segments import segment_table
+from .summary import build_actions, build_summary
 
 __all__ = ["render_index", "scope_line"]
 
@@ -31,6 +39,75 @@ def _template():
         lstrip_blocks=True,
     )
     return env.get_template("index.html.j2")
+
+
+@lru_cache(maxsize=1)
+def _index_css() -> str:
+    return resources.files("csresearch.report").joinpath("templates", "index.css").read_text(encoding="utf-8")
+
+
+def _figure(step: Any, section: Any) -> dict[str, Any] | None:
+    """The step's summary figure as an inline PNG (natural size, never scaled), or None."""
+    if step.figure is None or section is None:
+        return None
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    try:
+        ax = step.figure(section)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        ax = None
+    if ax is None:
+        plt.close("all")
+        return None
+    fig = ax.figure
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight", pad_inches=0.05)
+    plt.close(fig)
+    png = buf.getvalue()
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # the IHDR chunk
+    return {"data": base64.b64encode(png).decode("ascii"), "width": width, "height": height,
+            "alt": f"Figure: {step.question}"}
+
+
+def _report_links(reports: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    return {r["name"]: r["href"] for r in reports if r.get("href")}
+
+
+def _summary_lines(findings: Mapping[str, Any], links: Mapping[str, str]) -> list[dict[str, Any]]:
+    """findings.json's summary lines, each with its report link and figure."""
+    lines = findings.get("summary")
+    known = {s.name: s for s in steps()}
+    out = []
+    for line in lines if isinstance(lines, list) else build_summary(findings):
+        step = known.get(line.get("section"))
+        extra = {"href": None, "report": "", "figure": None}
+        if step is not None:
+            extra = {"href": links.get(step.notebook), "report": f"report {step.notebook}",
+                     "figure": _figure(step, findings.get(step.name))}
+        out.append({**line, **extra})
+    return out
+
+
+def _why(because: Mapping[str, Any]) -> str:
+    names = [because.get("section")] + ([because["also"].get("section")] if isinstance(because.get("also"), Mapping) else [])
+    headings = [get_step(n).heading or get_step(n).question for n in names if n in {s.name for s in steps()}]
+    return "the finding" + ("s " if len(headings) > 1 else " ") + " and ".join(f"“{h}”" for h in headings)
+
+
+def _action_lines(findings: Mapping[str, Any], links: Mapping[str, str]) -> list[dict[str, Any]]:
+    """findings.json's actions, each with why (the findings behind it) and a link to their report."""
+    actions = findings.get("actions")
+    out = []
+    for a in actions if isinstance(actions, list) else build_actions(findings):
+        because = a.get("because") or {}
+        section = because.get("section")
+        step = get_step(section) if section in {s.name for s in steps()} else None
+        out.append({"action": a.get("action", ""), "why": _why(because),
+                    "href": links.get(step.notebook) if step else None, "report": f"report {step.notebook}" if step else ""})
+    return out
 
 
 def _show(value: Any) -> str:
@@ -72,11 +149,20 @@ def render_index(
     str
     """
     ds = findings.get("dataset", {})
+    links = _report_links(reports)
+    questions = {}
+    for s in steps():
+        questions.setdefault(s.notebook, s.question)
     body = _template().render(
+        index_css=_index_css(),
+        summary=_summary_lines(findings, links),
+        actions=_action_lines(findings, links),
+        segments=segment_table(findings),
         dataset=ds,
         table_rows=manifest.get("table_rows", {}),
         headlines=headline_sentences(findings),
-        reports=[dict({"href": None, "duration_s": None, "error": None}, **r) for r in reports],
+        reports=[dict({"href": None, "duration_s": None, "error": None, "question": questions.get(r.get("name"), "")}, **r)
+                 for r in reports],
         parameters={k: _show(v) for k, v in findings.get("parameters", {}).items()},
         environment={k: _show(v) for k, v in manifest.get("environment", {}).items()},
         packages=manifest.get("packages", {}),

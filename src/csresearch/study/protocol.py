@@ -33,6 +33,7 @@ __all__ = [
     "StepResult",
     "StudyContext",
     "Unavailable",
+    "answer_steps",
     "get_step",
     "headline_steps",
     "open_study",
@@ -104,6 +105,19 @@ class Step:
         findings section (the index and the notebook show the same words).
     required : bool
         findings.json must hold the section or say why it is missing.
+    answer : callable, optional
+        ``answer(section, *used_sections) -> dict`` with ``verdict`` and
+        ``answer``: the step's line in the executive summary (one per study
+        question); None: the step answers no question of its own.
+    actions : callable, optional
+        ``actions(section, *used_sections) -> list of dict`` (``action``,
+        ``because``): recommended actions the step's findings support.
+    uses : tuple of str
+        Other sections ``answer`` and ``actions`` read, passed after the
+        step's own section in this order (None when missing).
+    figure : callable, optional
+        ``figure(section, ax=None) -> Axes or None``: the small figure the
+        executive summary shows next to the answer.
     """
 
     name: str
@@ -113,6 +127,10 @@ class Step:
     compute: Callable[["Step", StudyContext], "StepResult"]
     headline: Callable[[Any], list[str]] | None = None
     required: bool = True
+    answer: Callable[..., dict[str, Any]] | None = None
+    actions: Callable[..., list[dict[str, Any]]] | None = None
+    uses: tuple[str, ...] = ()
+    figure: Callable[..., Any] | None = None
 
 
 _REGISTRY: dict[str, Step] = {}
@@ -284,6 +302,11 @@ def run(name: str, ctx: StudyContext) -> StepResult | Unavailable:
 def sections_of(notebook: str) -> tuple[str, ...]:
     """The findings sections the registered steps of ``notebook`` write."""
     return tuple(s.name for s in steps() if s.notebook == notebook)
+
+
+def answer_steps() -> list[Step]:
+    """Steps that answer a study question in the executive summary, in registry order."""
+    return [s for s in steps() if s.answer is not None]
 
 
 def headline_steps() -> list[Step]:

@@ -15,7 +15,7 @@ topic), a headline function in :mod:`csresearch.narrative`, and a
 
 from __future__ import annotations
 
-from .. import narrative
+from .. import answers, narrative, summary_figures
 from .audit import compute_audit
 from .churn import compute_churn_factors, compute_churned_accounts, compute_kpis
 from .lead_time import compute_lead_time
@@ -29,22 +29,30 @@ SUITE_STEPS = (
     Step("data_audit", "", "What does this dataset hold, and can it be trusted?",
          "00_data_audit", compute_audit, required=False),
     Step("onboarding_vs_churn", "Onboarding and churn", "Does failing onboarding make accounts churn?",
-         "01_onboarding_vs_churn", compute_onboarding_churn, narrative.onboarding_churn_headline),
+         "01_onboarding_vs_churn", compute_onboarding_churn, narrative.onboarding_churn_headline,
+         answer=answers.onboarding_churn_answer, uses=("data_audit",), figure=summary_figures.onboarding_churn_figure),
     Step("onboarding_vs_health", "Onboarding and later health",
          "Are accounts that failed onboarding less healthy a year later?",
-         "02_onboarding_vs_health", compute_onboarding_health, narrative.onboarding_health_headline),
+         "02_onboarding_vs_health", compute_onboarding_health, narrative.onboarding_health_headline,
+         answer=answers.onboarding_health_answer, actions=answers.onboarding_health_actions,
+         uses=("onboarding_vs_churn",), figure=summary_figures.onboarding_health_figure),
     Step("health_validity", "Does the health score mean anything?",
          "Does the health score rise with tenure and predict the next renewal?",
-         "03_health_score_validity", compute_health_validity, narrative.health_validity_headline),
+         "03_health_score_validity", compute_health_validity, narrative.health_validity_headline,
+         answer=answers.health_validity_answer, actions=answers.health_validity_actions),
     Step("continuing_trends", "Continuing accounts over tenure",
          "How do accounts that stay change with tenure?",
-         "04_continuing_accounts", compute_continuing_trends, narrative.continuing_trends_headline),
+         "04_continuing_accounts", compute_continuing_trends, narrative.continuing_trends_headline,
+         answer=answers.continuing_trends_answer),
     Step("churned_accounts", "What moves first before churn", "Which component moves first before an account churns?",
-         "05_churned_accounts", compute_churned_accounts, narrative.churned_accounts_headline, required=False),
+         "05_churned_accounts", compute_churned_accounts, narrative.churned_accounts_headline, required=False,
+         answer=answers.churned_accounts_answer, actions=answers.churned_accounts_actions,
+         figure=summary_figures.churned_accounts_figure),
     Step("churn_factors", "What predicts churn", "Which factors predict churn at the renewal decision?",
-         "06_churn_factors_kpis", compute_churn_factors, narrative.churn_factors_headline),
+         "06_churn_factors_kpis", compute_churn_factors, narrative.churn_factors_headline,
+         answer=answers.churn_factors_answer, figure=summary_figures.churn_factors_figure),
     Step("kpis", "KPIs to manage to", "Which levels should the CS team manage to?",
-         "06_churn_factors_kpis", compute_kpis, narrative.kpis_headline),
+         "06_churn_factors_kpis", compute_kpis, narrative.kpis_headline, actions=answers.kpi_actions),
     Step("lead_time", "How far ahead churn shows", "How far ahead of the renewal decision can churn be seen?",
          "06_churn_factors_kpis", compute_lead_time, narrative.lead_time_headline, required=False),
 )

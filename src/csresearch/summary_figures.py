@@ -1,0 +1,149 @@
+"""Small figures of the executive summary, drawn from findings sections (the JSON the steps write).
+
+One figure per study question where a picture says it faster than the sentence:
+two groups side by side with their 95% intervals, the first month each
+component separates before churn, the strongest churn factors' odds ratios.
+Each function takes the step's findings section and ``ax=None`` and returns the
+Axes, or None when the section holds nothing to draw. Sizes and fonts are set
+for the index: :data:`FIGSIZE` at :data:`DPI` renders at its natural size (no
+scaling) and its text (:data:`FONT_PT` points) is at least as large as the
+page's 15 px body text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.ticker import NullLocator, PercentFormatter
+
+from .display import display_name
+
+__all__ = ["DPI", "FIGSIZE", "FONT_PT", "churn_factors_figure", "churned_accounts_figure", "group_figure",
+           "new_axes", "onboarding_churn_figure", "onboarding_health_figure"]
+
+#: Index figure size in inches, resolution and text size: 4.2 x 2.2 in at 100 dpi = 420 x 220 px;
+#: 11 pt at 100 dpi = 15.3 px, the page's body text is 15 px.
+FIGSIZE, DPI, FONT_PT = (4.2, 2.2), 100, 11
+#: Colours of the two groups a summary figure compares: worse outcome group, reference group.
+GROUP_COLOURS = ("#cf222e", "#0969da")
+
+
+def _ok(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def new_axes(figsize: tuple[float, float] = FIGSIZE) -> Axes:
+    """A fresh Axes sized and styled for the index (no global rcParams are changed)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize, dpi=DPI)
+    ax.tick_params(labelsize=FONT_PT)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.set_layout_engine("constrained")
+    return ax
+
+
+def _interval(value: Any) -> tuple[float, float, float] | None:
+    if not isinstance(value, Mapping) or not all(_ok(value.get(k)) for k in ("estimate", "ci_low", "ci_high")):
+        return None
+    return float(value["estimate"]), float(value["ci_low"]), float(value["ci_high"])
+
+
+def group_figure(rows: list[tuple[str, Any]], xlabel: str, ax: Axes | None = None, *, percent: bool = True,
+                 ref: float | None = None) -> Axes | None:
+    """Horizontal bars of a few labelled intervals (first row in the 'worse' colour), with their 95% intervals."""
+    shown = [(label, iv) for label, value in rows if (iv := _interval(value)) is not None]
+    if not shown:
+        return None
+    ax = ax if ax is not None else new_axes()
+    for y, (label, (est, low, high)) in enumerate(shown):
+        colour = GROUP_COLOURS[0] if y == 0 else GROUP_COLOURS[1]
+        ax.barh(y, est, color=colour, alpha=0.85, height=0.6)
+        ax.errorbar(est, y, xerr=[[max(est - low, 0)], [max(high - est, 0)]], fmt="none", ecolor="#24292f", capsize=4)
+    ax.set_yticks(range(len(shown)), [label for label, _ in shown], fontsize=FONT_PT)
+    ax.invert_yaxis()
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    if ref is not None:
+        ax.axvline(ref, color="#57606a", linestyle="--", linewidth=1)
+    ax.set_xlabel(xlabel, fontsize=FONT_PT)
+    return ax
+
+
+def onboarding_churn_figure(section: Any, ax: Axes | None = None) -> Axes | None:
+    """Churn within the horizon after failed vs succeeded onboarding (Kaplan-Meier, 95% intervals)."""
+    if not isinstance(section, Mapping):
+        return None
+    return group_figure([("Failed onboarding", section.get("churn_failed")),
+                         ("Succeeded", section.get("churn_succeeded"))],
+                        f"Churned within {section.get('horizon_years')} years", ax)
+
+
+def onboarding_health_figure(section: Any, ax: Axes | None = None) -> Axes | None:
+    """Unhealthy share a year after onboarding, failed vs succeeded (95% intervals)."""
+    if not isinstance(section, Mapping):
+        return None
+    return group_figure([("Failed onboarding", section.get("unhealthy_share_failed")),
+                         ("Succeeded", section.get("unhealthy_share_succeeded"))],
+                        f"Unhealthy {section.get('months_after')} months later", ax)
+
+
+def churned_accounts_figure(section: Any, ax: Axes | None = None, top: int = 5) -> Axes | None:
+    """First month before the decision at which each trigger component separates (with its bootstrap interval)."""
+    if not isinstance(section, Mapping) or not isinstance(section.get("separation"), Mapping):
+        return None
+    separation = section["separation"]
+    rows = []
+    for name in list(section.get("first_components") or [])[:top]:
+        entry = separation.get(name) if isinstance(separation.get(name), Mapping) else {}
+        iv = _interval(entry.get("first_month_interval"))
+        if iv is not None:
+            rows.append((display_name(name), iv))
+    if not rows:
+        return None
+    ax = ax if ax is not None else new_axes((4.2, 0.7 + 0.5 * len(rows)))
+    for y, (_, (est, low, high)) in enumerate(rows):
+        ax.errorbar(est, y, xerr=[[max(est - low, 0)], [max(high - est, 0)]], fmt="o", color=GROUP_COLOURS[0], capsize=4)
+    ax.set_yticks(range(len(rows)), [_short(label) for label, _ in rows], fontsize=FONT_PT)
+    ax.invert_yaxis()
+    ax.set_xlim(-12.5, 0.5)
+    ax.set_xlabel("Months before the decision", fontsize=FONT_PT)
+    return ax
+
+
+def _short(label: str, width: int = 24) -> str:
+    """A long feature name on two lines (at most), so the labels stay in the figure."""
+    import textwrap
+
+    lines = textwrap.wrap(label, width)
+    return "\n".join(lines[:3]) + ("…" if len(lines) > 3 else "")
+
+
+def churn_factors_figure(section: Any, ax: Axes | None = None, top: int = 4) -> Axes | None:
+    """Odds ratios per standard deviation of the top-ranked churn factors (log scale, 95% intervals)."""
+    if not isinstance(section, Mapping) or not isinstance(section.get("odds_ratios"), Mapping):
+        return None
+    odds = section["odds_ratios"]
+    rows = [(display_name(f), iv) for f in list(section.get("ranking") or [])
+            if isinstance(odds.get(f), Mapping) and not odds[f].get("unstable") and (iv := _interval(odds[f])) is not None]
+    rows = rows[:top]
+    if not rows:
+        return None
+    ax = ax if ax is not None else new_axes((4.2, 0.7 + 0.5 * len(rows)))
+    for y, (_, (est, low, high)) in enumerate(rows):
+        colour = GROUP_COLOURS[0] if est > 1 else GROUP_COLOURS[1]
+        ax.errorbar(est, y, xerr=[[max(est - low, 0)], [max(high - est, 0)]], fmt="o", color=colour, capsize=4)
+    ax.axvline(1.0, color="#57606a", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    lows, highs = [r[1][1] for r in rows], [r[1][2] for r in rows]
+    ticks = [v for v in (0.1, 0.25, 0.5, 1, 2, 4, 10) if min(lows + [1]) / 1.5 <= v <= max(highs + [1]) * 1.5]
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_yticks(range(len(rows)), [_short(label) for label, _ in rows], fontsize=FONT_PT)
+    ax.invert_yaxis()
+    ax.set_xlabel("Odds ratio of churn per SD", fontsize=FONT_PT)
+    return ax
