@@ -38,6 +38,8 @@ __all__ = [
     "kpi_actions",
     "money",
     "onboarding_churn_answer",
+    "onboarding_churn_segments",
+    "onboarding_health_segments",
     "onboarding_health_actions",
     "onboarding_health_answer",
     "verdict_of",
@@ -376,3 +378,46 @@ def kpi_actions(section: Any, top: int = 3) -> list[dict[str, Any]]:
             "threshold_interval": kpi.get("threshold_interval"), "accounts_below_now": n, "arr_below_now": arr,
             "churn_rate_below": kpi.get("churn_rate_below"), "churn_rate_above": kpi.get("churn_rate_above")}})
     return out
+
+
+# --------------------------------------------------------------------------- by segment
+
+
+def _pair(first: Any, second: Any) -> str:
+    """Two shares side by side: ``"9.2% / 8.5%"``; a missing one reads ``n/a``."""
+    a, b = _iv(first), _iv(second)
+    return " / ".join(_num(iv.estimate, "percent") if iv.available else "n/a" for iv in (a, b))
+
+
+def _by_segment(section: Any) -> dict[str, Any]:
+    by = section.get("by_segment") if isinstance(section, Mapping) else None
+    return by if isinstance(by, Mapping) else {}
+
+
+def _withheld(entry: Any) -> str | None:
+    if not isinstance(entry, Mapping):
+        return "n/a"
+    return "withheld (small group)" if "suppressed" in entry else None
+
+
+def onboarding_churn_segments(section: Any) -> dict[str, dict[str, str]]:
+    """Accounts and churn within the horizon (failed / succeeded onboarding) per segment."""
+    by = _by_segment(section)
+    if not by:
+        return {}
+    years = section.get("horizon_years")
+    accounts, churn = {}, {}
+    for segment, entry in by.items():
+        withheld = _withheld(entry)
+        accounts[segment] = withheld or f"{int(entry.get('n_failed', 0)) + int(entry.get('n_succeeded', 0)):,}"
+        churn[segment] = withheld or _pair(entry.get("churn_failed"), entry.get("churn_succeeded"))
+    return {"Accounts": accounts, f"Churned within {years} years: failed / succeeded onboarding": churn}
+
+
+def onboarding_health_segments(section: Any) -> dict[str, dict[str, str]]:
+    """Unhealthy share some months after onboarding (failed / succeeded) per segment."""
+    by = _by_segment(section)
+    if not by:
+        return {}
+    column = {s: _withheld(e) or _pair(e.get("unhealthy_failed"), e.get("unhealthy_succeeded")) for s, e in by.items()}
+    return {f"Unhealthy {section.get('months_after')} months later: failed / succeeded onboarding": column}

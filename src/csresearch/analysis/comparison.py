@@ -21,7 +21,7 @@ from .intervals import bh_qvalues, risk_ratio_katz, wilson_interval
 from .results import AnalysisResult, Interval
 from .survival import _succeeded_mask
 
-__all__ = ["GroupComparison", "compare_groups"]
+__all__ = ["GroupComparison", "compare_groups", "unhealthy_by_segment"]
 
 WELCH = "difference in means (failed - succeeded), Welch t interval"
 ADJUSTED = "OLS regression adjustment: coefficient of failed in feature ~ failed + {terms}, HC3 robust standard errors"
@@ -107,6 +107,44 @@ def _add_unhealthy_shares(result: GroupComparison, data: pd.DataFrame, failed: n
     result.unhealthy_succeeded = wilson_interval(ks, ns, level)
     result.unhealthy_failed = wilson_interval(kf, nf, level)
     result.unhealthy_risk_ratio = risk_ratio_katz(kf, nf, ks, ns, level)
+
+
+def unhealthy_by_segment(data: pd.DataFrame, threshold: float, *, col: str = "health_score",
+                         group_col: str = "onboarding_succeeded", segment_col: str = "segment",
+                         level: float = 0.95) -> dict[str, dict[str, Any]]:
+    """Unhealthy share (``col < threshold``) by segment and onboarding outcome, Wilson intervals.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per account with ``col``, ``group_col`` (1 = succeeded) and ``segment_col``.
+    threshold : float
+    level : float, default 0.95
+
+    Returns
+    -------
+    dict
+        Segment -> ``n_succeeded``, ``n_failed`` (accounts with a score),
+        ``unhealthy_succeeded``, ``unhealthy_failed`` (:class:`Interval`);
+        empty when a column is missing.
+    """
+    if not {col, group_col, segment_col} <= set(data.columns):
+        return {}
+    h = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype="float64")
+    ok = np.isfinite(h)
+    bad = ok & (h < threshold)
+    succeeded = pd.to_numeric(data[group_col], errors="coerce").to_numpy(dtype="float64") == 1
+    seg = data[segment_col].astype(str).to_numpy()
+    out = {}
+    for s in sorted(set(seg[ok])):
+        m = ok & (seg == s)
+        ns, nf = int((m & succeeded).sum()), int((m & ~succeeded).sum())
+        out[s] = {"n_succeeded": ns, "n_failed": nf,
+                  "unhealthy_succeeded": wilson_interval(int((bad & m & succeeded).sum()), ns, level) if ns else
+                  Interval.unavailable("no account in this group"),
+                  "unhealthy_failed": wilson_interval(int((bad & m & ~succeeded).sum()), nf, level) if nf else
+                  Interval.unavailable("no account in this group")}
+    return out
 
 
 def compare_groups(

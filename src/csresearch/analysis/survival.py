@@ -205,6 +205,9 @@ class OnboardingChurnResult(AnalysisResult):
     min_detectable_difference: float = float("nan")
     by_segment: pd.DataFrame = field(default_factory=pd.DataFrame)
     km: KaplanMeierResult | None = None
+    #: Per segment: group sizes and the churn intervals (``n_succeeded``, ``n_failed``, ``churn_succeeded``,
+    #: ``churn_failed``, ``risk_difference``); unsuppressed, the study step masks small groups.
+    segments: dict[str, dict[str, Any]] = field(default_factory=dict)
     title = "Onboarding outcome vs churn"
 
     def to_findings(self) -> dict[str, Any]:
@@ -281,21 +284,21 @@ def onboarding_vs_churn(
     rd = risk_difference_at(t, e, failed, horizon_years, level)
     _, p = logrank_test(t, e, labels)
     p_strat = float("nan")
-    rows = []
+    rows, segments = [], {}
     if segment_col is not None and segment_col in data.columns:
         seg = data[segment_col].astype(str).to_numpy()
         _, p_strat = logrank_test(t, e, labels, strata=seg)
         for s in sorted(set(seg)):
             m = seg == s
-            rows.append({
-                "segment": s,
+            segments[s] = {
                 "n_succeeded": int((m & ~failed).sum()),
                 "n_failed": int((m & failed).sum()),
-                "churn_succeeded": str(_incidence_at(t[m & ~failed], e[m & ~failed], horizon_years, level)[0]),
-                "churn_failed": str(_incidence_at(t[m & failed], e[m & failed], horizon_years, level)[0]),
-                "risk_difference": str(risk_difference_at(t[m], e[m], failed[m], horizon_years, level)),
-                "p_value": logrank_test(t[m], e[m], labels[m])[1],
-            })
+                "churn_succeeded": _incidence_at(t[m & ~failed], e[m & ~failed], horizon_years, level)[0],
+                "churn_failed": _incidence_at(t[m & failed], e[m & failed], horizon_years, level)[0],
+                "risk_difference": risk_difference_at(t[m], e[m], failed[m], horizon_years, level),
+            }
+            rows.append({"segment": s, **{k: (str(v) if isinstance(v, Interval) else v) for k, v in segments[s].items()},
+                         "p_value": logrank_test(t[m], e[m], labels[m])[1]})
     mdd = float("nan")
     if inc_s.available:
         mdd = min_detectable_difference(inc_s.estimate, _effective_n(inc_s, se_s), _effective_n(inc_f, se_f))
@@ -311,7 +314,7 @@ def onboarding_vs_churn(
     return OnboardingChurnResult(
         summary=summary, method=method, notes=notes, horizon_years=horizon_years, churn_succeeded=inc_s,
         churn_failed=inc_f, risk_difference=rd, p_value=p, p_value_stratified=p_strat,
-        min_detectable_difference=mdd, by_segment=pd.DataFrame(rows), km=km,
+        min_detectable_difference=mdd, by_segment=pd.DataFrame(rows), km=km, segments=segments,
     )
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from .. import plots
 from ..analysis.causal import adjusted_churn
 from ..analysis.causal_health import weighted_comparison
-from ..analysis.comparison import compare_groups
+from ..analysis.comparison import compare_groups, unhealthy_by_segment
 from ..analysis.survival import churn_by_renewal, onboarding_vs_churn
 from ..contract import DEAR_AXIS, HEALTH_COLUMNS
 from ..errors import InputError, ParameterError
@@ -21,7 +21,7 @@ from ..narrative import adjusted_churn_story, fmt_number, onboarding_churn_story
 from ..tables import points_after_onboarding, snapshot_table
 from .landmark import CATEGORICAL_CONFOUNDERS, NUMERIC_CONFOUNDERS, landmark_frame, signup_confounders
 from .protocol import Shown, Step, StepResult, StudyContext
-from .suppression import suppress_groups
+from .suppression import segment_findings, suppress_groups
 
 __all__ = [
     "OnboardingChurnStep",
@@ -186,6 +186,8 @@ class OnboardingChurnStep(StepResult):
         else:
             out["risk_difference_adjusted"] = {"estimate": None, "ci_low": None, "ci_high": None,
                                                "reason": self.adjusted_reason}
+        out["by_segment"] = segment_findings(self.result.segments, ("n_succeeded", "n_failed"),
+                                             self.ctx.min_group_size, self.ctx.include_ids)
         return out
 
     def story(self) -> str:
@@ -275,6 +277,9 @@ class OnboardingHealthStep(StepResult):
         out = self.comparison.to_findings()
         if self.weighted is not None:
             out.update(self.weighted.to_findings())
+        out["by_segment"] = segment_findings(
+            unhealthy_by_segment(self.snapshot, self.comparison.unhealthy_threshold), ("n_succeeded", "n_failed"),
+            self.ctx.min_group_size, self.ctx.include_ids)
         return out
 
     def story(self) -> str:

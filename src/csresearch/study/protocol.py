@@ -118,6 +118,9 @@ class Step:
     figure : callable, optional
         ``figure(section, ax=None) -> Axes or None``: the small figure the
         executive summary shows next to the answer.
+    segments : callable, optional
+        ``segments(section) -> {column heading: {segment: text}}``: the step's
+        headline numbers by segment for the index's segment view.
     """
 
     name: str
@@ -131,6 +134,7 @@ class Step:
     actions: Callable[..., list[dict[str, Any]]] | None = None
     uses: tuple[str, ...] = ()
     figure: Callable[..., Any] | None = None
+    segments: Callable[[Any], dict[str, dict[str, str]]] | None = None
 
 
 _REGISTRY: dict[str, Step] = {}

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["mask_small_counts", "suppress_groups", "suppress_small_groups"]
+__all__ = ["mask_small_counts", "segment_findings", "suppress_groups", "suppress_small_groups"]
 
 
 def suppress_small_groups(
@@ -88,3 +88,35 @@ def mask_small_counts(table: pd.DataFrame, min_group_size: int, include_ids: boo
         return table
     small = (table > 0) & (table < min_group_size)
     return table.astype(object).mask(small, f"<{min_group_size}")
+
+
+def segment_findings(groups: dict[str, dict], size_keys: Sequence[str], min_group_size: int,
+                     include_ids: bool = False) -> dict[str, dict]:
+    """Per-segment findings, JSON-ready, with every segment that has a group below ``min_group_size`` withheld.
+
+    Parameters
+    ----------
+    groups : dict of str to dict
+        Segment -> its numbers: counts under ``size_keys``, intervals
+        (:class:`~csresearch.analysis.results.Interval`, written as dicts) and plain values.
+    size_keys : sequence of str
+        The group sizes; a segment is withheld when any of them is below ``min_group_size``.
+    min_group_size : int
+    include_ids : bool, default False
+        An internal report: nothing is withheld.
+
+    Returns
+    -------
+    dict
+        Segment -> numbers, or ``{"suppressed": "fewer than N accounts in a group"}``
+        (no counts, no rates) for a withheld segment.
+    """
+    out = {}
+    for segment, numbers in groups.items():
+        small = any(int(numbers.get(k) or 0) < min_group_size for k in size_keys)
+        if small and not include_ids and min_group_size > 1:
+            out[str(segment)] = {"suppressed": f"fewer than {min_group_size} accounts in a group"}
+            continue
+        out[str(segment)] = {k: (v.to_dict() if hasattr(v, "to_dict") and not isinstance(v, pd.DataFrame) else v)
+                             for k, v in numbers.items()}
+    return out
