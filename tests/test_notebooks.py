@@ -160,3 +160,25 @@ def test_notebook_runs_interactively_from_the_notebooks_folder(tmp_path):
     assert not errors
     assert not (NOTEBOOKS / "findings").exists()
     nbformat.validate(nb)
+
+
+@pytest.mark.slow
+def test_index_opens_with_the_summary_and_actions_of_findings_verbatim(generated_run):
+    """Every answer and action of findings.json is on the index, word for word; the planted health gap is a clear effect."""
+    import html
+    import re
+
+    code, findings, _, root = generated_run
+    assert code == 0
+    page = (root / "out" / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style\b.*?</style>", " ", page, flags=re.S))))
+    from csresearch.study.protocol import answer_steps
+
+    assert [line["section"] for line in findings["summary"]] == [s.name for s in answer_steps()]
+    for line in findings["summary"]:
+        assert line["answer"] in text and line["verdict"] in text
+    for action in findings["actions"]:
+        assert action["action"] in text and action["because"]["section"] in findings
+    verdicts = {line["section"]: line["verdict"] for line in findings["summary"]}
+    assert verdicts["onboarding_vs_health"] == "clear effect"
+    assert text.index("The answers") < text.index("Recommended actions") < text.index("Reports")
