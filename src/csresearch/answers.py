@@ -40,6 +40,9 @@ __all__ = [
     "onboarding_churn_answer",
     "onboarding_churn_segments",
     "onboarding_health_segments",
+    "retention_actions",
+    "retention_answer",
+    "retention_segments",
     "onboarding_health_actions",
     "onboarding_health_answer",
     "verdict_of",
@@ -421,3 +424,55 @@ def onboarding_health_segments(section: Any) -> dict[str, dict[str, str]]:
         return {}
     column = {s: _withheld(e) or _pair(e.get("unhealthy_failed"), e.get("unhealthy_succeeded")) for s, e in by.items()}
     return {f"Unhealthy {section.get('months_after')} months later: failed / succeeded onboarding": column}
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def retention_answer(section: Any) -> dict[str, str]:
+    """How much revenue and how many customers we keep: GRR, NRR and logo retention over the window."""
+    if (why := _reason(section)) is not None:
+        return _not_enough(why)
+    grr, nrr, logo = (_iv(section.get(k)) for k in ("grr", "nrr", "logo_retention"))
+    if not nrr.available:
+        return _not_enough(nrr.reason or "no account had a term in force at the start of the window")
+    verdict = verdict_of(nrr, 1.0)
+    months = section.get("window_months", 12)
+    lead = ({CLEAR: "Revenue from existing customers is " + ("growing" if nrr.estimate > 1 else "shrinking"),
+             NONE: "Revenue from existing customers is flat within the uncertainty"}[verdict])
+    text = (f"{lead}: of the ARR customers paid {months} months ago, they pay {_num(nrr.estimate, 'percent')} now "
+            f"including upgrades (net revenue retention, {between(nrr, 'percent')})")
+    if grr.available:
+        text += f" and {_num(grr.estimate, 'percent')} not counting upgrades (gross, {between(grr, 'percent')})"
+    if logo.available:
+        text += f"; {_num(logo.estimate, 'percent')} of those customers are still customers ({between(logo, 'percent')})"
+    return {"verdict": verdict, "answer": text + "."}
+
+
+def retention_actions(section: Any) -> list[dict[str, Any]]:
+    """Where the lost ARR went: churn or contraction, and which to work on first."""
+    if _reason(section) is not None:
+        return []
+    churn, contraction = section.get("arr_lost_churn"), section.get("arr_lost_contraction")
+    if not _ok(churn) or not _ok(contraction) or churn + contraction <= 0:
+        return []
+    because = {"arr_lost_churn": churn, "arr_lost_contraction": contraction, "grr": section.get("grr")}
+    if churn >= 2 * contraction:
+        action = (f"Work on saving renewals before down-sells: of the ARR lost in the last {section.get('window_months', 12)} "
+                  f"months, {money(churn)} left with customers who churned and {money(contraction)} with customers who "
+                  "reduced their contract.")
+    elif contraction >= 2 * churn:
+        action = (f"Work on down-sells before churn: customers who reduced their contract took {money(contraction)} "
+                  f"of ARR in the last {section.get('window_months', 12)} months, churned customers {money(churn)}.")
+    else:
+        return []
+    return [{"action": action, "because": because}]
+
+
+def retention_segments(section: Any) -> dict[str, dict[str, str]]:
+    """Gross and net revenue retention per segment."""
+    by = _by_segment(section)
+    if not by:
+        return {}
+    column = {s: _withheld(e) or _pair(e.get("grr"), e.get("nrr")) for s, e in by.items()}
+    return {f"Revenue kept (last {section.get('window_months', 12)} months): gross / net": column}

@@ -22,7 +22,7 @@ from matplotlib.ticker import NullLocator, PercentFormatter
 from .display import display_name
 
 __all__ = ["DPI", "FIGSIZE", "FONT_PT", "churn_factors_figure", "churned_accounts_figure", "group_figure",
-           "new_axes", "onboarding_churn_figure", "onboarding_health_figure"]
+           "new_axes", "onboarding_churn_figure", "onboarding_health_figure", "retention_figure"]
 
 #: Index figure size in inches, resolution and text size: 4.2 x 2.2 in at 100 dpi = 420 x 220 px;
 #: 11 pt at 100 dpi = 15.3 px, the page's body text is 15 px.
@@ -54,14 +54,18 @@ def _interval(value: Any) -> tuple[float, float, float] | None:
 
 
 def group_figure(rows: list[tuple[str, Any]], xlabel: str, ax: Axes | None = None, *, percent: bool = True,
-                 ref: float | None = None) -> Axes | None:
-    """Horizontal bars of a few labelled intervals (first row in the 'worse' colour), with their 95% intervals."""
+                 ref: float | None = None, compare: bool = True) -> Axes | None:
+    """Horizontal bars of a few labelled intervals with their 95% intervals.
+
+    ``compare``: the first row is the group of interest (failed onboarding) in
+    the 'worse' colour, the others the reference colour; otherwise one colour.
+    """
     shown = [(label, iv) for label, value in rows if (iv := _interval(value)) is not None]
     if not shown:
         return None
     ax = ax if ax is not None else new_axes()
     for y, (label, (est, low, high)) in enumerate(shown):
-        colour = GROUP_COLOURS[0] if y == 0 else GROUP_COLOURS[1]
+        colour = GROUP_COLOURS[0] if y == 0 and compare else GROUP_COLOURS[1]
         ax.barh(y, est, color=colour, alpha=0.85, height=0.6)
         ax.errorbar(est, y, xerr=[[max(est - low, 0)], [max(high - est, 0)]], fmt="none", ecolor="#24292f", capsize=4)
     ax.set_yticks(range(len(shown)), [label for label, _ in shown], fontsize=FONT_PT)
@@ -147,3 +151,12 @@ def churn_factors_figure(section: Any, ax: Axes | None = None, top: int = 4) -> 
     ax.invert_yaxis()
     ax.set_xlabel("Odds ratio of churn per SD", fontsize=FONT_PT)
     return ax
+
+
+def retention_figure(section: Any, ax: Axes | None = None) -> Axes | None:
+    """Net and gross revenue retention and logo retention with their 95% intervals; 100% marked."""
+    if not isinstance(section, Mapping):
+        return None
+    return group_figure([("Net revenue", section.get("nrr")), ("Gross revenue", section.get("grr")),
+                         ("Customers", section.get("logo_retention"))],
+                        f"Kept over the last {section.get('window_months', 12)} months", ax, ref=1.0, compare=False)
