@@ -189,7 +189,7 @@ class RetentionStep(StepResult):
         """The measures per segment (``by="segment"``) or signup-year cohort (``"cohort"``), small groups suppressed."""
         table = self._groups(by)
         shown = pd.DataFrame({display_name(by) if by == "segment" else "Signup year": table.index.astype(str),
-                              "Accounts": table["n_accounts"].to_numpy(),
+                              "Accounts": [v if isinstance(v, str) else f"{int(v):,}" for v in table["n_accounts"]],
                               "ARR then": [_money(v) for v in table["arr_then"]],
                               "ARR now": [_money(v) for v in table["arr_now"]],
                               **{METRICS[m]: [_in_words(r, m) for _, r in table.iterrows()] for m in METRICS}})
@@ -209,7 +209,7 @@ class RetentionStep(StepResult):
             "Target": describe_target(r["feature"], r["direction"], r["threshold"]),
             "Churn on the wrong side": fmt_pct(r["churn_rate_wrong_side"]),
             "Churn on the right side": fmt_pct(r["churn_rate_right_side"]),
-            "Customers on the wrong side now": r["accounts_below_now"],
+            "Customers on the wrong side now": "n/a" if r["accounts_below_now"] is None else f"{r['accounts_below_now']:,}",
             "Their ARR": _money(r["arr_below_now"]),
             "Share of current ARR": fmt_pct(r["share_of_current_arr"]),
         } for r in self.at_risk], columns=["Feature", "Target", "Churn on the wrong side", "Churn on the right side",
