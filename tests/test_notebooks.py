@@ -1,4 +1,4 @@
-"""The seven analysis notebooks: structure, and a full run on a generated dataset with a larger onboarding effect."""
+"""The eight analysis notebooks: structure, and a full run on a generated dataset with a larger onboarding effect."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ EXPECTED = {
     "04_continuing_accounts": ("continuing_trends",),
     "05_churned_accounts": ("churned_accounts",),
     "06_churn_factors_kpis": ("churn_factors", "kpis", "lead_time"),
+    "07_retention": ("retention",),
 }
 COMMON = {"data_dir": "data/sample", "as_of": None, "lead_days": 90, "horizon_years": 3, "months_after": 12,
           "unhealthy_threshold": 40, "scorecard": None, "seed": 0, "output_dir": None, "min_group_size": 5,
-          "include_ids": False, "lead_time_days": [30, 90, 180, 270, 365], "kpi_risk_multiple": 1.0}
+          "include_ids": False, "lead_time_days": [30, 90, 180, 270, 365], "kpi_risk_multiple": 1.0,
+          "window_months": 12}
 MAX_CODE_LINES = 15
 MAX_NOTEBOOK_CODE_LINES = 30
 

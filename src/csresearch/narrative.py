@@ -48,6 +48,10 @@ __all__ = [
     "lead_time_story",
     "onboarding_churn_story",
     "onboarding_health_story",
+    "describe_target",
+    "fmt_money",
+    "retention_headline",
+    "retention_story",
 ]
 
 _UNITS = ("number", "percent", "points", "ratio", "fixed")
@@ -551,3 +555,109 @@ def lead_time_headline(section: Mapping) -> list[str]:
     leading = [f for f, lab in labels.items() if lab == "leading indicator"]
     out.append("Leading indicators: " + (", ".join(leading) if leading else "none") + ".")
     return out
+
+
+# --------------------------------------------------------------------------- retention (notebook 07)
+
+def fmt_money(x: float | None) -> str:
+    """An ARR amount in words a leader scans: ``41.2M``, ``812k``, ``950`` (no currency: the data's own)."""
+    if not _ok(x):
+        return "n/a"
+    a = float(x)
+    if abs(a) >= 1e6:
+        return f"{a / 1e6:.1f}M"
+    return f"{a / 1e3:.0f}k" if abs(a) >= 1e3 else f"{a:.0f}"
+
+
+def describe_target(feature: str, direction: str, threshold: float | None) -> str:
+    """A KPI target in words with the feature's unit: ``"at or above 50.4%"``, ``"below 0.94"``, ``"yes"`` for a flag."""
+    from .display import unit_of
+
+    unit = unit_of(feature)
+    if unit == "flag":
+        return "yes" if direction == "above" else "no"
+    if unit == "share_change":
+        value = "n/a" if not _ok(threshold) else f"{100 * threshold:+.1f} points"
+    else:
+        value = fmt_pct(threshold) if unit == "share" else fmt_number(threshold)
+    return ("at or above " if direction == "above" else "below ") + value
+
+
+def _between(iv: Interval) -> str:
+    """``"97.0% (between 95.5% and 98.2%)"``; a missing value says why."""
+    if not iv.available:
+        return f"not computable ({iv.reason})"
+    if iv.ci_low is None or iv.ci_high is None:
+        return f"{fmt_pct(iv.estimate)} (no interval)"
+    return f"{fmt_pct(iv.estimate)} (between {fmt_pct(iv.ci_low)} and {fmt_pct(iv.ci_high)})"
+
+
+def _count(x: Any) -> str:
+    return f"{int(x):,}" if _ok(x) else "n/a"
+
+
+def _moves(totals: Mapping) -> str:
+    """Where the ARR went: lost to churn and to contraction, added by expansion (a part that is 0 is said so)."""
+    parts = []
+    for key, n_key, words in (("arr_lost_churn", "n_churned", "was lost to churn"),
+                              ("arr_lost_contraction", "n_contracted", "to contraction")):
+        amount = totals.get(key)
+        parts.append(f"{fmt_money(amount)} {words} ({_count(totals.get(n_key))} accounts)" if _ok(amount) and amount > 0
+                     else f"nothing {words}" if key == "arr_lost_churn" else "nothing to contraction")
+    return (f"Of ARR {fmt_money(totals.get('arr_then'))} then, {parts[0]} and {parts[1]}; expansion added "
+            f"{fmt_money(totals.get('arr_expansion'))} ({_count(totals.get('n_expanded'))} accounts).")
+
+
+def _retention_sentences(grr: Interval, nrr: Interval, logo: Interval, totals: Mapping, start: Any) -> list[str]:
+    """The three measures and where the ARR went, from plain numbers (shared by the story and the headline)."""
+    since = f" on {start}" if start else " at the start of the window"
+    kept = (f"We kept {_between(grr)} of the ARR our customers{since} were paying (gross revenue retention); "
+            f"counting expansion, we have {_between(nrr)} of it (net revenue retention).")
+    logos = (f"Of the {_count(totals.get('n_accounts'))} accounts that were customers then, {_between(logo)} still are "
+             "(logo retention).")
+    out = [kept, logos, _moves(totals)]
+    pending = totals.get("n_pending") or 0
+    if pending:
+        out[-1] += (f" {_count(pending)} of the lost accounts (ARR {fmt_money(totals.get('arr_pending'))}) have no "
+                    "term in force but no churn decision either (renewal pending): they count as lost.")
+    return out
+
+
+def _segment_sentence(groups: Mapping, label: str) -> str:
+    """GRR per group (suppressed groups left out), e.g. ``"GRR by segment: enterprise 97.0%, mid 96.8%."``"""
+    parts = [f"{key} {fmt_pct(Interval.from_dict(g.get('grr')).estimate)}" for key, g in groups.items()
+             if isinstance(g, Mapping) and not g.get("suppressed") and Interval.from_dict(g.get("grr")).available]
+    return f"Gross revenue retention by {label}: {', '.join(parts)}." if parts else ""
+
+
+def retention_headline(section: Mapping) -> list[str]:
+    """GRR, NRR and logo retention over the window in a leader's words, where the ARR went, and GRR by segment."""
+    months = section.get("window_months", 12)
+    out = _retention_sentences(_iv(section, "grr"), _iv(section, "nrr"), _iv(section, "logo_retention"), section,
+                               section.get("window_start"))
+    out[0] = f"Over the last {months} months: " + out[0][0].lower() + out[0][1:]
+    seg = _segment_sentence(section.get("by_segment") or {}, "segment")
+    return out + ([seg] if seg else [])
+
+
+def _at_risk_sentence(at_risk: Sequence[Mapping]) -> str:
+    """The target separating churn most and the customers and ARR on its wrong side now."""
+    if not at_risk:
+        return ""
+    r = at_risk[0]
+    from .display import display_name
+
+    return (f"The sharpest churn-risk target is {display_name(r['feature'])} "
+            f"{describe_target(r['feature'], r['direction'], r.get('threshold'))}: churn at the renewal decision is "
+            f"{fmt_pct(r.get('churn_rate_wrong_side'))} on the wrong side against {fmt_pct(r.get('churn_rate_right_side'))} on the right side, "
+            f"and {_count(r.get('accounts_below_now'))} current customers with ARR {fmt_money(r.get('arr_below_now'))} "
+            f"({fmt_pct(r.get('share_of_current_arr'))} of current ARR) are on the wrong side now.")
+
+
+def retention_story(result: Any, at_risk: Sequence[Mapping] = ()) -> str:
+    """GRR, NRR and logo retention with intervals, the ARR moves, and the ARR below the sharpest target (notebook 07)."""
+    start = None if result.start is None else str(result.start.date())
+    text = " ".join(_retention_sentences(result.grr, result.nrr, result.logo_retention, result.totals, start))
+    text += (f" New customers since then are not counted; the intervals are 95% account-bootstrap intervals. "
+             f"{_at_risk_sentence(at_risk)}")
+    return text.strip()

@@ -43,6 +43,9 @@ _LAZY = {
     "matched_sample": "trajectories",
     "first_separation": "trajectories",
     "paired_event_study": "event_study",
+    "retention_frame": "retention",
+    "retention_rates": "retention",
+    "point_target": "kpi",
 }
 
 __all__ = ["AnalysisResult", "Interval", "intervals_frame", *_LAZY]

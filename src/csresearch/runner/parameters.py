@@ -71,6 +71,7 @@ RANGES: dict[str, Range] = {
     "min_group_size": Range(1),
     "kpi_risk_multiple": Range(0, low_inclusive=False),
     "lead_time_days": Range(0, low_inclusive=False),  # each lead
+    "window_months": Range(1),
 }
 
 

@@ -15,7 +15,8 @@ notebook                steps (findings sections)
 03_health_score_validity health_validity
 04_continuing_accounts  continuing_trends
 05_churned_accounts     churned_accounts
-06_churn_factors_kpis   churn_factors, kpis
+06_churn_factors_kpis   churn_factors, kpis, lead_time
+07_retention            retention
 ======================  ====================================================
 
 The building blocks each step uses (decision tables, panels, comparisons) stay

@@ -26,7 +26,8 @@ from ..narrative import lead_time_story
 from ..tables import decision_table, snapshot_table
 from .protocol import Step, StepResult, StudyContext
 
-__all__ = ["LeadTimeStep", "compute_lead_time", "current_below", "factor_result", "kpi_targets", "lead_time_result"]
+__all__ = ["LeadTimeStep", "compute_lead_time", "current_below", "decision_rows", "factor_result", "kpi_targets",
+           "lead_time_result"]
 
 
 def _decisions(ctx: StudyContext, lead: int) -> pd.DataFrame:
@@ -34,6 +35,11 @@ def _decisions(ctx: StudyContext, lead: int) -> pd.DataFrame:
         return decision_table(ctx.ds, int(lead), scorecard=ctx.param("scorecard")).reset_index()
 
     return ctx.cached(f"decision_table_{int(lead)}", build)
+
+
+def decision_rows(ctx: StudyContext, lead: int) -> pd.DataFrame:
+    """The context's decision table at ``lead`` days (one row per renewal decision, ``account_id`` a column); built once."""
+    return _decisions(ctx, lead)
 
 
 def factor_result(ctx: StudyContext) -> Any:

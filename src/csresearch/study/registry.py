@@ -21,6 +21,7 @@ from .churn import compute_churn_factors, compute_churned_accounts, compute_kpis
 from .lead_time import compute_lead_time
 from .onboarding import compute_onboarding_churn, compute_onboarding_health
 from .protocol import Step, register
+from .retention import compute_retention
 from .validity import compute_continuing_trends, compute_health_validity
 
 __all__ = ["SUITE_STEPS"]
@@ -57,6 +58,8 @@ SUITE_STEPS = (
          "06_churn_factors_kpis", compute_kpis, narrative.kpis_headline, actions=answers.kpi_actions),
     Step("lead_time", "How far ahead churn shows", "How far ahead of the renewal decision can churn be seen?",
          "06_churn_factors_kpis", compute_lead_time, narrative.lead_time_headline, required=False),
+    Step("retention", "Retention", "How much revenue and how many customers do we keep?",
+         "07_retention", compute_retention, narrative.retention_headline, required=False),
 )
 
 for _step in SUITE_STEPS:
