@@ -56,6 +56,10 @@ FINDINGS_SECTIONS = {
     "churn_factors": {"ranking": ["quota_consumption", "onboarding_days"], "cv_auc": iv(0.76, 0.73, 0.8),
                       "odds_ratios": {"quota_consumption": {**iv(0.24, 0.15, 0.39), "q_value": 1e-7}}},
     "kpis": KPIS,
+    "retention": {"window_months": 12, "grr": iv(0.97, 0.955, 0.982), "nrr": iv(1.057, 1.039, 1.071),
+                  "logo_retention": iv(0.968, 0.961, 0.974), "arr_lost_churn": 3_200_000, "arr_lost_contraction": 0.0,
+                  "by_segment": {"smb": {"n_accounts": 900, "grr": iv(0.972, 0.95, 0.99), "nrr": iv(1.054, 1.03, 1.08)},
+                                 "tiny": {"suppressed": True, "reason": "fewer than 5 accounts"}}},
 }
 
 
@@ -99,7 +103,7 @@ def test_missing_or_uncomputable_section_says_not_enough_data_and_why():
 def test_summary_has_one_line_per_answering_step_and_validates():
     doc = merged()
     assert [line["section"] for line in doc["summary"]] == [s.name for s in answer_steps()]
-    assert {"churned_accounts", "onboarding_vs_churn", "churn_factors"} <= {line["section"] for line in doc["summary"]}
+    assert {"churned_accounts", "onboarding_vs_churn", "churn_factors", "retention"} <= {line["section"] for line in doc["summary"]}
     assert all(line["verdict"] in answers.VERDICTS and line["answer"] for line in doc["summary"])
     def errors(d):
         return [e for e in validate_findings(d) if "summary" in e or "actions" in e]
@@ -132,7 +136,8 @@ def test_onboarding_that_raises_churn_gives_the_fix_onboarding_action():
 def test_no_action_without_evidence():
     sections = dict(FINDINGS_SECTIONS, kpis=[], onboarding_vs_health=onboarding_health((1.1, 0.9, 1.3)),
                     health_validity={"auc_next_renewal": iv(0.6, 0.55, 0.65)},
-                    churned_accounts={"first_components": [], "separation": {}})
+                    churned_accounts={"first_components": [], "separation": {}},
+                    retention=dict(FINDINGS_SECTIONS["retention"], arr_lost_churn=2e6, arr_lost_contraction=1.5e6))
     assert build_actions(merged(sections)) == []
 
 
@@ -152,6 +157,7 @@ def test_index_shows_every_answer_and_action_verbatim_and_the_segment_view():
     for action in doc["actions"]:
         assert action["action"] in text, action["action"]
     assert "By segment" in text and "withheld (small group)" in text and "12.0% / 9.0%" in text
+    assert "97.2% / 105.4%" in text  # retention by segment
     assert page.count("data:image/png;base64,") >= 4
     assert 'href="01_onboarding_vs_churn.html"' in page
 
@@ -174,6 +180,7 @@ def test_segment_findings_withhold_small_groups_unless_ids_are_included():
     (summary_figures.onboarding_health_figure, FINDINGS_SECTIONS["onboarding_vs_health"]),
     (summary_figures.churned_accounts_figure, FINDINGS_SECTIONS["churned_accounts"]),
     (summary_figures.churn_factors_figure, FINDINGS_SECTIONS["churn_factors"]),
+    (summary_figures.retention_figure, FINDINGS_SECTIONS["retention"]),
 ])
 def test_summary_figures_fit_the_page_with_text_as_large_as_the_body(make, section):
     ax = make(section)
@@ -191,3 +198,21 @@ def test_summary_figures_fit_the_page_with_text_as_large_as_the_body(make, secti
 def test_figure_functions_draw_nothing_from_nothing():
     assert summary_figures.onboarding_churn_figure({"reason": "x"}) is None
     assert summary_figures.churn_factors_figure(None) is None
+
+
+@pytest.mark.parametrize("nrr, verdict, word", [((1.057, 1.039, 1.071), answers.CLEAR, "growing"),
+                                                ((0.93, 0.91, 0.95), answers.CLEAR, "shrinking"),
+                                                ((1.01, 0.98, 1.04), answers.NONE, "flat")])
+def test_retention_verdict_follows_net_revenue_retention(nrr, verdict, word):
+    section = dict(FINDINGS_SECTIONS["retention"], nrr=iv(*nrr))
+    line = answers.retention_answer(section)
+    assert line["verdict"] == verdict and word in line["answer"]
+    assert f"{100 * nrr[0]:.1f}%" in line["answer"] and "97.0%" in line["answer"] and "96.8%" in line["answer"]
+
+
+def test_retention_action_names_where_the_arr_went():
+    churn_heavy = answers.retention_actions(FINDINGS_SECTIONS["retention"])
+    assert churn_heavy and "3.2M" in churn_heavy[0]["action"] and "none to down-sells" in churn_heavy[0]["action"]
+    down = answers.retention_actions(dict(FINDINGS_SECTIONS["retention"], arr_lost_churn=1e6, arr_lost_contraction=5e6))
+    assert down[0]["action"].startswith("Work on down-sells")
+    assert answers.retention_actions(dict(FINDINGS_SECTIONS["retention"], arr_lost_churn=2e6, arr_lost_contraction=1.5e6)) == []

@@ -458,9 +458,9 @@ def retention_actions(section: Any) -> list[dict[str, Any]]:
         return []
     because = {"arr_lost_churn": churn, "arr_lost_contraction": contraction, "grr": section.get("grr")}
     if churn >= 2 * contraction:
+        down = f"{money(contraction)} with customers who reduced their contract" if contraction else "none to down-sells"
         action = (f"Work on saving renewals before down-sells: of the ARR lost in the last {section.get('window_months', 12)} "
-                  f"months, {money(churn)} left with customers who churned and {money(contraction)} with customers who "
-                  "reduced their contract.")
+                  f"months, {money(churn)} left with customers who churned and {down}.")
     elif contraction >= 2 * churn:
         action = (f"Work on down-sells before churn: customers who reduced their contract took {money(contraction)} "
                   f"of ARR in the last {section.get('window_months', 12)} months, churned customers {money(churn)}.")

@@ -59,7 +59,9 @@ SUITE_STEPS = (
     Step("lead_time", "How far ahead churn shows", "How far ahead of the renewal decision can churn be seen?",
          "06_churn_factors_kpis", compute_lead_time, narrative.lead_time_headline, required=False),
     Step("retention", "Retention", "How much revenue and how many customers do we keep?",
-         "07_retention", compute_retention, narrative.retention_headline, required=False),
+         "07_retention", compute_retention, narrative.retention_headline, required=False,
+         answer=answers.retention_answer, actions=answers.retention_actions, figure=summary_figures.retention_figure,
+         segments=answers.retention_segments),
 )
 
 for _step in SUITE_STEPS:
