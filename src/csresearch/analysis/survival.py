@@ -236,6 +236,12 @@ def _effective_n(inc: Interval, se: float) -> float:
     return p * (1 - p) / se**2
 
 
+def _columns(name: str, iv: Interval) -> dict[str, float]:
+    """``name``, ``name_low``, ``name_high`` of one interval (NaN where missing), for a per-group table."""
+    return {name: np.nan if iv.estimate is None else iv.estimate, f"{name}_low": np.nan if iv.ci_low is None else iv.ci_low,
+            f"{name}_high": np.nan if iv.ci_high is None else iv.ci_high}
+
+
 def onboarding_vs_churn(
     frame: pd.DataFrame,
     horizon_years: float = 3.0,
@@ -291,9 +297,9 @@ def onboarding_vs_churn(
                 "segment": s,
                 "n_succeeded": int((m & ~failed).sum()),
                 "n_failed": int((m & failed).sum()),
-                "churn_succeeded": str(_incidence_at(t[m & ~failed], e[m & ~failed], horizon_years, level)[0]),
-                "churn_failed": str(_incidence_at(t[m & failed], e[m & failed], horizon_years, level)[0]),
-                "risk_difference": str(risk_difference_at(t[m], e[m], failed[m], horizon_years, level)),
+                **_columns("churn_succeeded", _incidence_at(t[m & ~failed], e[m & ~failed], horizon_years, level)[0]),
+                **_columns("churn_failed", _incidence_at(t[m & failed], e[m & failed], horizon_years, level)[0]),
+                **_columns("risk_difference", risk_difference_at(t[m], e[m], failed[m], horizon_years, level)),
                 "p_value": logrank_test(t[m], e[m], labels[m])[1],
             })
     mdd = float("nan")
