@@ -255,7 +255,7 @@ def onboarding_churn_story(result: Any) -> str:
             f"({fmt_pct(f.estimate)} vs {fmt_pct(s.estimate)}; difference {_ci(rd, 'points')})")
     mdd = result.min_detectable_difference
     if rd.excludes(0):
-        p = f" (log-rank p = {fmt_p(result.p_value)})" if _ok(result.p_value) else ""
+        p = f" (log-rank p {_q(result.p_value)})" if _ok(result.p_value) else ""
         return text + f"; the interval excludes zero{p}."
     text += "; this sample cannot distinguish that from zero"
     if _ok(mdd):

@@ -282,12 +282,13 @@ class ChurnFactorsStep(StepResult):
         head = (f"Churn rate per renewal decision: {describe_interval(r.churn_rate, 'percent')}; cross-validated AUC "
                 f"of the chosen model ({r.chosen_model}): {describe_interval(r.cv_auc)}.")
         rank_cols = ("rank", "rank_ci_low", "rank_ci_high") if "rank_ci_low" in r.summary else "rank"
-        table = show_table(r.summary.assign(term=r.summary["term"].map(lambda t: term_name(t) if isinstance(t, str) else t)),
+        terms = [_compared(str(f), t) for f, t in zip(r.summary.index, r.summary["term"])]
+        table = show_table(r.summary.assign(term=terms),
                            [("Rank (95% CI)", rank_cols, "count"), ("Factor", INDEX, "feature"),
                             ("Importance: drop in AUC when shuffled (95% CI)",
                              ("importance", "importance_ci_low", "importance_ci_high"), "number"),
-                            ("Odds ratio of", "term", "text"),
-                            ("Odds ratio per SD or vs reference (95% CI)", ("odds_ratio", "or_ci_low", "or_ci_high"),
+                            ("Odds ratio compares", "term", "text"),
+                            ("Odds ratio (95% CI)", ("odds_ratio", "or_ci_low", "or_ci_high"),
                              "ratio"),
                             ("q-value", "q_value", "p")], title=r.title, method=r.method, notes=r.notes)
         return Shown(head, table)
@@ -312,6 +313,17 @@ class ChurnFactorsStep(StepResult):
         plots.bar_with_intervals(imp.iloc[::-1], ax=top, xlabel="drop in cross-validated AUC when shuffled")
         plots.forest_plot(odds, ax=bottom, xlabel="odds ratio per 1 SD or against the reference level (log scale)")
         return top, bottom
+
+
+def _compared(factor: str, term: Any) -> str:
+    """What a factor's odds ratio compares: ``per 1 SD`` (numeric) or ``<level> vs reference`` (a level or indicator)."""
+    if not isinstance(term, str) or not term:
+        return ""
+    if term == factor:
+        return "per 1 SD"
+    name = term_name(term)
+    prefix = display_name(factor) + ": "
+    return (name.removeprefix(prefix) + " vs reference") if name.startswith(prefix) else name
 
 
 def compute_churn_factors(step: Step, ctx: StudyContext) -> ChurnFactorsStep:

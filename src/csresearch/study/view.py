@@ -24,10 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..display import display_name
+from ..display import DISPLAY_NAMES, display_name
 from ..narrative import feature_unit, fmt_number, fmt_p, fmt_pct
 
-__all__ = ["INDEX", "KINDS", "Table", "format_cell", "show_table", "term_name"]
+__all__ = ["INDEX", "KINDS", "Table", "format_cell", "humanise", "interval_table", "show_table", "term_name"]
 
 #: Source name meaning "the frame's index".
 INDEX = "<index>"
@@ -36,6 +36,19 @@ INDEX = "<index>"
 KINDS = ("share", "points", "p", "count", "number", "ratio", "month", "text", "feature", "value", "change", "yesno")
 
 _TERM = re.compile(r"^(?P<name>[^\[]+)\[(?P<level>[^\]]*)\]$")
+_IDENTIFIERS = sorted((k for k in DISPLAY_NAMES if "_" in k), key=len, reverse=True)
+_IDENTIFIER = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, _IDENTIFIERS)) + r")(\[[^\]]*\])?(?![\w])")
+
+
+def humanise(text: str) -> str:
+    """``text`` with every known snake_case feature or column name replaced by its human name.
+
+    Method statements and notes of analysis results name features by their
+    canonical names (``quota_consumption: 20.4% missing``); a report shows
+    ``Quota consumption (this term): 20.4% missing``. Plain words (``segment``,
+    ``churned``) are left alone.
+    """
+    return _IDENTIFIER.sub(lambda m: term_name(m[1] + (m[2] or "")), str(text))
 
 
 def _missing(x: Any) -> bool:
@@ -80,8 +93,10 @@ def format_cell(x: Any, kind: str, feature: str | None = None) -> str:
         return ""
     if kind == "feature":
         return term_name(str(x))
-    if isinstance(x, str) or kind == "text":
-        return str(x)
+    if kind == "text":
+        return humanise(str(x))
+    if isinstance(x, str):
+        return x
     if kind in ("value", "change"):
         unit = feature_unit(str(feature), change=kind == "change")
         kind = {"percent": "share", "points": "points"}.get(unit, "number")
@@ -125,6 +140,8 @@ class Table:
         Caveats below the table.
     text_columns : list of str
         Headers of explanatory columns: left-aligned and wrapped.
+    short_columns : list of str
+        Headers of short values (counts, p-values) that never wrap.
     """
 
     frame: pd.DataFrame
@@ -132,6 +149,7 @@ class Table:
     method: str = ""
     notes: list[str] = field(default_factory=list)
     text_columns: list[str] = field(default_factory=list)
+    short_columns: list[str] = field(default_factory=list)
 
     def _repr_html_(self) -> str:
         head = "".join(f'<th{self._cls(c)}>{html.escape(str(c))}</th>' for c in self.frame.columns)
@@ -139,14 +157,17 @@ class Table:
                                         for c, v in zip(self.frame.columns, row)) + "</tr>"
                        for row in self.frame.itertuples(index=False))
         parts = [f"<h4>{html.escape(self.title)}</h4>" if self.title else "",
-                 f'<p class="method"><b>Method:</b> {html.escape(self.method)}</p>' if self.method else "",
+                 f'<p class="method"><b>Method:</b> {html.escape(humanise(self.method))}</p>' if self.method else "",
                  f'<table class="report-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>']
         if self.notes:
-            parts.append("<p><b>Notes</b></p><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>")
+            parts.append("<p><b>Notes</b></p><ul>" + "".join(f"<li>{html.escape(humanise(n))}</li>" for n in self.notes)
+                         + "</ul>")
         return "\n".join(p for p in parts if p)
 
     def _cls(self, column: Any) -> str:
-        return ' class="text"' if column in self.text_columns else ""
+        if column in self.text_columns:
+            return ' class="text"'
+        return ' class="short"' if column in self.short_columns else ""
 
 
 def _column(frame: pd.DataFrame, source: str) -> pd.Series:
@@ -184,7 +205,7 @@ def show_table(frame: pd.DataFrame, columns: Sequence[tuple[str, Any, str]], *, 
     """
     feats = [None] * len(frame) if feature is None else [str(f) for f in _column(frame, feature)]
     reasons = [None] * len(frame) if reason is None or reason not in frame else list(frame[reason])
-    out, text_cols = {}, []
+    out, text_cols, short_cols = {}, [], []
     for header, source, kind in columns:
         if isinstance(source, tuple):
             est, low, high = (list(_column(frame, s)) for s in source)
@@ -193,7 +214,9 @@ def show_table(frame: pd.DataFrame, columns: Sequence[tuple[str, Any, str]], *, 
             out[header] = [format_cell(v, kind, f) for v, f in zip(_column(frame, source), feats)]
         if kind in ("text", "feature"):
             text_cols.append(header)
-    return Table(pd.DataFrame(out, columns=[c[0] for c in columns]), title, method, list(notes), text_cols)
+        elif kind in ("p", "count", "month", "yesno") and not isinstance(source, tuple):
+            short_cols.append(header)
+    return Table(pd.DataFrame(out, columns=[c[0] for c in columns]), title, method, list(notes), text_cols, short_cols)
 
 
 def interval_table(rows: Sequence[tuple[str, Any, str]], *, title: str = "", method: str = "",
