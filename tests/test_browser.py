@@ -10,9 +10,11 @@ mapped to nowhere so any network fetch would fail and show up.
 from __future__ import annotations
 
 import base64
+import html as html_lib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,6 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
+from csresearch import plots  # noqa: E402
 from csresearch.report.index import render_index  # noqa: E402
 from csresearch.report.notebook import render_notebook  # noqa: E402
 
@@ -112,3 +115,69 @@ def test_report_screenshot_is_not_blank(pages, tmp_path):
     pixels = mpimg.imread(shot)[..., :3]
     assert pixels.std() > 0.01  # not a blank page
     assert (pixels.mean(axis=2) < 0.5).mean() > 0.001  # some dark text was drawn
+
+
+# --------------------------------------------------------------------------- every report of a real run
+
+REPORT_PROBE = """
+<script>
+window.addEventListener('load', function () {
+  var de = document.documentElement;
+  var scrollers = [];
+  document.querySelectorAll('body *').forEach(function (el) {
+    var ox = getComputedStyle(el).overflowX;
+    if (el.scrollWidth > el.clientWidth + 1 && (ox === 'auto' || ox === 'scroll' || ox === 'hidden')) {
+      scrollers.push(el.tagName + '.' + el.className + ' ' + el.scrollWidth + ' > ' + el.clientWidth);
+    }
+  });
+  var out = document.createElement('pre');
+  out.id = 'probe';
+  out.textContent = JSON.stringify({
+    scrollWidth: de.scrollWidth, clientWidth: de.clientWidth, scrollers: scrollers,
+    bodyPx: parseFloat(getComputedStyle(document.body).fontSize),
+    images: Array.prototype.slice.call(document.images).map(function (i) {
+      return {natural: i.naturalWidth, shown: i.clientWidth, column: i.parentElement.clientWidth,
+              decoded: i.complete && i.naturalWidth > 0};
+    }),
+    text: document.body.innerText});
+  document.body.appendChild(out);
+});
+</script>
+"""
+#: Text a reader must never see: Python's None/NaN, a dict repr, scientific notation (p-values read "< 0.001").
+RAW_TEXT = re.compile(r"\bNone\b|\bNaN\b|\bnan\b|\{'|\d(?:\.\d+)?e[-+]?\d")
+SUITE_REPORTS = ("00_data_audit", "01_onboarding_vs_churn", "02_onboarding_vs_health", "03_health_score_validity",
+                 "04_continuing_accounts", "05_churned_accounts", "06_churn_factors_kpis")
+
+
+def _probe(page: Path, tmp_path: Path) -> dict:
+    probe_page = tmp_path / page.name
+    probe_page.write_text(page.read_text(encoding="utf-8").replace("</body>", REPORT_PROBE + "</body>"), encoding="utf-8")
+    dom = _chromium("--window-size=1000,800", "--dump-dom", probe_page.as_uri(), profile=tmp_path / "profile")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    start = dom.stdout.index('<pre id="probe">') + len('<pre id="probe">')
+    return json.loads(html_lib.unescape(dom.stdout[start:dom.stdout.index("</pre>", start)]))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("generated_run")
+@pytest.mark.parametrize("name", SUITE_REPORTS)
+def test_report_of_a_real_run_reads_well_at_1000_px(generated_run, tmp_path, name):
+    """Each report of the suite at 1,000 px: nothing scrolls sideways, figures decode at their own size, clean text."""
+    if not CHROMIUM:
+        pytest.skip("headless Chromium not found (install Debian's 'chromium' or set CSRESEARCH_CHROMIUM)")
+    code, _, log, root = generated_run
+    assert code == 0, log
+    probe = _probe(root / "out" / f"{name}.html", tmp_path)
+    assert probe["scrollWidth"] <= probe["clientWidth"], probe["scrollWidth"]
+    assert probe["scrollers"] == []  # no table or output hides columns behind a horizontal scroll
+    images = probe["images"]
+    assert images and all(i["decoded"] for i in images)
+    # never scaled down: figure text keeps the size it was drawn at (>= body text, see test_report_formatting)
+    assert all(i["natural"] <= i["column"] and i["shown"] == i["natural"] for i in images), images
+    assert probe["bodyPx"] == plots.BODY_PX
+    raw = [m.group(0) for m in RAW_TEXT.finditer(probe["text"])]
+    assert not raw, [probe["text"][max(m.start() - 60, 0):m.end() + 20] for m in RAW_TEXT.finditer(probe["text"])][:3]
+    assert "How to read this" in probe["text"]
+    assert not re.search(r"\b(seat_utilisation_3m|quota_consumption|health_score|events_per_active_user_3m)\b",
+                         probe["text"]), "a raw feature name is shown"

@@ -18,6 +18,6 @@ def test_continuing_trends_call_out_features_moving_against_the_score():
     }}
     (heading, sentences), = [h for h in headline_sentences(findings) if h[0].startswith("Continuing")]
     assert sentences[0].startswith("Among accounts that never churned, the health score changes by +1.7")
-    assert sentences[1].startswith("Moving against the score: quota_consumption -0.025")
-    assert "nps_last" not in sentences[1] and "seat_utilisation_3m" not in sentences[1]
-    assert "seat_utilisation_3m +0.03" in sentences[2]
+    assert sentences[1].startswith("Moving against the score: Quota consumption (this term) -2.5 points")
+    assert "NPS" not in sentences[1] and "Seat utilisation" not in sentences[1]
+    assert "Seat utilisation (last 3 months) +3.0 points" in sentences[2]

@@ -42,7 +42,9 @@ def test_onboarding_story_not_significant_reads_like_the_brief():
 
 def test_onboarding_story_significant_and_negative():
     sig = narrative.onboarding_churn_story(_churn_result(Interval(0.05, 0.02, 0.08), 0.13, 0.08, p=0.0031, horizon=1))
-    assert sig.endswith("the interval excludes zero (log-rank p = 0.0031).")
+    assert sig.endswith("the interval excludes zero (log-rank p = 0.003).")
+    tiny = narrative.onboarding_churn_story(_churn_result(Interval(0.05, 0.02, 0.08), 0.13, 0.08, p=4.3e-19))
+    assert tiny.endswith("(log-rank p < 0.001).") and "e-" not in tiny
     assert "within 1 year " in sig and "cannot distinguish" not in sig
     neg = narrative.onboarding_churn_story(_churn_result(Interval(-0.01, -0.03, 0.01), 0.07, 0.08))
     assert "churned 1.0 points less" in neg
@@ -74,8 +76,11 @@ def test_features_against_score_and_trend_story():
               "health_adoption": Interval(-1.0, -2.0, -0.5)}
     assert narrative.features_against_score(slopes) == ["quota_consumption"]
     text = narrative.continuing_trends_story(slopes)
-    assert text.startswith("Among accounts that never churned, health_score changes by +2 per tenure year (95% CI 1.5 to 2.5).")
-    assert "Moving against the score: quota_consumption (-0.04 per year, 95% CI -0.05 to -0.03)" in text
+    assert text.startswith("Among accounts that never churned, the health score changes by +2 (95% CI +1.5 to +2.5) "
+                           "per tenure year.")
+    # quota consumption is a share: its change per year reads in percentage points, under its human name
+    assert ("Moving against the score: quota consumption (this term) (-4.0 points (95% CI -5.0 to -3.0 points) per year)"
+            in text)
     flat = {"health_score": Interval(0.1, -0.2, 0.4), "quota_consumption": Interval(-0.04, -0.05, -0.03)}
     assert narrative.features_against_score(flat) == []
     assert "not distinguishable from no change" in narrative.continuing_trends_story(flat)
@@ -92,11 +97,13 @@ def test_kpi_story():
     kpi = SimpleNamespace(feature="quota_consumption", direction="above", threshold=Interval(0.6, 0.55, 0.65),
                           churn_rate_below=Interval(0.21, 0.18, 0.24), churn_rate_above=Interval(0.06, 0.05, 0.07))
     assert narrative.kpi_story([kpi]) == (
-        "Keep quota_consumption at or above 0.6 (95% CI 0.55 to 0.65), where the estimated churn risk crosses 1 x the "
+        "Keep quota consumption (this term) at or above 60.0% (95% CI 55.0% to 65.0%), where the estimated churn risk "
+        "crosses 1 x the "
         "overall rate: churn is 21.0% (95% CI 18.0% to 24.0%) below it and 6.0% (95% CI 5.0% to 7.0%) at or above it "
         "(per account).")
     kpi.leading, kpi.accounts_below_now, kpi.arr_below_now = True, 312, 41_200_000.0
-    assert narrative.kpi_story([kpi]).startswith("Keep quota_consumption (a leading indicator) at or above 0.6")
+    assert narrative.kpi_story([kpi]).startswith("Keep quota consumption (this term) (a leading indicator) at or "
+                                                 "above 60.0%")
     assert narrative.kpi_story([kpi]).endswith("312 current customers (ARR 41.2M) are on the wrong side of it now.")
     assert narrative.kpi_story([]).startswith("No KPI target: no DEAR feature")
 
@@ -118,6 +125,6 @@ def test_onboarding_health_story_orders_clearest_adjusted_gaps_first():
     assert text.startswith("12 months after the onboarding target date, 28.0% of the accounts that failed onboarding "
                            "were unhealthy (health score below 40) against 15.0% of those that succeeded: 1.9 times "
                            "as often (95% CI 1.6 to 2.2), a real difference.")
-    assert text.endswith("the failed group has seat_utilisation_3m lower by 0.1 (95% CI -0.12 to -0.08); "
-                         "roi_reported lower by 0.2 (95% CI -0.35 to -0.05).")
-    assert "nps_last" not in text and "health_score lower" not in text
+    assert text.endswith("the failed group has Seat utilisation (last 3 months) lower by 10.0 points (95% CI 8.0 to "
+                         "12.0 points); ROI reported lower by 20.0 points (95% CI 5.0 to 35.0 points).")
+    assert "NPS" not in text and "Health score lower" not in text

@@ -88,22 +88,8 @@ def _nulls_without_reason(node, path=""):
     return bad
 
 
-@pytest.fixture(scope="module")
-def generated_run(tmp_path_factory):
-    """The whole suite on 1500 generated accounts (seed 7) with a doubled onboarding deficit."""
-    import io
-
-    from csresearch.runner import run_suite
-    from csresearch.synth import generate_dataset
-
-    root = tmp_path_factory.mktemp("generated")
-    data = generate_dataset(n_accounts=1500, seed=7, scenario={"onboarding_deficit": 2.0}).write(root / "data")
-    log = io.StringIO()
-    code = run_suite(data, root / "out", jobs=2, stream=log)
-    return code, json.loads((root / "out" / "findings.json").read_text()), log.getvalue(), root
-
-
 @pytest.mark.slow
+@pytest.mark.xdist_group("generated_run")
 def test_suite_runs_on_generated_data_and_fills_every_section(generated_run):
     from csresearch.report.findings import SECTIONS, validate_findings
 
@@ -119,6 +105,7 @@ def test_suite_runs_on_generated_data_and_fills_every_section(generated_run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("generated_run")
 def test_generated_run_detects_the_larger_onboarding_effect(generated_run):
     _, findings, _, _ = generated_run
     ratio = findings["onboarding_vs_health"]["unhealthy_risk_ratio"]
@@ -127,6 +114,7 @@ def test_generated_run_detects_the_larger_onboarding_effect(generated_run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("generated_run")
 def test_shared_output_holds_no_machine_path(generated_run):
     """HTML reports, the index and findings.json name the dataset by name and folder, never by path."""
     _, findings, _, root = generated_run

@@ -15,6 +15,10 @@ The words stay right on any dataset: a difference whose interval includes zero
 is called indistinguishable from zero, a value that could not be computed is
 said to be missing and why. Numbers are proportions (0-1) unless a function
 says otherwise; ``"points"`` are percentage points of a proportion difference.
+Features are called by their human names (:func:`csresearch.display.display_name`)
+and their values read in their unit (:func:`fmt_value`): shares as percentages,
+changes of shares in percentage points. No number is written in scientific
+notation; p- and q-values below 0.001 read ``"< 0.001"`` (:func:`fmt_p`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .analysis.results import Interval
+from .display import display_name, unit_of
 
 __all__ = [
     "adjusted_churn_story",
@@ -40,8 +45,14 @@ __all__ = [
     "continuing_trends_story",
     "describe_interval",
     "features_against_score",
+    "feature_name",
+    "feature_unit",
     "fmt_number",
+    "fmt_p",
     "fmt_pct",
+    "fmt_points",
+    "fmt_value",
+    "HOW_TO_READ",
     "health_validity_story",
     "kpi_story",
     "lead_time_headline",
@@ -61,12 +72,50 @@ def _ok(x: Any) -> bool:
     return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
 
 
+#: One line each on how to read the report's numbers (shown in a box on every report page).
+HOW_TO_READ: tuple[tuple[str, str], ...] = (
+    ("95% interval (CI)", "the range the true value lies in with 95% confidence; when it includes 0 (or 1 for a "
+                          "ratio) the data cannot tell the effect from no effect."),
+    ("Odds ratio", "how the odds of churning change per step of a factor (per 1 standard deviation, or against the "
+                   "reference level): 1 = no change, 2 = doubled, 0.5 = halved."),
+    ("q-value", "a p-value corrected for testing many factors at once; below 0.05 the factor is unlikely to matter "
+                "by chance alone."),
+    ("Percentage points", "the difference between two percentages: 9% against 6% is 3 points (a rise of half)."),
+)
+
+_MAX_DECIMALS = 6
+
+
 def fmt_number(x: float | None, digits: int = 3, signed: bool = False) -> str:
-    """``x`` with ``digits`` significant digits (``"n/a"`` for None/NaN), ``+`` shown when ``signed``."""
+    """``x`` with ``digits`` significant digits, never in scientific notation.
+
+    Parameters
+    ----------
+    x : float or None
+    digits : int, default 3
+        Significant digits; whole numbers of ``digits`` or more figures are
+        rounded to units and grouped by thousands (``12,345``).
+    signed : bool, default False
+        Show ``+`` on positive numbers.
+
+    Returns
+    -------
+    str
+        ``"n/a"`` for None/NaN/inf; trailing zeros are dropped (``1.50 -> "1.5"``);
+        values below ``10**-6`` read ``"0"``.
+    """
     if not _ok(x):
         return "n/a"
-    text = f"{x:+.{digits}g}" if signed else f"{x:.{digits}g}"
-    return text.replace("e-0", "e-").replace("e+0", "e+")
+    x = float(x)
+    sign = "+" if signed else ""
+    if x == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(x)))
+    decimals = min(max(digits - 1 - magnitude, 0), _MAX_DECIMALS)
+    text = f"{x:{sign},.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text.lstrip("+-") == "0" else text
 
 
 def fmt_pct(x: float | None, digits: int = 1) -> str:
@@ -74,11 +123,74 @@ def fmt_pct(x: float | None, digits: int = 1) -> str:
     return "n/a" if not _ok(x) else f"{100 * x:.{digits}f}%"
 
 
+def fmt_points(x: float | None, digits: int = 1, signed: bool = True) -> str:
+    """A difference of two proportions in percentage points, e.g. ``0.0213 -> "+2.1 points"``."""
+    if not _ok(x):
+        return "n/a"
+    return f"{100 * x:+.{digits}f} points" if signed else f"{100 * x:.{digits}f} points"
+
+
+def fmt_p(p: float | None) -> str:
+    """A p- or q-value: ``"< 0.001"`` below 0.001, three decimals below 0.01, else two (``0.27``)."""
+    if not _ok(p):
+        return "n/a"
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
+def feature_name(name: str, lower: bool = True) -> str:
+    """The human name of a feature for the middle of a sentence ("seat utilisation (last 3 months)").
+
+    ``lower`` lowercases the first letter unless the name starts with an
+    acronym (``ROI reported`` stays as it is) or names a health component
+    (``Health: Adoption``).
+    """
+    text = display_name(str(name))
+    if lower and len(text) > 1 and text[1].islower() and ":" not in text:
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(feature_name(n) for n in names)
+
+
+def feature_unit(feature: str, change: bool = False) -> str:
+    """The :func:`describe_interval` unit of a feature's values (``change``: of a difference of them).
+
+    ``"percent"`` for shares and 0/1 flags, ``"points"`` for their changes and
+    for ``share_change`` features, ``"number"`` otherwise.
+    """
+    unit = unit_of(str(feature))
+    if unit in ("share", "flag"):
+        return "points" if change else "percent"
+    return "points" if unit == "share_change" else "number"
+
+
+def fmt_value(x: float | None, feature: str, change: bool = False, signed: bool = False) -> str:
+    """A value of ``feature`` in its unit: shares and 0/1 flags as percentages, changes of them in points."""
+    unit = feature_unit(feature, change)
+    if unit == "percent":
+        return fmt_pct(x)
+    if unit == "points":
+        return fmt_points(x, signed=signed)
+    return fmt_number(x, signed=signed)
+
+
+def _feature_iv(iv: Interval, feature: str, change: bool = True, signed: bool = True, missing: str = "not available") -> str:
+    """An interval of ``feature`` (a difference or slope when ``change``) in its unit."""
+    unit = feature_unit(feature, change)
+    if unit == "number":
+        return describe_interval(iv, "number", signed=signed, missing=missing)
+    return describe_interval(iv, unit, signed=signed and unit == "points", missing=missing)
+
+
 def _value(x: float | None, unit: str, digits: int, signed: bool = False) -> str:
     if unit == "percent":
         return fmt_pct(x, digits)
     if unit == "points":
-        return "n/a" if not _ok(x) else f"{100 * x:.{digits}f}"
+        return "n/a" if not _ok(x) else (f"{100 * x:+.{digits}f}" if signed else f"{100 * x:.{digits}f}")
     if unit == "fixed":
         return "n/a" if not _ok(x) else (f"{x:+.{digits}f}" if signed else f"{x:.{digits}f}")
     return fmt_number(x, digits + 2, signed=signed)
@@ -147,7 +259,7 @@ def onboarding_churn_story(result: Any) -> str:
             f"({fmt_pct(f.estimate)} vs {fmt_pct(s.estimate)}; difference {_ci(rd, 'points')})")
     mdd = result.min_detectable_difference
     if rd.excludes(0):
-        p = f" (log-rank p = {fmt_number(result.p_value, 2)})" if _ok(result.p_value) else ""
+        p = f" (log-rank p {_q(result.p_value)})" if _ok(result.p_value) else ""
         return text + f"; the interval excludes zero{p}."
     text += "; this sample cannot distinguish that from zero"
     if _ok(mdd):
@@ -169,7 +281,7 @@ def _e_value_sentence(ev: Mapping) -> str:
 
 def _assumptions(confounders: Sequence[str], n_truncated: int) -> str:
     trunc = f"; {n_truncated} account(s) with extreme propensities were truncated" if n_truncated else ""
-    return (f"This assumes that {', '.join(confounders) or 'nothing measured'} capture(s) everything that drives both "
+    return (f"This assumes that {_names(confounders) or 'nothing measured'} capture(s) everything that drives both "
             f"onboarding failure and churn (no unmeasured confounding) and that accounts of every kind could both fail "
             f"and succeed (overlap{trunc}).")
 
@@ -185,7 +297,7 @@ def adjusted_churn_story(adjusted: Any, reason: str = "") -> str:
     if not rd.available:
         return f"The adjusted effect within {h} could not be estimated: {rd.reason}."
     verdict = "the interval excludes zero" if rd.excludes(0) else "indistinguishable from zero"
-    text = (f"Adjusted for {', '.join(adjusted.confounders) or 'nothing'} (inverse-probability-weighted Kaplan-Meier, "
+    text = (f"Adjusted for {_names(adjusted.confounders) or 'nothing'} (inverse-probability-weighted Kaplan-Meier, "
             f"counted from the day the onboarding outcome was known), failing rather than succeeding changes churn "
             f"within {h} by {describe_interval(rd, 'points', signed=True)}, {verdict}: "
             f"{fmt_pct(adjusted.risk_failed.estimate)} had every account failed against "
@@ -194,8 +306,30 @@ def adjusted_churn_story(adjusted: Any, reason: str = "") -> str:
     return text + _assumptions(adjusted.confounders, adjusted.n_truncated) + " " + _e_value_sentence(adjusted.e_value)
 
 
-def onboarding_health_story(cmp: Any, weighted: Any = None, top: int = 3) -> str:
-    """Unhealthy share and the largest adjusted feature gaps after onboarding (a :class:`GroupComparison`)."""
+def _gap(feature: str, iv: Interval) -> str:
+    """``"<feature> lower by <size> (95% CI a to b)"``, the interval of the size when lower."""
+    if iv.estimate < 0:
+        iv = Interval(-iv.estimate, -iv.ci_high, -iv.ci_low, level=iv.level)
+        word = "lower"
+    else:
+        word = "higher"
+    return f"{feature_name(feature, lower=False)} {word} by {_feature_iv(iv, feature, signed=False)}"
+
+
+def _left_out(dropped: Mapping[str, Any] | None) -> str:
+    """Who a snapshot left out, in words (``{"not_customer_at_as_of": 85}`` -> "85 no longer customers")."""
+    words = {"not_customer_at_as_of": "no longer customers then", "as_of_after_extracted_at": "not yet at that date"}
+    parts = [f"{int(n)} {words.get(str(k), str(k).replace('_', ' '))}" for k, n in (dropped or {}).items()
+             if _ok(n) and n > 0]
+    return "; ".join(parts) or "none"
+
+
+def onboarding_health_story(cmp: Any, weighted: Any = None, top: int = 3, n_accounts: int | None = None,
+                            dropped: Mapping[str, Any] | None = None) -> str:
+    """Unhealthy share and the largest adjusted feature gaps after onboarding (a :class:`GroupComparison`).
+
+    ``n_accounts`` and ``dropped`` (reason -> count), when given, add who the snapshot covers.
+    """
     months = cmp.months_after
     when = f"{months} months after the onboarding target date" if months is not None else "after onboarding"
     rr, f, s = cmp.unhealthy_risk_ratio, cmp.unhealthy_failed, cmp.unhealthy_succeeded
@@ -211,8 +345,7 @@ def onboarding_health_story(cmp: Any, weighted: Any = None, top: int = 3) -> str
     clear = [(k, iv) for k, iv in cmp.adjusted.items() if iv.available and iv.excludes(0) and not k.startswith("health_")]
     if clear:
         clear.sort(key=lambda kv: -abs(kv[1].estimate) / max(kv[1].ci_high - kv[1].ci_low, 1e-300))  # clearest first
-        parts = [f"{k} {'lower' if iv.estimate < 0 else 'higher'} by {fmt_number(abs(iv.estimate))} "
-                 f"({_ci(iv, 'number')})" for k, iv in clear[:top]]
+        parts = [_gap(k, iv) for k, iv in clear[:top]]
         text += (" After adjusting for segment and touch model, the clearest differences remain: the failed group has "
                  + "; ".join(parts) + ".")
     else:
@@ -220,8 +353,11 @@ def onboarding_health_story(cmp: Any, weighted: Any = None, top: int = 3) -> str
     wrr = getattr(weighted, "unhealthy_risk_ratio", None)
     if wrr is not None:
         text += (f" Weighted by the inverse probability of the onboarding outcome given "
-                 f"{', '.join(weighted.confounders) or 'nothing'}, the unhealthy risk ratio is "
+                 f"{_names(weighted.confounders) or 'nothing'}, the unhealthy risk ratio is "
                  f"{describe_interval(wrr, 'ratio')}.")
+    if n_accounts is not None:
+        text += (f" {n_accounts:,} accounts were customers {months} months after their target date; "
+                 f"left out: {_left_out(dropped)}.")
     return text
 
 
@@ -263,13 +399,13 @@ def continuing_trends_story(slopes: dict[str, Interval], score: str = "health_sc
     """Change per tenure year among continuing accounts, calling out features that move against the score."""
     ref = slopes.get(score)
     if ref is None or not ref.available:
-        return f"The trend of {score} could not be estimated: {getattr(ref, 'reason', 'no data')}."
-    text = (f"Among accounts that never churned, {score} changes by "
-            f"{fmt_number(ref.estimate, signed=True)} per tenure year ({_ci(ref, 'number')})")
+        return f"The trend of the {feature_name(score)} could not be estimated: {getattr(ref, 'reason', 'no data')}."
+    text = (f"Among accounts that never churned, the {feature_name(score)} changes by "
+            f"{_feature_iv(ref, score)} per tenure year")
     text += "." if ref.excludes(0) else ", not distinguishable from no change."
     against = features_against_score(slopes, score)
     if against:
-        parts = [f"{k} ({fmt_number(slopes[k].estimate, signed=True)} per year, {_ci(slopes[k], 'number')})" for k in against]
+        parts = [f"{feature_name(k)} ({_feature_iv(slopes[k], k)} per year)" for k in against]
         text += " Moving against the score: " + "; ".join(parts) + ". A health score that rises while these fall hides a risk."
     elif ref.excludes(0):
         text += " No feature moves clearly against the score."
@@ -291,8 +427,8 @@ def _separation_sentences(rows: Mapping[str, Mapping[str, Any]], first: Sequence
     ``rows`` maps each feature to ``kind``, ``first_month`` (Interval) and ``gap_at_first`` (Interval).
     """
     if first:
-        parts = [f"{f} from {_month_interval(rows[f]['first_month'])}, gap there "
-                 f"{describe_interval(rows[f]['gap_at_first'], signed=True)}" for f in first]
+        parts = [f"{feature_name(f, lower=False)} from {_month_interval(rows[f]['first_month'])}, gap there "
+                 f"{_feature_iv(rows[f]['gap_at_first'], f)}" for f in first]
         out = ["First to separate churned from renewed accounts (matched pairs, months after onboarding had "
                "resolved): " + "; ".join(parts) + "."]
         if len(first) > 1:
@@ -303,13 +439,13 @@ def _separation_sentences(rows: Mapping[str, Mapping[str, Any]], first: Sequence
     baseline = [f for f, r in rows.items() if r["kind"] == "baseline difference"]
     if baseline:
         out.append(f"Already different when the window first sees them (month {start}, or the first month with "
-                   f"enough pairs), so a baseline difference rather than a trigger: {', '.join(baseline)}.")
+                   f"enough pairs), so a baseline difference rather than a trigger: {_names(baseline)}.")
     if lead_days is not None:
         lead_month = -round(lead_days / 30.4375)
         ahead = [f for f, r in rows.items() if r["first_month"].available and r["first_month"].estimate <= lead_month]
         out.append(f"At {lead_days} days before the decision, when the churn model looks, {len(ahead)} component"
                    f"{'' if len(ahead) == 1 else 's'} already separate{'s' if len(ahead) == 1 else ''} the groups"
-                   + (f" ({', '.join(ahead)})." if ahead else "."))
+                   + (f" ({_names(ahead)})." if ahead else "."))
     return out
 
 
@@ -333,6 +469,12 @@ def churned_accounts_headline(section: Mapping) -> list[str]:
     return _separation_sentences(rows, [f for f in section.get("first_components") or [] if f in rows], window[0], None)
 
 
+def _q(q: float) -> str:
+    """``"= 0.27"`` or ``"< 0.001"``: a p- or q-value after its letter."""
+    text = fmt_p(q)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def churn_factors_story(result: Any, top: int = 3) -> str:
     """The ranking, the leading odds ratios and the cross-validated AUC (a :class:`FactorResult`)."""
     ranking = result.ranking
@@ -343,14 +485,15 @@ def churn_factors_story(result: Any, top: int = 3) -> str:
     parts = []
     for factor in ranking[:top]:
         r = result.summary.loc[factor]
+        name = feature_name(factor, lower=False)
         if factor in unstable:
-            parts.append(f"{factor} (odds ratio unstable, see notes)")
+            parts.append(f"{name} (odds ratio unstable, see notes)")
         elif _ok(r["odds_ratio"]):
-            q = f", q = {fmt_number(r['q_value'], 2)}" if _ok(r["q_value"]) else ""
-            parts.append(f"{factor} (odds ratio {fmt_number(r['odds_ratio'])} per 1 SD, 95% CI "
+            q = f", q {_q(r['q_value'])}" if _ok(r["q_value"]) else ""
+            parts.append(f"{name} (odds ratio {fmt_number(r['odds_ratio'])} per 1 SD, 95% CI "
                          f"{fmt_number(r['or_ci_low'])} to {fmt_number(r['or_ci_high'])}{q})")
         else:
-            parts.append(factor)
+            parts.append(name)
     text = "The most important churn factors, in order: " + "; ".join(parts) + "."
     auc = result.cv_auc
     if auc.available:
@@ -366,7 +509,7 @@ def _kpi_now(accounts: Any, arr: Any) -> str:
     if _ok(arr):
         a = float(arr)
         money = f" (ARR {a / 1e6:.1f}M)" if a >= 1e6 else f" (ARR {a / 1e3:.0f}k)" if a >= 1e3 else f" (ARR {a:.0f})"
-    return f" {int(accounts)} current customers{money} are on the wrong side of it now."
+    return f" {int(accounts):,} current customers{money} are on the wrong side of it now."
 
 
 def kpi_story(kpis: Sequence[Any]) -> str:
@@ -378,11 +521,11 @@ def kpi_story(kpis: Sequence[Any]) -> str:
     for k in kpis:
         thr = k.threshold
         if not thr.available:
-            lines.append(f"{k.feature}: no target ({thr.reason}).")
+            lines.append(f"{feature_name(k.feature, lower=False)}: no target ({thr.reason}).")
             continue
         keep = "at or above" if k.direction == "above" else "below"
         lead = " (a leading indicator)" if getattr(k, "leading", None) else ""
-        lines.append(f"Keep {k.feature}{lead} {keep} {fmt_number(thr.estimate)} ({_ci(thr, 'number')}), where the "
+        lines.append(f"Keep {feature_name(k.feature)}{lead} {keep} {_feature_iv(thr, k.feature, change=False, signed=False)}, where the "
                      f"estimated churn risk crosses {fmt_number(getattr(k, 'multiple', 1.0), 2)} x the overall rate: churn is "
                      f"{describe_interval(k.churn_rate_below, 'percent')} below it and "
                      f"{describe_interval(k.churn_rate_above, 'percent')} at or above it (per account)."
@@ -400,16 +543,16 @@ def lead_time_story(result: Any) -> str:
     text = f"Cross-validated AUC of the churn model by days before the renewal decision: {aucs}."
     leading = [f for f, lab in result.labels.items() if lab == "leading indicator"]
     late = [f for f, lab in result.labels.items() if lab == "late symptom"]
-    text += (" Leading indicators (matter far enough ahead to act): " + (", ".join(leading) or "none") + ".")
+    text += (" Leading indicators (matter far enough ahead to act): " + (_names(leading) or "none") + ".")
     if late:
-        text += " Late symptoms (matter only close to the decision, too late to manage to): " + ", ".join(late) + "."
+        text += " Late symptoms (matter only close to the decision, too late to manage to): " + _names(late) + "."
     return text
 
 
 def audit_story(audit: Any) -> str:
     """Decisions, churn rate per decision and the data-quality warnings of a :class:`DataAudit`."""
     n_dec = int(audit.churn_by_year["decisions"].sum()) if len(audit.churn_by_year) else 0
-    text = f"The dataset holds {n_dec} renewal decisions"
+    text = f"The dataset holds {n_dec:,} renewal decisions"
     if audit.overall_churn is not None and audit.overall_churn.available:
         text += f"; {describe_interval(audit.overall_churn, 'percent')} of them were churn"
     text += "."
@@ -442,7 +585,7 @@ def onboarding_churn_headline(section: Mapping) -> list[str]:
         f"{_said(_iv(section, 'churn_failed'), 'percent')} of accounts that did not succeed at onboarding churned, "
         f"against {_said(_iv(section, 'churn_succeeded'), 'percent')} of those that succeeded: a difference of "
         f"{_said(points, 'fixed')} percentage points"
-        + (f", p = {fmt_number(p)}" if _ok(p) else "")
+        + (f", p {_q(p)}" if _ok(p) else "")
         + (f"; the smallest difference this data could detect is {100 * mdd:.1f} points." if _ok(mdd) else ".")
     ]
 
@@ -455,7 +598,7 @@ def _adjusted_headline(section: Mapping) -> list[str]:
     if not rd.available:
         return [f"Adjusted effect of failing onboarding on churn: not computed ({rd.reason})."]
     points = Interval(*(None if v is None else 100 * v for v in (rd.estimate, rd.ci_low, rd.ci_high)), level=rd.level)
-    conf = ", ".join(section.get("confounders") or []) or "nothing"
+    conf = _names(section.get("confounders") or []) or "nothing"
     ev = section.get("e_value") or {}
     return [
         f"Adjusted for {conf} (inverse-probability weighting, from the day the onboarding outcome was known), failing "
@@ -469,15 +612,16 @@ def onboarding_health_headline(section: Mapping) -> list[str]:
     out = [
         f"{section.get('months_after')} months after the onboarding target date, accounts that failed onboarding were "
         f"{_said(_iv(section, 'unhealthy_risk_ratio'))} times as often unhealthy (health score below "
-        f"{section.get('unhealthy_threshold')}): {_said(_iv(section, 'unhealthy_share_failed'), 'percent')} against "
+        f"{fmt_number(section.get('unhealthy_threshold'))}): {_said(_iv(section, 'unhealthy_share_failed'), 'percent')} against "
         f"{_said(_iv(section, 'unhealthy_share_succeeded'), 'percent')}."
     ]
     adjusted = section.get("feature_difference_adjusted") or {}
     if isinstance(adjusted, Mapping) and adjusted:
-        parts = [f"{k} {_said(Interval.from_dict(v), signed=True)}" for k, v in list(adjusted.items())[:4]]
+        parts = [f"{feature_name(k, lower=False)} {_feature_iv(Interval.from_dict(v), k, missing='not computed')}"
+                 for k, v in list(adjusted.items())[:4]]
         out.append("Differences failed minus succeeded, adjusted for segment and touch model: " + "; ".join(parts) + ".")
     if "unhealthy_risk_ratio_weighted" in section:
-        conf = ", ".join(section.get("weighted_confounders") or []) or "nothing"
+        conf = _names(section.get("weighted_confounders") or []) or "nothing"
         out.append(f"Weighted by the inverse probability of the onboarding outcome given {conf}, the unhealthy risk "
                    f"ratio is {_said(_iv(section, 'unhealthy_risk_ratio_weighted'))}.")
     return out
@@ -499,14 +643,16 @@ def continuing_trends_headline(section: Mapping, score: str = "health_score") ->
         return []
     out = []
     if score in slopes:
-        out.append(f"Among accounts that never churned, the health score changes by {_said(slopes[score], signed=True)} "
-                   "points per year of tenure.")
+        out.append(f"Among accounts that never churned, the {feature_name(score)} changes by "
+                   f"{_feature_iv(slopes[score], score, missing='not computed')} points per year of tenure.")
     against = features_against_score(slopes, score)
     if against:
-        out.append("Moving against the score: " + "; ".join(f"{k} {_said(slopes[k], signed=True)} per year" for k in against) + ".")
+        out.append("Moving against the score: " + "; ".join(
+            f"{feature_name(k, lower=False)} {_feature_iv(slopes[k], k, missing='not computed')} per year" for k in against) + ".")
     others = [k for k in slopes if k != score and k not in against][:5]
     if others:
-        out.append("Other changes per year: " + "; ".join(f"{k} {_said(slopes[k], signed=True)}" for k in others) + ".")
+        out.append("Other changes per year: " + "; ".join(
+            f"{feature_name(k, lower=False)} {_feature_iv(slopes[k], k, missing='not computed')}" for k in others) + ".")
     return out
 
 
@@ -517,11 +663,12 @@ def churn_factors_headline(section: Mapping, top: int = 3) -> list[str]:
     for factor in list(section.get("ranking") or [])[:top]:
         entry = odds.get(factor, {}) if isinstance(odds, Mapping) else {}
         q = entry.get("q_value") if isinstance(entry, Mapping) else None
+        name = feature_name(factor, lower=False)
         if isinstance(entry, Mapping) and entry.get("unstable"):
-            parts.append(f"{factor} (odds ratio unstable)")
+            parts.append(f"{name} (odds ratio unstable)")
             continue
-        parts.append(f"{factor} (odds ratio per SD {_said(Interval.from_dict(entry))}"
-                     + (f", q = {fmt_number(q, 2)})" if _ok(q) else ")"))
+        parts.append(f"{name} (odds ratio per SD {_said(Interval.from_dict(entry))}"
+                     + (f", q {_q(q)})" if _ok(q) else ")"))
     out = ["Strongest churn factors: " + "; ".join(parts) + "."] if parts else []
     out.append(f"Account-grouped cross-validated AUC of the churn model: {_said(_iv(section, 'cv_auc'))}.")
     return out
@@ -534,8 +681,10 @@ def kpis_headline(section: Any, top: int = 5) -> list[str]:
     if not section:
         return ["No KPI target: no DEAR feature a CS team can influence is a leading indicator of churn."]
     return [
-        f"KPI: keep {k.get('feature')} {k.get('direction')} {fmt_number(k.get('threshold'))}"
-        + (f" ({_said(Interval.from_dict(k['threshold_interval']))})" if isinstance(k.get("threshold_interval"), Mapping) else "")
+        f"KPI: keep {feature_name(str(k.get('feature')))} {k.get('direction')} "
+        + (_feature_iv(Interval.from_dict(k["threshold_interval"]), str(k.get("feature")), change=False, signed=False,
+                       missing="not computed")
+           if isinstance(k.get("threshold_interval"), Mapping) else fmt_value(k.get("threshold"), str(k.get("feature"))))
         + f"; churn rate {fmt_pct(k.get('churn_rate_above'))} above it against {fmt_pct(k.get('churn_rate_below'))} below it."
         + _kpi_now(k.get("accounts_below_now"), k.get("arr_below_now"))
         for k in section[:top]
@@ -553,7 +702,7 @@ def lead_time_headline(section: Mapping) -> list[str]:
            f"{_said(Interval.from_dict(auc.get(last, {})))} at {last} days."]
     labels = section.get("labels") or {}
     leading = [f for f, lab in labels.items() if lab == "leading indicator"]
-    out.append("Leading indicators: " + (", ".join(leading) if leading else "none") + ".")
+    out.append("Leading indicators: " + (_names(leading) if leading else "none") + ".")
     return out
 
 

@@ -3,30 +3,115 @@
 Inputs are the result objects and summary frames of :mod:`csresearch.analysis`.
 Frames of intervals have columns ``estimate, ci_low, ci_high`` (rows = labels);
 a dict of :class:`~csresearch.analysis.Interval` is accepted too.
+
+Every figure of a report is made by :func:`figure`, sized for the report page:
+a report renders at 1,000 px with a text column of :data:`COLUMN_PX` pixels and
+body text of :data:`BODY_PX` pixels; a figure is at most :data:`MAX_WIDTH_IN`
+inches wide at :data:`DPI` dots per inch (so it is never scaled down) and its
+text is :data:`FONT_PT` points (at least the body size once rendered). Two
+groups get two distinct colours (:data:`GROUP_COLOURS`) and a legend naming
+them; shares are drawn on percentage axes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from scipy import stats
 
 from .analysis.results import Interval, intervals_frame
+from .display import display_name, unit_of
 
-__all__ = ["adjusted_curves_plot", "bar_with_intervals", "calibration_plot", "forest_plot", "km_plot", "love_plot",
-           "propensity_plot", "trajectory_plot", "trend_plot"]
+__all__ = ["BODY_PX", "COLUMN_PX", "DPI", "FONT_PT", "GROUP_COLOURS", "MAX_WIDTH_IN", "REPORT_STYLE",
+           "adjusted_curves_plot", "bar_with_intervals", "calibration_plot", "figure", "forest_plot", "km_plot",
+           "love_plot", "propensity_plot", "small_multiples", "trajectory_grid", "trajectory_plot", "trend_plot",
+           "unit_axis", "use_report_style"]
+
+#: Width of a report's text column in a 1,000 px window: 985 px inside the scroll bar less 2 x 28 px padding (suite.css).
+COLUMN_PX = 929
+#: Body text size of a report (suite.css ``body { font-size: 15px }``).
+BODY_PX = 15
+#: Resolution figures are drawn and embedded at.
+DPI = 100
+#: Widest figure: 900 px at :data:`DPI`, with room for the 0.1 in padding of a tight bounding box.
+MAX_WIDTH_IN = 9.0
+#: Size of every figure text: 11 pt at 100 dpi is 15.3 px, at least the body text.
+FONT_PT = 11
+#: Colours of the two groups a report compares.
+GROUP_COLOURS: dict[str, str] = {"churned": "#c0392b", "failed": "#c0392b", "renewed": "#2e6da4",
+                                 "succeeded": "#2e6da4"}
+#: matplotlib settings of report figures (:func:`use_report_style`).
+REPORT_STYLE: dict[str, Any] = {
+    "figure.dpi": DPI, "savefig.dpi": DPI, "font.size": FONT_PT, "axes.titlesize": FONT_PT,
+    "axes.labelsize": FONT_PT, "xtick.labelsize": FONT_PT, "ytick.labelsize": FONT_PT, "legend.fontsize": FONT_PT,
+    "legend.title_fontsize": FONT_PT, "figure.titlesize": FONT_PT, "axes.formatter.useoffset": False,
+    "axes.formatter.limits": (-9, 9), "figure.figsize": (MAX_WIDTH_IN * 0.7, 3.6),
+}
+
+
+def use_report_style() -> None:
+    """Apply :data:`REPORT_STYLE` to matplotlib (text sizes, resolution, no offset or scientific tick labels)."""
+    mpl.rcParams.update(REPORT_STYLE)
+
+
+def figure(ncols: int = 1, nrows: int = 1, *, height: float = 3.6, width: float | None = None, **kwargs: Any):
+    """A report figure: ``nrows x ncols`` panels, at most :data:`MAX_WIDTH_IN` wide, constrained layout.
+
+    Parameters
+    ----------
+    ncols, nrows : int
+        Panels across and down.
+    height : float, default 3.6
+        Height of one row of panels in inches.
+    width : float, optional
+        Figure width in inches (capped at :data:`MAX_WIDTH_IN`); default the
+        full width for two or more columns, 70% of it for one.
+    **kwargs
+        Passed to ``plt.subplots``.
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+        The Axes always as a 2-d array (``squeeze=False``).
+    """
+    import matplotlib.pyplot as plt
+
+    use_report_style()
+    w = MAX_WIDTH_IN if width is None and ncols > 1 else (MAX_WIDTH_IN * 0.7 if width is None else min(width, MAX_WIDTH_IN))
+    return plt.subplots(nrows, ncols, figsize=(w, height * nrows), dpi=DPI, squeeze=False, layout="constrained",
+                        **kwargs)
 
 
 def _axes(ax: Axes | None) -> Axes:
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, axes = figure()
+        ax = axes[0, 0]
     return ax
+
+
+def _colour(group: Any) -> str | None:
+    return GROUP_COLOURS.get(str(group))
+
+
+def unit_axis(ax: Axes, unit: str, axis: str = "y") -> Axes:
+    """Format ``axis`` by a feature's unit: shares and flags as percentages, changes of shares in points."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if unit in ("share", "flag", "percent"):
+        target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.4g}%"))
+    elif unit in ("share_change", "points"):
+        target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f} pts" if abs(v) > 1e-12 else "0"))
+    return ax
+
+
+def _wrap(text: str, width: int = 30) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def _interval_frame(data: pd.DataFrame | Mapping[Any, Interval]) -> pd.DataFrame:
@@ -58,7 +143,7 @@ def km_plot(result: Any, ax: Axes | None = None, level: float = 0.95) -> Axes:
     z = stats.norm.ppf(0.5 + level / 2)
     for group, curve in km.curves.groupby("group", sort=True):
         s, se = curve["survival"].to_numpy(), curve["se"].to_numpy()
-        line = ax.step(curve["time"], 1 - s, where="post", label=str(group))[0]
+        line = ax.step(curve["time"], 1 - s, where="post", label=str(group), color=_colour(group))[0]
         with np.errstate(divide="ignore", invalid="ignore"):
             w = z * se / (s * np.abs(np.log(s)))
             low, high = 1 - s ** np.exp(-w), 1 - s ** np.exp(w)
@@ -67,20 +152,28 @@ def km_plot(result: Any, ax: Axes | None = None, level: float = 0.95) -> Axes:
     ax.axvline(km.horizon, ls=":", color="grey")
     ax.set_xlabel("years since signup")
     ax.set_ylabel("cumulative churn")
-    ax.legend(title="group")
+    unit_axis(ax, "share")
+    ax.legend(title="onboarding")
     return ax
 
 
-def bar_with_intervals(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | None = None, xlabel: str = "") -> Axes:
-    """Horizontal bars of ``estimate`` with ``ci_low``/``ci_high`` error bars, one per row."""
+def bar_with_intervals(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | None = None, xlabel: str = "",
+                       unit: str = "number") -> Axes:
+    """Horizontal bars of ``estimate`` with ``ci_low``/``ci_high`` error bars, one per row.
+
+    A row named after a group (``failed``, ``succeeded``, ``churned``,
+    ``renewed``) gets that group's colour; ``unit`` formats the value axis
+    (``share``: percentages).
+    """
     frame = _interval_frame(frame)
     ax = _axes(ax)
     y = np.arange(len(frame))
-    ax.barh(y, frame["estimate"].fillna(0), xerr=_errors(frame), capsize=3, color="tab:blue", alpha=0.7)
+    colours = [_colour(i) or "#4a6fa5" for i in frame.index]
+    ax.barh(y, frame["estimate"].fillna(0), xerr=_errors(frame), capsize=3, color=colours, alpha=0.85)
     ax.set_yticks(y, [str(i) for i in frame.index])
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(xlabel)
-    return ax
+    return unit_axis(ax, unit, "x")
 
 
 def calibration_plot(result: Any, ax: Axes | None = None) -> Axes:
@@ -91,25 +184,75 @@ def calibration_plot(result: Any, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("mean score in bin")
     ax.set_ylabel("observed rate")
     ax.set_ylim(bottom=0)
-    return ax
+    return unit_axis(ax, "share")
 
 
-def trajectory_plot(traj: Any, feature: str, ax: Axes | None = None, band: bool = True) -> Axes:
-    """Mean of ``feature`` by relative month per group, with its interval band (from :func:`aligned_trajectories`)."""
+def trajectory_plot(traj: Any, feature: str, ax: Axes | None = None, band: bool = True,
+                    labels: Mapping[Any, str] | None = None, legend: bool = True) -> Axes:
+    """Mean of ``feature`` by relative month per group, with its interval band (from :func:`aligned_trajectories`).
+
+    ``labels`` names the groups (e.g. ``{1: "churned", 0: "renewed"}``); a
+    named group gets its colour from :data:`GROUP_COLOURS`.
+    """
     s = getattr(traj, "summary", traj)
     s = s.loc[s["feature"] == feature]
     if s.empty:
         raise ValueError(f"feature {feature!r} not in the trajectories")
     ax = _axes(ax)
     for group, part in s.groupby("group", sort=True):
-        line = ax.plot(part["rel_month"], part["mean"], marker=".", label=str(group))[0]
+        name = (labels or {}).get(group, str(group))
+        line = ax.plot(part["rel_month"], part["mean"], marker=".", label=name, color=_colour(name))[0]
         if band:
             ax.fill_between(part["rel_month"], part["ci_low"], part["ci_high"], alpha=0.2, color=line.get_color())
     ax.axvline(0, ls=":", color="grey")
-    ax.set_xlabel("months relative to the decision")
-    ax.set_ylabel(feature)
-    ax.legend(title="group")
+    ax.set_xlabel("months before the decision")
+    ax.set_ylabel(display_name(feature))
+    unit_axis(ax, unit_of(feature))
+    if legend:
+        ax.legend()
     return ax
+
+
+def small_multiples(features: Sequence[str], draw: Callable[[str, Axes], Any], ncols: int = 3,
+                    height: float = 2.5, xlabel: str = "", change: bool = False):
+    """A grid of small panels, one per feature, titled with its human name; ``draw(feature, ax)`` fills each.
+
+    The value axis reads in the feature's unit (a share in percent; with
+    ``change``, differences of a share in percentage points).
+
+    Returns
+    -------
+    ndarray of Axes
+        The panels in order (unused grid cells are removed).
+    """
+    n = max(len(features), 1)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = figure(ncols, nrows, height=height, sharex=True)
+    flat = axes.ravel()
+    for feature, ax in zip(features, flat):
+        draw(feature, ax)
+        ax.set_title(_wrap(display_name(feature), 30))
+        ax.set_ylabel("")
+        ax.set_xlabel("")
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        unit = unit_of(feature)
+        unit_axis(ax, "share_change" if change and unit in ("share", "flag") else unit)
+    for ax in flat[len(features):]:
+        ax.remove()
+    if xlabel:
+        fig.supxlabel(xlabel)
+    return flat[:len(features)]
+
+
+def trajectory_grid(traj: Any, features: Sequence[str], labels: Mapping[Any, str], ncols: int = 3):
+    """Mean trajectories of every feature as small multiples, the groups in two colours, one legend on top."""
+    axes = small_multiples(features, lambda f, ax: trajectory_plot(traj, f, ax=ax, labels=labels, legend=False),
+                           ncols=ncols, xlabel="months before the renewal decision (mean with 95% band)")
+    if len(axes):
+        handles, names = axes[0].get_legend_handles_labels()
+        axes[0].figure.legend(handles, names, loc="outside upper center", ncols=len(names), frameon=False)
+    return axes
 
 
 def trend_plot(medians: pd.DataFrame, feature: str, ax: Axes | None = None, slope: Interval | None = None) -> Axes:
@@ -121,15 +264,19 @@ def trend_plot(medians: pd.DataFrame, feature: str, ax: Axes | None = None, slop
     ax.plot(part["tenure_year"], part["median"], marker="o")
     ax.fill_between(part["tenure_year"], part["q25"], part["q75"], alpha=0.2)
     ax.set_xlabel("tenure year")
-    ax.set_ylabel(feature)
+    ax.set_ylabel(display_name(feature))
+    unit_axis(ax, unit_of(feature))
     if slope is not None:
-        ax.set_title(f"{feature}: {slope} per year")
+        ax.set_title(f"{display_name(feature)}: {slope} per year")
     return ax
 
 
 def forest_plot(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | None = None, ref: float = 1.0,
-                log: bool = True, xlabel: str = "odds ratio per 1 SD") -> Axes:
-    """Points with interval lines per row (e.g. odds ratios), a reference line at ``ref``, log scale by default."""
+                log: bool = True, xlabel: str = "odds ratio per 1 SD", unit: str = "number") -> Axes:
+    """Points with interval lines per row (e.g. odds ratios), a reference line at ``ref``, log scale by default.
+
+    ``unit="points"`` reads the values as differences of proportions (axis in percentage points).
+    """
     frame = _interval_frame(frame).iloc[::-1]
     ax = _axes(ax)
     y = np.arange(len(frame))
@@ -139,16 +286,20 @@ def forest_plot(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | None = 
         ax.set_xscale("log")
     ax.set_yticks(y, [str(i) for i in frame.index])
     ax.set_xlabel(xlabel)
-    return ax
+    if log:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    return unit_axis(ax, unit, "x")
 
 
 def adjusted_curves_plot(curves: pd.DataFrame, ax: Axes | None = None, horizon: float | None = None) -> Axes:
     """Weighted cumulative churn ``1 - S(t)`` by group from the landmark (``group, time, survival`` step points)."""
     ax = _axes(ax)
     for group, curve in curves.groupby("group", sort=True):
-        ax.step(curve["time"], 1 - curve["survival"], where="post", label=str(group))
+        ax.step(curve["time"], 1 - curve["survival"], where="post", label=str(group), color=_colour(group))
     if horizon is not None:
         ax.axvline(horizon, color="grey", linestyle=":", linewidth=1)
+    unit_axis(ax, "share")
     return _labelled(ax, "years since the onboarding outcome was known", "cumulative churn (weighted)", "had every account")
 
 
@@ -164,7 +315,7 @@ def propensity_plot(propensity: pd.DataFrame, ax: Axes | None = None, bins: int 
     ax = _axes(ax)
     edges = np.linspace(0, 1, bins + 1)
     for group, part in propensity.groupby("group", sort=True):
-        ax.hist(part["propensity"], bins=edges, density=True, alpha=0.5, label=str(group))
+        ax.hist(part["propensity"], bins=edges, density=True, alpha=0.5, label=str(group), color=_colour(group))
     return _labelled(ax, "propensity to fail onboarding", "density", "onboarding")
 
 
@@ -176,7 +327,18 @@ def love_plot(balance: pd.DataFrame, ax: Axes | None = None, threshold: float = 
     ax.scatter(frame["before"], y, marker="o", facecolors="none", edgecolors="C0", label="before weighting")
     ax.scatter(frame["after"], y, marker="o", color="C1", label="after weighting")
     ax.axvline(threshold, color="grey", linestyle=":", linewidth=1)
-    ax.set_yticks(y, [str(i) for i in frame.index])
+    ax.set_yticks(y, [_covariate_name(i) for i in frame.index])
     ax.set_xlabel("|standardised mean difference|")
     ax.legend()
     return ax
+
+
+def _covariate_name(column: Any) -> str:
+    """The human name of a design column (``segment_smb`` -> ``Segment: smb``, ``log_seats`` -> ``Seats (log)``)."""
+    text = str(column)
+    for base in ("segment", "touch_model", "industry", "region"):
+        if text.startswith(base + "_"):
+            return f"{display_name(base)}: {text[len(base) + 1:].replace('_', ' ')}"
+    if text.endswith("_missing"):
+        return f"{display_name(text[: -len('_missing')])}: missing"
+    return display_name(text)

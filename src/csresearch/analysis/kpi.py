@@ -22,6 +22,7 @@ decisions on that side averaged (an account with several decisions is one unit).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..display import display_name, unit_of
 from ..errors import ParameterError
 from .intervals import cluster_resampler
 from .results import Interval
@@ -351,15 +353,18 @@ def kpi_tree_plot(overall: Interval, kpis: Sequence[KpiThreshold], ax=None):
     n = max(len(kpis), 1)
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.5, n - 0.5)
-    ax.text(0.1, (n - 1) / 2, root, ha="center", va="center", bbox=box, fontsize=10)
+    ax.text(0.08, (n - 1) / 2, root, ha="center", va="center", bbox=box)
     for i, k in enumerate(kpis):
         yy = n - 1 - i
-        ax.annotate("", xy=(0.33, yy), xytext=(0.19, (n - 1) / 2), arrowprops={"arrowstyle": "->", "color": "#777"})
+        name = "\n".join(textwrap.wrap(display_name(k.feature), 28))
+        ax.annotate("", xy=(0.2, yy), xytext=(0.15, (n - 1) / 2), arrowprops={"arrowstyle": "->", "color": "#777"})
         if not k.threshold.available:
-            ax.text(0.35, yy, f"{k.feature}: no threshold", va="center", fontsize=9)
+            ax.text(0.21, yy, f"{name}: no threshold", va="center")
             continue
         keep = "keep >=" if k.direction == "above" else "keep <"
-        ax.text(0.35, yy, f"{k.feature}\n{keep} {k.threshold.estimate:.3g}", va="center", bbox=box, fontsize=9)
-        ax.text(0.72, yy, f"below: {k.churn_rate_below.estimate:.1%} churn\n"
-                          f"at/above: {k.churn_rate_above.estimate:.1%} churn", va="center", fontsize=9)
+        share = unit_of(k.feature) in ("share", "flag")
+        target = f"{k.threshold.estimate:.0%}" if share else f"{k.threshold.estimate:.3g}"
+        ax.text(0.21, yy, f"{name}\n{keep} {target}", va="center", bbox=box)
+        ax.text(0.62, yy, f"below: {k.churn_rate_below.estimate:.1%} churn\n"
+                          f"at/above: {k.churn_rate_above.estimate:.1%} churn", va="center")
     return ax

@@ -141,10 +141,10 @@ def drop_near_collinear(design: Design, max_vif: float = MAX_VIF) -> None:
         partner = str(corr.idxmax()) if corr.notna().any() else "the other factors"
         r = float(corr.max()) if corr.notna().any() else float("nan")
         if r >= 0.99:
-            reason = (f"near-collinear with {partner} (VIF {vif[term]:.3g} > {max_vif:g}, |r| = {r:.6f}); "
+            reason = (f"near-collinear with {partner} (VIF {vif[term]:,.0f} > {max_vif:g}, |r| = {r:.6f}); "
                       f"{partner} kept, {term} left out of the logistic model")
         else:
-            reason = (f"near-collinear with a combination of other factors (VIF {vif[term]:.3g} > {max_vif:g}; most "
+            reason = (f"near-collinear with a combination of other factors (VIF {vif[term]:,.0f} > {max_vif:g}; most "
                       f"correlated with {partner}, |r| = {r:.3f}); left out of the logistic model, the others kept")
         design.unavailable[term] = (design.origin[term], reason)
         design.notes.append(f"{term}: {reason}")

@@ -239,6 +239,12 @@ def _effective_n(inc: Interval, se: float) -> float:
     return p * (1 - p) / se**2
 
 
+def _columns(name: str, iv: Interval) -> dict[str, float]:
+    """``name``, ``name_low``, ``name_high`` of one interval (NaN where missing), for a per-group table."""
+    return {name: np.nan if iv.estimate is None else iv.estimate, f"{name}_low": np.nan if iv.ci_low is None else iv.ci_low,
+            f"{name}_high": np.nan if iv.ci_high is None else iv.ci_high}
+
+
 def onboarding_vs_churn(
     frame: pd.DataFrame,
     horizon_years: float = 3.0,
@@ -297,7 +303,10 @@ def onboarding_vs_churn(
                 "churn_failed": _incidence_at(t[m & failed], e[m & failed], horizon_years, level)[0],
                 "risk_difference": risk_difference_at(t[m], e[m], failed[m], horizon_years, level),
             }
-            rows.append({"segment": s, **{k: (str(v) if isinstance(v, Interval) else v) for k, v in segments[s].items()},
+            rows.append({"segment": s, "n_succeeded": segments[s]["n_succeeded"], "n_failed": segments[s]["n_failed"],
+                         **_columns("churn_succeeded", segments[s]["churn_succeeded"]),
+                         **_columns("churn_failed", segments[s]["churn_failed"]),
+                         **_columns("risk_difference", segments[s]["risk_difference"]),
                          "p_value": logrank_test(t[m], e[m], labels[m])[1]})
     mdd = float("nan")
     if inc_s.available:

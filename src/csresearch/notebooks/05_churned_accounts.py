@@ -56,7 +56,7 @@ churned.differences_plot()
 plt.show()
 
 # %% [markdown]
-# ## Trajectories, churned (1) vs renewed (0), mean with 95% band
+# ## Trajectories of every component and feature, churned vs renewed accounts (mean with 95% band)
 
 # %%
 churned.trajectories_plot()

@@ -17,9 +17,10 @@ from typing import Any, Mapping
 
 import nbformat
 
+from ..narrative import HOW_TO_READ
 from .html import escape, page, params_html
 
-__all__ = ["FAILED_TAG", "error_summary", "render_notebook"]
+__all__ = ["FAILED_TAG", "error_summary", "how_to_read_html", "render_notebook"]
 
 #: Tag the renderer gives a code cell whose outputs hold an error.
 FAILED_TAG = "csresearch-failed"
@@ -29,6 +30,12 @@ _PAPERMILL_TAGS = {"papermill-error-cell-tag"}
 
 def _templates_dir() -> str:
     return str(resources.files("csresearch.report").joinpath("templates"))
+
+
+def how_to_read_html() -> str:
+    """The "How to read this" box every report shows: one line per term of :data:`csresearch.narrative.HOW_TO_READ`."""
+    items = "".join(f"<li><strong>{escape(term)}</strong>: {escape(text)}</li>" for term, text in HOW_TO_READ)
+    return f'<aside class="callout howto"><strong>How to read this</strong><ul>{items}</ul></aside>'
 
 
 def _failed(cell: Any) -> bool:
@@ -119,6 +126,7 @@ def render_notebook(
         header += f'<div class="callout bad"><strong>This notebook failed.</strong> {escape(error)} (the failing cell is marked below)</div>'
     if parameters:
         header += "<details open><summary>Parameters</summary>" + params_html(parameters) + "</details>"
+    header += how_to_read_html()
     if css:
         body = f"<style>{css}</style>\n{body}"
     return page(title, body, subtitle=subtitle, header_html=header)

@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from ..analysis.audit import DataAudit, audit_dataset
+from .. import plots
 from ..narrative import audit_story
 from .protocol import Shown, Step, StepResult, StudyContext
 from .suppression import mask_small_counts, suppress_groups
+from .view import INDEX, Table, show_table
+
+_COVERAGE = {"usage_monthly_rows": "Usage rows", "engagement_rows": "Engagement rows", "roi_rows": "ROI rows",
+             "accounts_in_contract": "Accounts under contract"}
 
 __all__ = ["AuditStep", "compute_audit"]
 
@@ -35,31 +42,46 @@ class AuditStep(StepResult):
     def validation(self) -> Shown:
         """Whether the data satisfies the contract, and the rows per table."""
         lines = self.audit.validation.format_text().splitlines() if self.audit.validation is not None else []
-        return Shown(lines[0] if lines else None, self.audit.summary)
+        table = show_table(self.audit.summary, [("Table", INDEX, "text"), ("Rows", "rows", "count"),
+                                                ("Derived from another table", "derived", "yesno")])
+        return Shown(lines[0] if lines else None, table)
 
     def coverage_plot(self, ax=None):
         """Rows per table and accounts under contract per month (log scale); returns the Axes."""
-        ax = self.audit.coverage.plot(figsize=(9, 3.5), logy=True, ax=ax)
+        if ax is None:
+            ax = plots.figure(height=3.6, width=plots.MAX_WIDTH_IN)[1][0, 0]
+        ax = self.audit.coverage.rename(columns=_COVERAGE).plot(logy=True, ax=ax)
         ax.set_ylabel("rows or accounts (log scale)")
+        ax.set_xlabel("month")
         return ax
 
-    def coverage(self):
+    def coverage(self) -> Table:
         """The last 13 months of coverage."""
-        return self.audit.coverage.tail(13)
+        tail = self.audit.coverage.tail(13)
+        tail = tail.set_axis(pd.DatetimeIndex(tail.index).strftime("%Y-%m"), axis=0)
+        return show_table(tail, [("Month", INDEX, "text"), *[(v, k, "count") for k, v in _COVERAGE.items() if k in tail]])
 
-    def cohorts(self):
+    def cohorts(self) -> Table:
         """Accounts by segment and signup cohort, small cells masked."""
-        return mask_small_counts(self.audit.cohorts, self.ctx.min_group_size, self.ctx.include_ids)
+        table = mask_small_counts(self.audit.cohorts, self.ctx.min_group_size, self.ctx.include_ids)
+        return show_table(table, [("Segment", INDEX, "text"),
+                                  *[(str(c).capitalize(), c, "count") for c in table.columns]])
 
     def churn_rates(self) -> Shown:
         """Renewal decisions and churn rate by year and by renewal number, small groups suppressed."""
         size, ids = self.ctx.min_group_size, self.ctx.include_ids
-        return Shown(suppress_groups(self.audit.churn_by_year, ["decisions"], size, ids),
-                     suppress_groups(self.audit.churn_by_renewal, ["decisions"], size, ids))
+        cols = [("Decisions", "decisions", "count"), ("Churned", "churned", "count"),
+                ("Churn rate (95% CI)", ("churn_rate", "ci_low", "ci_high"), "share")]
+        return Shown(show_table(suppress_groups(self.audit.churn_by_year, ["decisions"], size, ids),
+                                [("Year of the decision", INDEX, "text"), *cols]),
+                     show_table(suppress_groups(self.audit.churn_by_renewal, ["decisions"], size, ids),
+                                [("Renewal number", INDEX, "text"), *cols]))
 
-    def flags(self):
+    def flags(self) -> Table:
         """The data-quality flags with their meaning."""
-        return self.audit.flags
+        flags = self.audit.flags.assign(flag=self.audit.flags["flag"].astype(str).str.replace("_", " "))
+        return show_table(flags, [("Flag", "flag", "text"), ("Count", "count", "count"), ("Share", "share", "share"),
+                                  ("Severity", "severity", "text"), ("Meaning", "meaning", "text")])
 
 
 def compute_audit(step: Step, ctx: StudyContext) -> AuditStep:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -16,15 +15,18 @@ from ..analysis.event_study import paired_event_study
 from ..analysis.kpi import kpi_tree_plot
 from ..analysis.trajectories import aligned_trajectories, matched_sample
 from ..contract import HEALTH_COLUMNS
+from ..display import display_name
 from ..features import onboarding_status
 from ..jsonsafe import json_safe
 from ..lifetimes import decided_terms
-from ..narrative import churn_factors_story, churned_accounts_story, kpi_story
+from ..display import unit_of
+from ..narrative import churn_factors_story, churned_accounts_story, describe_interval, kpi_story
 from ..tables import points_before_decisions, snapshot_table
 from .lead_time import factor_result, kpi_targets
 from .onboarding import dear_features
 from .protocol import Shown, Step, StepResult, StudyContext
 from .suppression import suppress_groups
+from .view import INDEX, Table, show_table, term_name
 
 __all__ = [
     "ChurnFactorsStep",
@@ -208,37 +210,45 @@ class ChurnedAccountsStep(StepResult):
     def matching(self) -> Shown:
         """Churned decisions and renewed controls per segment, tenure year and decision year, small groups suppressed."""
         pairs = self.to_findings()["n_matched_pairs"]
-        table = suppress_groups(self.result.matched.summary.reset_index(), ["n_treated", "n_control"],
-                                self.ctx.min_group_size, self.ctx.include_ids, rate_cols=["matched_treated"])
-        return Shown(f"{self.result.n_churned} churned decisions; {pairs} matched to a renewed one; "
-                     f"{self.result.n_points_ramp_up} decision-months within {self.result.ramp_up_days} days of "
-                     f"onboarding resolving left out.", table)
+        summary = self.result.matched.summary.reset_index()
+        parts = summary["match_stratum"].astype(str).str.split("|", expand=True).reindex(columns=range(3))
+        summary = summary.assign(segment=parts[0], tenure=parts[1], year=parts[2])
+        table = suppress_groups(summary, ["n_treated", "n_control"], self.ctx.min_group_size, self.ctx.include_ids,
+                                rate_cols=["matched_treated"])
+        return Shown(f"{self.result.n_churned:,} churned decisions; {pairs:,} matched to a renewed one; "
+                     f"{self.result.n_points_ramp_up:,} decision-months within {self.result.ramp_up_days} days of "
+                     f"onboarding resolving left out.",
+                     show_table(table, [("Segment", "segment", "text"), ("Tenure year", "tenure", "text"),
+                                        ("Decision year", "year", "text"), ("Churned decisions", "n_treated", "count"),
+                                        ("Renewed candidates", "n_control", "count"),
+                                        ("Churned decisions matched", "matched_treated", "count")]))
 
-    def separation(self) -> pd.DataFrame:
+    def separation(self) -> Table:
         """Per component: kind, first month (from which the gap stays significant) with its interval, gaps."""
-        return self.result.events.summary.sort_values(["first_month", "kind"], na_position="last")
+        events = self.result.events
+        table = events.summary.sort_values(["first_month", "kind"], na_position="last")
+        return show_table(table, [("Component", INDEX, "feature"), ("Kind", "kind", "text"),
+                                  ("First month (95% CI)", ("first_month", "first_month_low", "first_month_high"), "month"),
+                                  ("Bootstrap draws separating", "share_separating", "share"),
+                                  ("Gap at window start", "gap_at_start", "change"),
+                                  ("Gap at first month", "gap_at_first", "change"),
+                                  ("Gap in the last month", "gap_at_last", "change")],
+                          feature=INDEX, title=events.title, method=events.method, notes=events.notes)
 
     def differences_plot(self):
         """Paired difference (churned - renewed) by month for the first components and the health score."""
         events = self.result.events
-        shown = [f for f in dict.fromkeys([*events.first_components[:3], "health_score"]) if f in events.summary.index]
-        return _side_by_side(shown, lambda feature, ax: events.plot(feature, ax=ax))
+        shown = [f for f in dict.fromkeys([*events.first_components[:5], "health_score"]) if f in events.summary.index]
+        axes = plots.small_multiples(shown, lambda feature, ax: events.plot(feature, ax=ax), ncols=3,
+                                     xlabel="months before the decision: churned minus renewed (95% band)",
+                                     change=True)
+        for feature, ax in zip(shown, axes):
+            ax.set_title(ax.get_title() + f"\n({events.kind(feature)})")
+        return axes
 
     def trajectories_plot(self):
-        """Mean trajectories of the health components, churned (1) vs renewed (0), with 95% bands."""
-        shown = [f for f in ("health_score", "health_deployment", "health_adoption", "health_engagement",
-                             *self.result.events.first_components[:1]) if f in self.result.features]
-        return _side_by_side(list(dict.fromkeys(shown)), lambda feature, ax: plots.trajectory_plot(
-            self.result.trajectories, feature, ax=ax).set_title(feature))
-
-
-def _side_by_side(features: Sequence[str], draw) -> Any:
-    """One panel per feature in a row, ``draw(feature, ax)`` on each; returns the Axes."""
-    fig, axes = plt.subplots(1, max(len(features), 1), figsize=(4 * max(len(features), 1), 3.5), squeeze=False)
-    for feature, ax in zip(features, axes[0]):
-        draw(feature, ax)
-    fig.tight_layout()
-    return axes[0]
+        """Mean trajectories of every component and feature, churned vs renewed, with 95% bands (small multiples)."""
+        return plots.trajectory_grid(self.result.trajectories, self.result.features, {1: "churned", 0: "renewed"})
 
 
 def compute_churned_accounts(step: Step, ctx: StudyContext) -> ChurnedAccountsStep:
@@ -266,21 +276,54 @@ class ChurnFactorsStep(StepResult):
         """The strongest factors with their odds ratios and the model's AUC."""
         return churn_factors_story(self.result)
 
-    def table(self) -> Any:
-        """Shown under the answer: the ranking with rank intervals, odds ratios and q-values."""
-        return self.result
+    def table(self) -> Shown:
+        """Shown under the answer: the ranking with rank intervals, importance, odds ratios and q-values."""
+        r = self.result
+        head = (f"Churn rate per renewal decision: {describe_interval(r.churn_rate, 'percent')}; cross-validated AUC "
+                f"of the chosen model ({r.chosen_model}): {describe_interval(r.cv_auc)}.")
+        rank_cols = ("rank", "rank_ci_low", "rank_ci_high") if "rank_ci_low" in r.summary else "rank"
+        terms = [_compared(str(f), t) for f, t in zip(r.summary.index, r.summary["term"])]
+        table = show_table(r.summary.assign(term=terms),
+                           [("Rank (95% CI)", rank_cols, "count"), ("Factor", INDEX, "feature"),
+                            ("Importance: drop in AUC when shuffled (95% CI)",
+                             ("importance", "importance_ci_low", "importance_ci_high"), "number"),
+                            ("Odds ratio compares", "term", "text"),
+                            ("Odds ratio (95% CI)", ("odds_ratio", "or_ci_low", "or_ci_high"),
+                             "ratio"),
+                            ("q-value", "q_value", "p")], title=r.title, method=r.method, notes=r.notes)
+        return Shown(head, table)
 
     def calibration_plot(self, ax=None):
         """Reliability plot of the out-of-fold churn predictions (Brier score and calibration slope in the title)."""
-        return self.result.calibration_plot(ax=ax)
+        if ax is None:
+            ax = plots.figure(height=4.0, width=5.5)[1][0, 0]
+        ax = self.result.calibration_plot(ax=ax)
+        plots.unit_axis(plots.unit_axis(ax, "share", "x"), "share", "y")
+        return ax
 
     def plot(self):
-        """Permutation importance (left) and the stable odds ratios with 95% intervals (right); returns the Axes."""
-        fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.9 + 0.32 * len(self.result.ranking)))
-        self.result.importance_plot(ax=left)
-        self.result.odds_ratio_plot(ax=right)
-        fig.tight_layout()
-        return left, right
+        """Permutation importance (top) and the stable odds ratios with 95% intervals (below); returns the Axes."""
+        r = self.result
+        imp = r.importance.rename(columns={"importance": "estimate"}).rename(index=display_name)
+        odds = r.stable_odds_ratios().rename(index=term_name)
+        n1, n2 = max(len(imp), 1), max(len(odds), 1)
+        _, axes = plots.figure(1, 2, height=(1.6 + 0.3 * (n1 + n2)) / 2, width=plots.MAX_WIDTH_IN,
+                               gridspec_kw={"height_ratios": [n1 + 2, n2 + 2]})
+        top, bottom = axes[0, 0], axes[1, 0]
+        plots.bar_with_intervals(imp.iloc[::-1], ax=top, xlabel="drop in cross-validated AUC when shuffled")
+        plots.forest_plot(odds, ax=bottom, xlabel="odds ratio per 1 SD or against the reference level (log scale)")
+        return top, bottom
+
+
+def _compared(factor: str, term: Any) -> str:
+    """What a factor's odds ratio compares: ``per 1 SD`` (numeric) or ``<level> vs reference`` (a level or indicator)."""
+    if not isinstance(term, str) or not term:
+        return ""
+    if term == factor:
+        return "per 1 SD"
+    name = term_name(term)
+    prefix = display_name(factor) + ": "
+    return (name.removeprefix(prefix) + " vs reference") if name.startswith(prefix) else name
 
 
 def compute_churn_factors(step: Step, ctx: StudyContext) -> ChurnFactorsStep:
@@ -312,15 +355,20 @@ class KpiStep(StepResult):
 
     def curves_plot(self):
         """Dose-response curve of churn risk for each KPI, with its band and the target marked; returns the Axes."""
-        n = max(len(self.kpis), 1)
-        fig, axes = plt.subplots(1, n, figsize=(4.5 * n, 3.5), squeeze=False)
-        for k, ax in zip(self.kpis, axes[0]):
-            k.curve_plot(ax=ax)
-        fig.tight_layout()
-        return axes[0]
+        by_feature = {k.feature: k for k in self.kpis}
+
+        def draw(feature: str, ax) -> None:
+            by_feature[feature].curve_plot(ax=ax)
+            plots.unit_axis(ax, unit_of(feature), "x")
+            plots.unit_axis(ax, "share")
+
+        return plots.small_multiples(list(by_feature), draw, ncols=2, height=3.0,
+                                     xlabel="value of the KPI (line: churn risk; red: the target with its interval)")
 
     def tree_plot(self, ax=None):
         """The KPI tree from the overall churn rate to the KPI targets; returns the Axes."""
+        if ax is None:
+            ax = plots.figure(height=1.4 + 1.2 * max(len(self.kpis), 1), width=plots.MAX_WIDTH_IN)[1][0, 0]
         return kpi_tree_plot(self.result.churn_rate, self.kpis, ax=ax)
 
 

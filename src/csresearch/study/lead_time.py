@@ -21,10 +21,13 @@ import pandas as pd
 from ..analysis.churn_model import churn_factors
 from ..analysis.kpi import KpiThreshold, kpi_thresholds
 from ..analysis.lead_time import DEFAULT_LEADS, LEADING, lead_time_analysis
+from .. import plots
 from ..contract import DEAR_AXIS
+from ..display import display_name
 from ..narrative import lead_time_story
 from ..tables import decision_table, snapshot_table
 from .protocol import Step, StepResult, StudyContext
+from .view import INDEX, Table, show_table
 
 __all__ = ["LeadTimeStep", "compute_lead_time", "current_below", "decision_rows", "factor_result", "kpi_targets",
            "lead_time_result"]
@@ -124,16 +127,26 @@ class LeadTimeStep(StepResult):
         """How the AUC falls with lead and which factors are leading indicators."""
         return lead_time_story(self.result)
 
-    def table(self) -> pd.DataFrame:
+    def table(self) -> Table:
         """One row per lead: cross-validated AUC with interval and the top factors."""
-        return self.result.summary
+        s = self.result.summary
+        top = s["top"].map(lambda t: ", ".join(display_name(f.strip()) for f in str(t).split(",") if f.strip())
+                           if isinstance(t, str) else t)
+        return show_table(s.assign(top=top), [("Days before the decision", INDEX, "count"),
+                                              ("Cross-validated AUC (95% CI)", ("cv_auc", "ci_low", "ci_high"), "number"),
+                                              ("Decisions", "n_decisions", "count"),
+                                              ("Most important factors", "top", "text")],
+                          title=self.result.title, method=self.result.method, notes=self.result.notes)
 
-    def labels(self) -> pd.DataFrame:
+    def labels(self) -> Table:
         """Each top factor labelled leading indicator or late symptom, with the rule."""
-        return pd.DataFrame({"label": pd.Series(self.result.labels, dtype="object")}).rename_axis("factor")
+        frame = pd.DataFrame({"label": pd.Series(self.result.labels, dtype="object")})
+        return show_table(frame, [("Factor", INDEX, "feature"), ("Label", "label", "text")])
 
     def plot(self, ax=None):
         """Cross-validated AUC against lead time; returns the Axes."""
+        if ax is None:
+            ax = plots.figure(height=3.4)[1][0, 0]
         return self.result.plot(ax=ax)
 
 

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import plots
@@ -14,14 +13,17 @@ from ..analysis.causal import adjusted_churn
 from ..analysis.causal_health import weighted_comparison
 from ..analysis.comparison import compare_groups, unhealthy_by_segment
 from ..analysis.survival import churn_by_renewal, onboarding_vs_churn
+from ..analysis.results import Interval
 from ..contract import DEAR_AXIS, HEALTH_COLUMNS
+from ..display import display_name
 from ..errors import InputError, ParameterError
 from ..lifetimes import account_lifetimes, decided_terms
-from ..narrative import adjusted_churn_story, fmt_number, onboarding_churn_story, onboarding_health_story
+from ..narrative import adjusted_churn_story, fmt_p, onboarding_churn_story, onboarding_health_story
 from ..tables import points_after_onboarding, snapshot_table
 from .landmark import CATEGORICAL_CONFOUNDERS, NUMERIC_CONFOUNDERS, landmark_frame, signup_confounders
-from .protocol import Shown, Step, StepResult, StudyContext
+from .protocol import Step, StepResult, StudyContext
 from .suppression import segment_findings, suppress_groups
+from .view import INDEX, Table, interval_table, show_table
 
 __all__ = [
     "OnboardingChurnStep",
@@ -194,55 +196,117 @@ class OnboardingChurnStep(StepResult):
         """The raw difference in words, then the adjusted one, its assumptions and the E-value."""
         return onboarding_churn_story(self.result) + " " + adjusted_churn_story(self.adjusted, self.adjusted_reason)
 
-    def table(self) -> Any:
+    def table(self) -> Table:
         """The raw estimates with their intervals."""
-        return self.result
+        r, h = self.result, f"{self.result.horizon_years:g} years"
+        return interval_table([(f"Churned within {h}, succeeded onboarding", r.churn_succeeded, "share"),
+                               (f"Churned within {h}, failed onboarding", r.churn_failed, "share"),
+                               ("Difference, failed - succeeded", r.risk_difference, "points"),
+                               ("Log-rank p-value", Interval(r.p_value, None, None), "p"),
+                               ("Log-rank p-value stratified by segment", Interval(r.p_value_stratified, None, None), "p"),
+                               ("Smallest difference detectable (80% power)",
+                                Interval(r.min_detectable_difference, None, None), "points")],
+                              title=r.title, method=r.method, notes=r.notes)
 
-    def adjusted_table(self) -> Any:
+    def adjusted_table(self) -> Table | None:
         """The adjusted estimates (counterfactual churn, difference, ratio, 1-3 years, RMST) with intervals."""
-        return self.adjusted
+        if self.adjusted is None:
+            return None
+        a = self.adjusted
+        rows = [(*_adjusted_label(str(k))[:1],
+                 Interval(r["estimate"], r["ci_low"], r["ci_high"], n=None if pd.isna(r["n"]) else r["n"],
+                          reason=r["reason"] if isinstance(r["reason"], str) else None),
+                 _adjusted_label(str(k))[1])
+                for k, r in a.summary.iterrows()]
+        return interval_table(rows, title=a.title, method=a.method, notes=a.notes)
 
     def plot(self):
         """Kaplan-Meier curves (left) and churn within the horizon with intervals (right); returns the Axes."""
-        _, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        _, axes = plots.figure(2)
+        left, right = axes[0]
         plots.km_plot(self.result, ax=left)
         plots.bar_with_intervals({"succeeded": self.result.churn_succeeded, "failed": self.result.churn_failed},
-                                 ax=right, xlabel=f"churned within {self.result.horizon_years:g} years")
+                                 ax=right, xlabel=f"churned within {self.result.horizon_years:g} years", unit="share")
         return left, right
 
     def adjusted_plot(self):
         """Weighted cumulative churn from the landmark (left) and the adjusted difference by horizon (right)."""
-        _, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        _, axes = plots.figure(2)
+        left, right = axes[0]
         if self.adjusted is None:
             return left, right
         plots.adjusted_curves_plot(self.adjusted.curves, ax=left, horizon=self.adjusted.horizon_years)
-        plots.forest_plot({f"{h:g} years": iv for h, iv in self.adjusted.by_horizon.items()}, ax=right, ref=0.0,
-                          log=False, xlabel="adjusted churn difference, failed - succeeded")
+        plots.forest_plot({_years(h): iv for h, iv in self.adjusted.by_horizon.items()}, ax=right, ref=0.0,
+                          log=False, xlabel="adjusted churn difference,\nfailed - succeeded", unit="points")
         return left, right
 
     def diagnostics_plot(self):
-        """Propensity overlap by group (left) and covariate balance before/after weighting (right)."""
-        _, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        """Propensity overlap by group (top) and covariate balance before/after weighting (below)."""
+        _, axes = plots.figure(1, 2, height=3.2, width=plots.MAX_WIDTH_IN)
+        top, bottom = axes[0, 0], axes[1, 0]
         if self.adjusted is None:
-            return left, right
-        plots.propensity_plot(self.adjusted.propensity, ax=left)
-        plots.love_plot(self.adjusted.balance, ax=right)
-        return left, right
+            return top, bottom
+        plots.propensity_plot(self.adjusted.propensity, ax=top)
+        plots.love_plot(self.adjusted.balance, ax=bottom)
+        return top, bottom
 
-    def by_segment(self) -> Shown:
-        """The log-rank p-values and churn per segment, small groups suppressed."""
-        text = (f"Log-rank p = {fmt_number(self.result.p_value, 2)}; stratified by segment "
-                f"p = {fmt_number(self.result.p_value_stratified, 2)}.")
-        table = suppress_groups(self.result.by_segment, ["n_succeeded", "n_failed"], self.ctx.min_group_size,
-                                self.ctx.include_ids, rate_cols=["churn_succeeded", "churn_failed", "risk_difference", "p_value"])
-        return Shown(text, table)
+    def by_segment(self) -> Table:
+        """Churn within the horizon per segment and the log-rank p-values, small groups suppressed."""
+        r = self.result
+        table = suppress_groups(r.by_segment, ["n_succeeded", "n_failed"], self.ctx.min_group_size, self.ctx.include_ids,
+                                rate_cols=[c for c in r.by_segment.columns if c not in ("segment", "n_succeeded", "n_failed")])
+        h = f"{r.horizon_years:g} years"
+        return show_table(table, [("Segment", "segment", "text"), ("Accounts, succeeded", "n_succeeded", "count"),
+                                  ("Accounts, failed", "n_failed", "count"),
+                                  (f"Churned within {h}, succeeded", _iv("churn_succeeded"), "share"),
+                                  (f"Churned within {h}, failed", _iv("churn_failed"), "share"),
+                                  ("Difference, failed - succeeded", _iv("risk_difference"), "points"),
+                                  ("Log-rank p", "p_value", "p")],
+                          method=f"Log-rank p = {fmt_p(r.p_value)}; stratified by segment p = {fmt_p(r.p_value_stratified)}.")
 
-    def by_renewal(self) -> pd.DataFrame:
+    def by_renewal(self) -> Table:
         """Churn at each renewal decision by onboarding outcome (Wilson; difference by Newcombe)."""
         table = churn_by_renewal_number(self.ctx.ds)
         rates = [c for c in table.columns if c not in ("renewal_number", "n_succeeded", "n_failed")]
-        return suppress_groups(table, ["n_succeeded", "n_failed"], self.ctx.min_group_size, self.ctx.include_ids,
-                               rate_cols=rates)
+        table = suppress_groups(table, ["n_succeeded", "n_failed"], self.ctx.min_group_size, self.ctx.include_ids,
+                                rate_cols=rates)
+        return show_table(table, [("Renewal decision", "renewal_number", "count"),
+                                  ("Decisions, succeeded", "n_succeeded", "count"),
+                                  ("Churn, succeeded", ("churn_succeeded", "succeeded_low", "succeeded_high"), "share"),
+                                  ("Decisions, failed", "n_failed", "count"),
+                                  ("Churn, failed", ("churn_failed", "failed_low", "failed_high"), "share"),
+                                  ("Difference, failed - succeeded", ("difference", "difference_low", "difference_high"),
+                                   "points")])
+
+
+_ADJUSTED_LABELS = {
+    "churn had all failed": ("Churn had every account failed onboarding", "share"),
+    "churn had all succeeded": ("Churn had every account succeeded", "share"),
+    "risk difference": ("Difference, failed - succeeded", "points"),
+    "risk ratio": ("Risk ratio, failed / succeeded", "ratio"),
+    "RMST failed": ("Mean churn-free years over the horizon, had every account failed", "number"),
+    "RMST succeeded": ("Mean churn-free years over the horizon, had every account succeeded", "number"),
+    "RMST difference": ("Difference in mean churn-free years, failed - succeeded", "number"),
+}
+
+
+def _years(h: float) -> str:
+    return f"{h:g} year" + ("" if h == 1 else "s")
+
+
+def _adjusted_label(key: str) -> tuple[str, str]:
+    """The row label and cell kind of a row of the adjusted-effect summary."""
+    if key in _ADJUSTED_LABELS:
+        return _ADJUSTED_LABELS[key]
+    if key.startswith("difference at "):
+        years = key.removeprefix("difference at ").removesuffix(" years")
+        return f"Difference within {years} year(s), failed - succeeded", "points"
+    return key, "number"
+
+
+def _iv(name: str) -> tuple[str, str, str]:
+    """The estimate, low and high columns of ``name`` in a per-group table."""
+    return name, f"{name}_low", f"{name}_high"
 
 
 def compute_onboarding_churn(step: Step, ctx: StudyContext) -> OnboardingChurnStep:
@@ -284,28 +348,49 @@ class OnboardingHealthStep(StepResult):
 
     def story(self) -> str:
         """The unhealthy share by outcome and the clearest adjusted gaps, then who the snapshot covers."""
-        return (onboarding_health_story(self.comparison, self.weighted) + f" {len(self.snapshot)} accounts were customers "
-                f"{self.comparison.months_after} months after their target date; left out: {self.snapshot.attrs.get('dropped')}.")
+        return onboarding_health_story(self.comparison, self.weighted, n_accounts=len(self.snapshot),
+                                       dropped=self.snapshot.attrs.get("dropped"))
 
     def plot(self, ax=None):
         """Unhealthy share by onboarding outcome with Wilson intervals; returns the Axes."""
+        if ax is None:
+            ax = plots.figure(height=2.6)[1][0, 0]
         return plots.bar_with_intervals({"succeeded": self.comparison.unhealthy_succeeded,
-                                         "failed": self.comparison.unhealthy_failed}, ax=ax,
-                                        xlabel=f"share with health score < {self.comparison.unhealthy_threshold:g}")
+                                         "failed": self.comparison.unhealthy_failed}, ax=ax, unit="share",
+                                        xlabel=f"share with health score below {self.comparison.unhealthy_threshold:g}")
 
-    def features(self) -> Any:
+    def features(self) -> Table:
         """Every feature: raw difference (Welch) and adjusted difference (regression on segment and touch model)."""
-        return self.comparison
+        c = self.comparison
+        return show_table(c.summary, [("Feature", INDEX, "feature"), ("Accounts, succeeded", "n_succeeded", "count"),
+                                      ("Accounts, failed", "n_failed", "count"),
+                                      ("Mean, succeeded", "mean_succeeded", "value"),
+                                      ("Mean, failed", "mean_failed", "value"),
+                                      ("Difference, failed - succeeded (95% CI)", ("difference", "diff_low", "diff_high"),
+                                       "change"),
+                                      ("Adjusted difference (95% CI)", ("adjusted", "adj_low", "adj_high"), "change"),
+                                      ("q-value", "q_value", "p")],
+                          feature=INDEX, title=c.title, method=c.method, notes=c.notes)
 
-    def weighted_features(self) -> Any:
+    def weighted_features(self) -> Table | None:
         """The unhealthy risk ratio and every feature difference, inverse-probability weighted."""
-        return self.weighted
+        w = self.weighted
+        if w is None:
+            return None
+        rows = [(("Unhealthy, risk ratio failed / succeeded" if str(k) == "unhealthy risk ratio" else str(k)),
+                 Interval(r["estimate"], r["ci_low"], r["ci_high"], n=None if pd.isna(r["n"]) else r["n"],
+                          reason=r["reason"] if isinstance(r["reason"], str) else None),
+                 "ratio" if str(k) == "unhealthy risk ratio" else "change")
+                for k, r in w.summary.iterrows()]
+        return interval_table(rows, title=w.title, method=w.method, notes=w.notes, features=True)
 
     def components_plot(self, ax=None):
         """Adjusted difference of each health component, failed - succeeded, with 95% intervals; returns the Axes."""
-        health = {k: v for k, v in self.comparison.adjusted.items() if k.startswith("health_")}
+        health = {display_name(k): v for k, v in self.comparison.adjusted.items() if k.startswith("health_")}
+        if ax is None:
+            ax = plots.figure(height=2.8)[1][0, 0]
         return plots.forest_plot(health, ax=ax, ref=0.0, log=False,
-                                 xlabel="adjusted difference, failed - succeeded (score points)")
+                                 xlabel="adjusted difference, failed - succeeded\n(health score points)")
 
 
 def compute_onboarding_health(step: Step, ctx: StudyContext) -> OnboardingHealthStep:

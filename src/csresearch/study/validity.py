@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import plots
@@ -18,6 +17,7 @@ from ..analysis.association import (
 )
 from ..analysis.results import Interval
 from ..analysis.trends import median_trajectories, slopes_per_year
+from ..display import display_name
 from ..health import HealthScore
 from ..narrative import continuing_trends_story, features_against_score, health_validity_story
 from ..tables import decision_table, points_anniversaries, points_continuing, snapshot_table
@@ -25,6 +25,7 @@ from .common import attempt
 from .onboarding import dear_features
 from .protocol import Shown, Step, StepResult, StudyContext
 from .suppression import suppress_groups
+from .view import INDEX, Table, show_table
 
 __all__ = [
     "ContinuingTrendsStep",
@@ -143,15 +144,25 @@ class HealthValidityStep(StepResult):
         """Tenure correlation, whether it holds within cohorts, and the AUC, with verdicts."""
         return health_validity_story(self.tenure.pooled, self.tenure.within_pooled, self.auc)
 
-    def within_cohorts(self) -> Any:
+    def within_cohorts(self) -> Table:
         """Health vs tenure within each tenure cohort."""
-        return self.tenure.within
+        w = self.tenure.within
+        s = w.summary.rename(index=lambda c: "All cohorts (pooled)" if str(c) == "pooled" else f"{c} anniversaries")
+        return show_table(s, [("Tenure cohort", INDEX, "text"),
+                              ("Spearman correlation with tenure (95% CI)", ("estimate", "ci_low", "ci_high"), "number"),
+                              ("Observations", "n", "count")], reason="reason", title=w.title, method=w.method, notes=w.notes)
 
     def cohorts_plot(self, ax=None):
         """Median health score by tenure year, one line per tenure cohort; returns the Axes."""
         medians = self.panel.groupby(["tenure_cohort", "tenure_year"])["health_score"].median().unstack(0)
-        ax = medians.plot(marker="o", figsize=(7, 4), ax=ax, title="median health score by tenure year, per tenure cohort")
-        ax.set_ylabel("health_score")
+        medians.columns = [f"{c} anniversaries" for c in medians.columns]
+        if ax is None:
+            ax = plots.figure(height=3.8)[1][0, 0]
+        ax = medians.plot(marker="o", ax=ax)
+        ax.set_title("median health score by tenure year")
+        ax.set_ylabel("health score")
+        ax.set_xlabel("tenure year")
+        ax.legend(title="tenure cohort", loc="center left", bbox_to_anchor=(1.0, 0.5))
         return ax
 
     def calibration(self) -> Any:
@@ -162,18 +173,36 @@ class HealthValidityStep(StepResult):
     def calibration_plot(self, ax=None):
         """The calibration as a plot; returns the Axes."""
         ax = plots.calibration_plot(self.calibration(), ax=ax)
+        ax.set_xlabel("mean health score in the decile")
         ax.set_ylabel("churn rate at the next decision")
         return ax
 
-    def calibration_table(self) -> pd.DataFrame:
+    def calibration_table(self) -> Table:
         """The calibration bins, small bins suppressed."""
-        return suppress_groups(self.calibration().summary, ["n"], self.ctx.min_group_size, self.ctx.include_ids)
+        c = self.calibration()
+        table = suppress_groups(c.summary, ["n"], self.ctx.min_group_size, self.ctx.include_ids)
+        return show_table(table, [("Decile", "bin", "count"), ("Decisions", "n", "count"),
+                                  ("Lowest score", "score_min", "number"), ("Highest score", "score_max", "number"),
+                                  ("Mean score", "mean_score", "number"),
+                                  ("Churn rate (95% CI)", ("rate", "ci_low", "ci_high"), "share")],
+                          method=c.method, notes=c.notes)
 
     def weights(self) -> Any:
         """Expert vs learned component weights (fitted on renewal decisions, CV grouped by account)."""
         model = HealthScore(self.ctx.param("scorecard"), random_state=self.ctx.param("seed", 0))
         fitted, reason = attempt(model.fit, self.decisions, self.decisions["churned"])
-        return fitted.compare_weights() if fitted is not None else Shown(f"Weights could not be learned: {reason}.")
+        if fitted is None:
+            return Shown(f"Weights could not be learned: {reason}.")
+        w = fitted.compare_weights()
+        weights = w.summary.drop(index=[i for i in w.summary.index if str(i).startswith("cv_auc")])
+        weights = weights.rename(index=lambda c: display_name(f"health_{c}").removeprefix("Health: "))
+        auc = pd.DataFrame({k: [iv.estimate, iv.ci_low, iv.ci_high, iv.reason] for k, iv in w.auc.items()},
+                           index=["estimate", "ci_low", "ci_high", "reason"]).T
+        return Shown(show_table(weights, [("Component", INDEX, "text"), ("Expert weight", "expert", "share"),
+                                          ("Learned weight", "learned", "share")], title=w.title, notes=w.notes),
+                     show_table(auc, [("Weights", INDEX, "text"),
+                                      ("Cross-validated AUC for renewal (95% CI)", ("estimate", "ci_low", "ci_high"),
+                                       "number")], reason="reason", method=w.method))
 
 
 def compute_health_validity(step: Step, ctx: StudyContext) -> HealthValidityStep:
@@ -208,19 +237,23 @@ class ContinuingTrendsStep(StepResult):
 
     def slopes(self) -> Shown:
         """How many accounts and snapshots, and the slopes."""
-        return Shown(f"{self.panel['account_id'].nunique()} continuing accounts, {len(self.panel)} quarterly snapshots.",
-                     self.trends)
+        t = self.trends
+        table = show_table(t.summary, [("Feature", INDEX, "feature"),
+                                       ("Change per tenure year (95% CI)", ("slope_per_year", "ci_low", "ci_high"), "change"),
+                                       ("Within-account change per year (95% CI)",
+                                        ("within_slope", "within_low", "within_high"), "change"),
+                                       ("Accounts", "n_accounts", "count"), ("Snapshots", "n_obs", "count")],
+                           feature=INDEX, title=t.title, method=t.method, notes=t.notes)
+        return Shown(f"{self.panel['account_id'].nunique():,} continuing accounts, {len(self.panel):,} quarterly snapshots.",
+                     table)
 
     def trajectories_plot(self):
         """Median trajectories by tenure year of the score, the features against it and seat utilisation."""
         shown = ["health_score", *features_against_score(self.trends.slopes)[:2], "seat_utilisation_3m"]
         shown = [f for f in dict.fromkeys(shown) if f in self.trends.slopes]
         medians = median_trajectories(self.panel, "tenure_years", shown)
-        fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.5), squeeze=False)
-        for feature, ax in zip(shown, axes[0]):
-            plots.trend_plot(medians, feature, ax=ax).set_title(feature)
-        fig.tight_layout()
-        return axes[0]
+        return plots.small_multiples(shown, lambda feature, ax: plots.trend_plot(medians, feature, ax=ax), ncols=2,
+                                     height=2.8, xlabel="tenure year (line: median; band: interquartile range)")
 
 
 def compute_continuing_trends(step: Step, ctx: StudyContext) -> ContinuingTrendsStep:
