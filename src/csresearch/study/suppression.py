@@ -106,6 +106,9 @@ COUNT_KEYS: dict[str, tuple[str, ...] | None] = {
 }
 
 
+#: Keys that place a value (a time, a month) rather than describe the group: never masked.
+COORDINATES = frozenset({"time", "month", "lead_days", "horizon_years"})
+
 #: The smallest minimum group size shared output may use (a smaller one needs ``include_ids``).
 MIN_SHARED_GROUP_SIZE = 5
 
@@ -164,8 +167,8 @@ def _small(value: object, min_group_size: int) -> bool:
 def _mask(value: object, reason: str, keys: Sequence[str] | None = None) -> object:
     """Every number of ``value`` (or only ``keys`` of a mapping) set to None; a mapping gets ``reason``."""
     if isinstance(value, Mapping):
-        out = {k: (_mask(v, reason) if keys is None or k in keys else v) for k, v in value.items()
-               if not (k == "unstable" and keys is None)}
+        out = {k: (_mask(v, reason) if (keys is None and k not in COORDINATES) or (keys and k in keys) else v)
+               for k, v in value.items() if not (k == "unstable" and keys is None)}
         out["reason"] = reason
         return out
     if isinstance(value, list):
