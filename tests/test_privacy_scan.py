@@ -223,10 +223,31 @@ def test_notebook_text_separates_outputs_tables_and_figures():
         nbformat.v4.new_output("stream", name="stdout", text="printed 40917\n"),
         nbformat.v4.new_output("display_data", data={
             "text/html": pd.DataFrame({"account_id": ["52"]}).to_html(index=False),
+            "text/plain": "Step(frame=<rows of RAW-ID-9>)",  # not shown when HTML is: not scanned
             MIME: {"texts": ["title 73318"], "categories": ["52"]}}),
         nbformat.v4.new_output("error", ename="KeyError", evalue="'A-1'", traceback=["\x1b[31mKeyError\x1b[0m: 'A-1'"]),
     ]
     nb.cells = [cell]
     text, cells, figure_text, categories = notebook_text(nb)
-    assert "printed 40917" in text and "KeyError: 'A-1'" in text and "73318" not in text
+    assert "printed 40917" in text and "KeyError: 'A-1'" in text and "73318" not in text and "RAW-ID-9" not in text
     assert cells == ["52"] and figure_text == "title 73318" and categories == ["52"]
+
+
+def test_figure_texts_keeps_drawn_text_and_category_labels_not_numeric_ticks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from csresearch.report.figure_text import figure_texts
+
+    fig, (left, right) = plt.subplots(1, 2)
+    left.bar(["40917", "A-7"], [20000, 40000])
+    left.set_title("usage")
+    right.plot([0, 1], [20000, 73318])
+    right.annotate("Globex Holdings", (0.5, 30000))
+    got = figure_texts(fig)
+    plt.close(fig)
+    assert got["categories"] == ["40917", "A-7"]
+    assert {"40917", "A-7", "usage", "Globex Holdings"} <= set(got["texts"])
+    assert not any(t.replace("\u2212", "-").replace(",", "").isdigit() for t in got["texts"] if t not in ("40917",))

@@ -8,9 +8,11 @@ it registers one more display formatter for Matplotlib figures, under the
 MIME type :data:`MIME`. Whenever a figure is displayed (``plt.show()``, the
 inline backend at the end of a cell, ``display(fig)``), the same output that
 carries the PNG also carries the figure's text: every visible
-:class:`matplotlib.text.Text` artist after a draw (titles, axis labels, tick
-labels, legends, annotations, table cells), and separately the tick labels of
-categorical axes (whose labels are data values, e.g. ids on a bar chart). The
+:class:`matplotlib.text.Text` artist after a draw (titles, axis labels,
+legends, annotations, table cells), and separately the tick labels of
+categorical axes (whose labels are data values, e.g. ids on a bar chart). Tick
+labels of numeric and date axes are left out: the locator makes them, so they
+are never data, and a tick at 20000 must not pass for account 20000. The
 HTML report ignores this MIME type; the runner's privacy gate scans it
 (:func:`csresearch.report.privacy.notebook_text`). Figures saved to a file and
 shown as images are not covered: only displayed figures are.
@@ -36,8 +38,9 @@ def figure_texts(fig: Any) -> dict[str, list[str]]:
     Returns
     -------
     dict
-        ``texts``: every visible, non-empty text artist (tick labels as drawn);
-        ``categories``: the tick labels of categorical axes.
+        ``texts``: every visible, non-empty text artist except the tick labels
+        of numeric and date axes; ``categories``: the tick labels of
+        categorical axes (as drawn).
     """
     from matplotlib.category import StrCategoryConverter
     from matplotlib.text import Text
@@ -46,13 +49,17 @@ def figure_texts(fig: Any) -> dict[str, list[str]]:
         fig.draw_without_rendering()  # tick labels get their text at draw time
     except Exception:  # noqa: BLE001 - a figure that cannot draw still has its set texts
         pass
-    texts = [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-    categories = []
+    categories, generated = [], set()
     for ax in fig.get_axes():
         for axis in (ax.xaxis, ax.yaxis):
             converter = axis.get_converter() if hasattr(axis, "get_converter") else axis.converter
+            labels = [*axis.get_ticklabels(), *axis.get_ticklabels(minor=True), axis.get_offset_text()]
             if isinstance(converter, StrCategoryConverter):
-                categories += [t.get_text() for t in axis.get_ticklabels() if t.get_text().strip()]
+                categories += [t.get_text() for t in labels if t.get_text().strip()]
+            else:  # a numeric or date axis: its tick labels come from the locator, not from the data
+                generated.update(id(t) for t in labels)
+    texts = [t.get_text() for t in fig.findobj(Text)
+             if id(t) not in generated and t.get_visible() and t.get_text().strip()]
     return {"texts": texts, "categories": categories}
 
 

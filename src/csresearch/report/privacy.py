@@ -21,7 +21,6 @@ every id, short numbers included.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,6 +53,8 @@ _LABELLED_NUMBER = re.compile(r"(?i)(?<![A-Za-z0-9])(?:account|customer|client|c
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _NAME_LIKE = re.compile(r"(?i)(^|_)(name|email|e_?mail|contact|phone|owner|domain|website|url)($|_)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: The representation of a rich output the HTML report shows: the first of these it has (nbconvert's order).
+DISPLAY_PRIORITY = ("text/html", "text/markdown", "image/svg+xml", "text/latex", "image/png", "image/jpeg", "text/plain")
 #: Standard identifying columns of the contract (account and user ids).
 ID_COLUMNS = ("account_id", "user_id")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
@@ -335,8 +336,10 @@ def notebook_text(nb, columns: Iterable[str] = ID_COLUMNS) -> tuple[str, list[st
     Returns
     -------
     text : str
-        Printed text, errors and tracebacks, plain-text, Markdown, LaTeX and
-        JSON outputs, the text of HTML outputs and of SVG images.
+        Printed text, errors and tracebacks, and of each rich output the
+        representation the report shows (:data:`DISPLAY_PRIORITY`, as
+        nbconvert picks it): the text of HTML or SVG, Markdown, LaTeX or plain
+        text (not the plain-text alternative of an output shown as HTML).
     id_cells : list of str
         Cells of HTML tables under an identifying column or index.
     figure_text : str
@@ -359,14 +362,14 @@ def notebook_text(nb, columns: Iterable[str] = ID_COLUMNS) -> tuple[str, list[st
                 parts += [str(out.get("ename", "")), str(out.get("evalue", "")),
                           _ANSI.sub("", "\n".join(out.get("traceback", [])))]
             data = out.get("data", {}) if kind in ("display_data", "execute_result") else {}
-            for mime, value in data.items():
-                text = "".join(value) if isinstance(value, list) else value
-                if mime in ("text/html", "image/svg+xml"):
-                    parts.append(html_text(str(text)))
-                    cells += id_table_cells(str(text), columns)
-                elif mime == MIME and isinstance(value, dict):
-                    figures += [str(v) for v in value.get("texts", [])]
-                    categories += [str(v) for v in value.get("categories", [])]
-                elif mime.startswith("text/") or mime.endswith("json"):
-                    parts.append(text if isinstance(text, str) else json.dumps(text))
+            if isinstance(data.get(MIME), dict):
+                figures += [str(v) for v in data[MIME].get("texts", [])]
+                categories += [str(v) for v in data[MIME].get("categories", [])]
+            mime = next((m for m in DISPLAY_PRIORITY if m in data), None)
+            text = "".join(data[mime]) if mime and isinstance(data[mime], list) else data.get(mime, "")
+            if mime in ("text/html", "image/svg+xml"):
+                parts.append(html_text(str(text)))
+                cells += id_table_cells(str(text), columns)
+            elif mime is not None and mime.startswith("text/"):
+                parts.append(str(text))
     return "\n".join(parts), cells, "\n".join(figures), categories
