@@ -35,7 +35,7 @@ def small_segments(tmp_path_factory):
     terms = decided_terms(load_dataset(data))
     churned = set(terms.loc[terms["churned"] == 1, "account_id"])
     renewed_only = [a for a in terms["account_id"].unique() if a not in churned]
-    duo = [sorted(churned)[0], renewed_only[0]]
+    duo = [min(churned), renewed_only[0]]
     quad = renewed_only[1:5]
     accounts = pd.read_csv(data / "accounts.csv", dtype=str)
     accounts.loc[accounts["account_id"].isin(duo), "segment"] = "duo"
@@ -145,7 +145,7 @@ def _factors(table, out, *extra):
 
 
 def _rare_row(html: str) -> str:
-    match = re.search(r"<tr>\s*(?:<th[^>]*>plan</th>\s*)?<th>other</th>(.*?)</tr>", html, re.S)
+    match = re.search(r"<tr>\s*(?:<th[^>]*>plan</th>\s*)?<th>other</th>(.*?)</tr>", html, re.DOTALL)
     assert match, "the rare level is listed"
     return match.group(1)
 
@@ -163,7 +163,7 @@ def test_factors_shows_a_rare_level_without_its_numbers(rare_table, tmp_path):
         assert values["n"] is None and values["estimate"] is None
     assert doc["parameters"]["min_group_size"] == 5
     html = (tmp_path / "factors.html").read_text()
-    cells = re.findall(r"<td>(.*?)</td>", _rare_row(html), re.S)
+    cells = re.findall(r"<td>(.*?)</td>", _rare_row(html), re.DOTALL)
     assert cells and all(c.strip() in ("n/a", "") or c.startswith("suppressed") for c in cells), cells
     assert "shown without counts" in html
 

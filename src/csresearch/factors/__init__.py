@@ -17,7 +17,12 @@ import pandas as pd
 from ..analysis.churn_model import ChurnFactorModel
 from ..analysis.intervals import wilson_interval
 from ..errors import InputError, ParameterError
-from ..study.suppression import MIN_SHARED_GROUP_SIZE, level_terms, suppress_factor_levels, suppress_findings
+from ..study.suppression import (
+    MIN_SHARED_GROUP_SIZE,
+    level_terms,
+    suppress_factor_levels,
+    suppress_findings,
+)
 from .cleaning import clean_table
 from .factor_tests import factor_tests
 from .kpis import factor_kpis

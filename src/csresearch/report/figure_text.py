@@ -47,7 +47,7 @@ def figure_texts(fig: Any) -> dict[str, list[str]]:
 
     try:
         fig.draw_without_rendering()  # tick labels get their text at draw time
-    except Exception:  # noqa: BLE001 - a figure that cannot draw still has its set texts
+    except Exception:  # noqa: BLE001, S110 - a figure that cannot draw still has its set texts
         pass
     categories, generated = [], set()
     for ax in fig.get_axes():

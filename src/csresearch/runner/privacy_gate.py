@@ -19,7 +19,14 @@ from pathlib import Path
 import nbformat
 
 from ..report.html import escape, page
-from ..report.privacy import ID_COLUMNS, find_identifiers, html_text, id_table_cells, notebook_text, redact
+from ..report.privacy import (
+    ID_COLUMNS,
+    find_identifiers,
+    html_text,
+    id_table_cells,
+    notebook_text,
+    redact,
+)
 from .collect import RunOutcome, drop_section
 from .execute import ExecResult
 
