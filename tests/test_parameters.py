@@ -20,7 +20,8 @@ BAD = [
     ("months_after=0", "months_after: must be > 0; got 0"),
     ("unhealthy_threshold=120", "unhealthy_threshold: must be between 0 and 100; got 120"),
     ("unhealthy_threshold=-5", "unhealthy_threshold: must be between 0 and 100; got -5"),
-    ("min_group_size=0", "min_group_size: must be >= 1 (0 turns small-group suppression off, which needs --include-ids); got 0"),
+    ("min_group_size=0", "min_group_size: must be >= 5 (groups of fewer than 5 accounts can identify them: a smaller minimum, or 0 to turn small-group suppression off, needs --include-ids); got 0"),
+    ("min_group_size=3", "min_group_size: must be >= 5 (groups of fewer than 5 accounts can identify them: a smaller minimum, or 0 to turn small-group suppression off, needs --include-ids); got 3"),
     ("seed=-1", "seed: must be >= 0; got -1"),
     ("as_of=last-year", "as_of: expects a date written YYYY-MM-DD or null; got 'last-year'"),
     ("as_of=2024-02-30", "as_of: expects a date written YYYY-MM-DD or null; got '2024-02-30'"),
@@ -82,5 +83,7 @@ def test_good_values_pass_and_include_ids_allows_no_suppression():
     check_parameters({"lead_days": 30, "horizon_years": 2, "as_of": "2024-06-30", "min_group_size": 5}, kinds)
     check_parameters({"horizon_years": 1.5, "as_of": None}, kinds)
     check_parameters({"min_group_size": 0}, kinds, include_ids=True)
-    with pytest.raises(ParameterError, match="min_group_size"):
-        check_parameters({"min_group_size": 0}, kinds)
+    check_parameters({"min_group_size": 3}, kinds, include_ids=True)
+    for small in (0, 1, 4):  # issue 15: below 5 only for an internal report
+        with pytest.raises(ParameterError, match="min_group_size: must be >= 5.*needs --include-ids"):
+            check_parameters({"min_group_size": small}, kinds)

@@ -74,13 +74,15 @@ def model_frame(X: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- univariate
 
-def univariate_churn(X: pd.DataFrame, y: pd.Series, n_bins: int = 10) -> pd.DataFrame:
+def univariate_churn(X: pd.DataFrame, y: pd.Series, n_bins: int = 10, groups: Any = None) -> pd.DataFrame:
     """Churn rate with a Wilson interval per level of each factor (deciles for numeric factors).
 
-    Returns a frame with columns factor, level, n, churned, churn_rate, ci_low, ci_high.
+    Returns a frame with columns factor, level, n, churned, churn_rate, ci_low,
+    ci_high and n_accounts (distinct ``groups`` in the level; ``n`` without groups).
     """
     rows = []
     y = pd.Series(np.asarray(y, dtype="int64"), index=X.index)
+    g = pd.Series(np.arange(len(X)) if groups is None else np.asarray(groups), index=X.index)
     for c in X.columns:
         s = X[c]
         if is_categorical(s):
@@ -91,17 +93,20 @@ def univariate_churn(X: pd.DataFrame, y: pd.Series, n_bins: int = 10) -> pd.Data
             bins = pd.qcut(s.astype("float64"), n_bins, duplicates="drop")
             key = bins.astype("str").where(s.notna(), MISSING_LEVEL)
         grouped = y.groupby(key, sort=False).agg(["size", "sum"])
+        grouped["accounts"] = g.groupby(key, sort=False).nunique()
         if not is_categorical(s) and s.nunique() > n_bins:
             grouped = grouped.loc[sorted(grouped.index, key=lambda k: (k == MISSING_LEVEL, _left_edge(k)))]
         elif not is_categorical(s):
             grouped = grouped.loc[sorted(grouped.index, key=lambda k: (k == MISSING_LEVEL, _num(k)))]
         else:
             grouped = grouped.sort_values("size", ascending=False)
-        for level, (n, k) in grouped.iterrows():
+        for level, (n, k, accounts) in grouped.iterrows():
             iv = wilson_interval(int(k), int(n))
             rows.append({"factor": c, "level": level, "n": int(n), "churned": int(k),
-                         "churn_rate": iv.estimate, "ci_low": iv.ci_low, "ci_high": iv.ci_high})
-    return pd.DataFrame(rows, columns=["factor", "level", "n", "churned", "churn_rate", "ci_low", "ci_high"])
+                         "churn_rate": iv.estimate, "ci_low": iv.ci_low, "ci_high": iv.ci_high,
+                         "n_accounts": int(accounts)})
+    return pd.DataFrame(rows, columns=["factor", "level", "n", "churned", "churn_rate", "ci_low", "ci_high",
+                                       "n_accounts"])
 
 
 def _num(k: str) -> float:
@@ -404,7 +409,7 @@ class ChurnFactorModel:
                     f"standardised numeric factors and dummies; {ORDER_METHOD} over {k} folds x "
                     f"{self.n_repeats} repeats (t-interval across folds; rank interval by bootstrapping the folds); "
                     f"model chosen by account-grouped CV between L2 logistic regression and histogram gradient boosting"),
-            notes=notes, odds_ratios=odds, univariate=univariate_churn(X, yv), importance=importance,
+            notes=notes, odds_ratios=odds, univariate=univariate_churn(X, yv, groups=g), importance=importance,
             model_comparison=pd.DataFrame.from_dict(comparison, orient="index").rename_axis("model"),
             cv_auc=intervals[chosen], churn_rate=wilson_interval(int(yv.sum()), len(yv)), kpis=kpis,
             chosen_model=chosen, calibration=calibration)

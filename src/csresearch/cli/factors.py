@@ -27,10 +27,15 @@ __all__ = ["factors"]
 @click.option("--actionable", multiple=True,
               help="Column a team can act on (repeatable, or comma-separated); KPIs are chosen only among these "
                    "(default: numeric factors except identifiers and tenure-like or contract-length columns).")
+@click.option("--min-group-size", type=int, default=5, show_default=True,
+              help="Levels with fewer customers are shown without their counts, rates or ratios (at least 5 "
+                   "unless --include-ids).")
+@click.option("--include-ids", is_flag=True,
+              help="Internal report: allow --min-group-size below 5 (0 or 1 turns suppression off).")
 @friendly_errors
 def factors(table: Path, label: str, positive: str | None, id_col: str | None, duration: str | None,
             exclude: tuple[str, ...], group: str | None, out_dir: Path, seed: int, sep: str | None,
-            actionable: tuple[str, ...]) -> None:
+            actionable: tuple[str, ...], min_group_size: int, include_ids: bool) -> None:
     """Churn-factor analysis of a flat TABLE (one row per customer with a churn label)."""
     from ..factors import analyze_factors_file
     from ..narrative import describe_interval
@@ -39,7 +44,8 @@ def factors(table: Path, label: str, positive: str | None, id_col: str | None, d
                                                         duration=duration, exclude=list(exclude), group=group,
                                                         out_dir=out_dir, seed=seed, sep=sep,
                                                         actionable=[c.strip() for a in actionable for c in a.split(",")
-                                                                    if c.strip()] or None)
+                                                                    if c.strip()] or None,
+                                                        min_group_size=min_group_size, include_ids=include_ids)
     km = f" (Kaplan-Meier at {duration} {report.survival['times'][-1]:g})" if report.survival else ""
     click.echo(f"wrote {html_path} and {json_path}")
     click.echo(f"  {report.n:,} customers; churn rate {describe_interval(report.churn_rate, 'percent')}{km}")

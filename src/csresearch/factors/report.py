@@ -81,8 +81,7 @@ class FactorsReport:
         f = self.factors.to_findings()
         uni = {}
         for factor, rows in self.factors.univariate.groupby("factor", sort=False):
-            uni[factor] = [{"level": r.level, "n": r.n, "churned": r.churned, "estimate": r.churn_rate,
-                            "ci_low": r.ci_low, "ci_high": r.ci_high} for r in rows.itertuples()]
+            uni[factor] = [_level_dict(r) for r in rows.itertuples()]
         imp = {k: {"estimate": r.importance, "ci_low": r.ci_low, "ci_high": r.ci_high}
                for k, r in self.factors.importance.iterrows()}
         doc = {
@@ -139,14 +138,35 @@ class FactorsReport:
                       "</section>"]
         if self.survival is not None:
             parts += ["<section><h2>Survival</h2>", _survival_html(self.survival), "</section>"]
-        parts += ["<section><h2>Churn rate by factor</h2>", _table(fr.univariate.set_index(["factor", "level"])),
-                  "</section>"]
+        parts += ["<section><h2>Churn rate by factor</h2>", _suppressed_html(fr.univariate),
+                  _table(fr.univariate.set_index(["factor", "level"])), "</section>"]
         parts += ["<section><h2>Notes</h2><ul>", *(f"<li>{escape(n)}</li>" for n in self.notes), "</ul></section>"]
         return page(f"Churn factors: {Path(str(src)).name}", "\n".join(parts),
                     subtitle="csresearch factors: univariate rates, logistic odds ratios, grouped-CV ranking, KPIs")
 
     def _repr_html_(self) -> str:
         return self.factors._repr_html_()
+
+
+def _level_dict(r: Any) -> dict[str, Any]:
+    """One level of the univariate table for factors.json; a suppressed level says why instead of its numbers."""
+    d = {"level": r.level, "n": None if pd.isna(r.n) else int(r.n),
+         "churned": None if pd.isna(r.churned) else int(r.churned),
+         "estimate": r.churn_rate, "ci_low": r.ci_low, "ci_high": r.ci_high}
+    note = getattr(r, "note", None)
+    if isinstance(note, str):
+        d["reason"] = note
+    return d
+
+
+def _suppressed_html(univariate: pd.DataFrame) -> str:
+    """A sentence saying how many levels are shown without their numbers, and why (empty when none)."""
+    if "note" not in univariate or not univariate["note"].notna().any():
+        return ""
+    n = int(univariate["note"].notna().sum())
+    reason = univariate["note"].dropna().iloc[0]
+    return (f"<p class='method'>{n} level{'s' if n > 1 else ''} shown without counts, churned counts or rates "
+            f"(n/a): {escape(reason)}.</p>")
 
 
 def _records(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@
 data_dir: "Path" = "data/sample"  # dataset folder (holds dataset.yml)
 as_of: "date | None" = None  # analyse the data as known on this day (YYYY-MM-DD); None = extracted_at
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
-min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 1)
+min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 5; smaller needs include_ids)
 include_ids = False  # internal report: allow account ids and small groups
 
 # %%

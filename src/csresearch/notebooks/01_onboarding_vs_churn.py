@@ -12,7 +12,7 @@ as_of: "date | None" = None  # analyse the data as known on this day (YYYY-MM-DD
 horizon_years: float = 3  # churn within this many years of signup (> 0)
 seed = 0  # random seed for the bootstrap of the adjusted estimates (>= 0)
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
-min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 1)
+min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 5; smaller needs include_ids)
 include_ids = False  # internal report: allow account ids and small groups
 
 # %%

@@ -13,7 +13,7 @@ unhealthy_threshold: float = 40  # a health score below this is unhealthy (0-100
 scorecard: "Path | None" = None  # scorecard YAML; None = the built-in DEAR scorecard
 seed = 0  # random seed for the bootstrap of the weighted estimates (>= 0)
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
-min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 1)
+min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 5; smaller needs include_ids)
 include_ids = False  # internal report: allow account ids and small groups
 
 # %%

@@ -12,7 +12,7 @@ lead_days = 90  # days before a renewal decision at which features are observed 
 scorecard: "Path | None" = None  # scorecard YAML; None = the built-in DEAR scorecard
 seed = 0  # random seed for bootstraps and cross-validation (>= 0)
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
-min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 1)
+min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 5; smaller needs include_ids)
 include_ids = False  # internal report: allow account ids and small groups
 
 # %%

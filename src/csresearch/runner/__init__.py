@@ -105,9 +105,9 @@ def run_suite(
         plan = plan_run(request)
     except InvalidDataset as invalid:
         return invalid.tell(stream)
-    gate = PrivacyGate(plan.identifiers)
+    gate = PrivacyGate(plan.identifiers, plan.id_columns)
     with output_lock(plan.out), staged(plan.out) as staging, _write_errors_end_the_run(plan.out):
-        results = execute_all(build_tasks(plan, staging), jobs, stream)
+        results = execute_all(build_tasks(plan, staging), jobs, stream, redact=gate.redact)
         write_failure_pages(results, staging)
         gate.screen_reports(results)
         outcome = collect_sections(plan.specs, results, staging)

@@ -18,7 +18,10 @@ import nbformat
 
 from .notebooks import KERNELSPEC, as_ipynb
 
-__all__ = ["ExecResult", "ExecTask", "execute_notebook"]
+__all__ = ["FIGURE_TEXT_EXTENSION", "ExecResult", "ExecTask", "execute_notebook"]
+
+#: IPython extension every kernel loads: records figure text for the privacy scan.
+FIGURE_TEXT_EXTENSION = "csresearch.report.figure_text"
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,8 @@ def _papermill(task: ExecTask) -> tuple[str, str | None, nbformat.NotebookNode |
             log_output=False,
             cwd=str(task.cwd),
             execution_timeout=task.timeout_s,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # the kernel records the text of every displayed figure for the privacy gate (report.figure_text)
+            extra_arguments=["--IPKernelApp.log_level=ERROR", f"--IPKernelApp.extensions={FIGURE_TEXT_EXTENSION}"],
         )
     except PapermillExecutionError as exc:
         status, error = "failed", _one_line(exc.ename, str(exc.evalue))

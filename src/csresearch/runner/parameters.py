@@ -68,7 +68,7 @@ RANGES: dict[str, Range] = {
     "months_after": Range(0, low_inclusive=False),
     "unhealthy_threshold": Range(0, 100),
     "seed": Range(0),
-    "min_group_size": Range(1),
+    "min_group_size": Range(5),
     "kpi_risk_multiple": Range(0, low_inclusive=False),
     "lead_time_days": Range(0, low_inclusive=False),  # each lead
     "window_months": Range(1),
@@ -175,7 +175,8 @@ def check_parameters(
         Name -> declared kind (from the notebooks' parameters cells); a name
         missing here or mapped to None is not type-checked.
     include_ids : bool, default False
-        An internal run: ``min_group_size`` may then be 0 (no suppression).
+        An internal run: ``min_group_size`` may then be below 5, or 0 (no
+        suppression); otherwise it must be at least 5.
 
     Raises
     ------
@@ -196,7 +197,8 @@ def check_parameters(
             if not all(allowed.contains(v) for v in numbers):
                 why = f"must be {allowed.describe()}"
                 if name == "min_group_size" and not include_ids:
-                    why += " (0 turns small-group suppression off, which needs --include-ids)"
+                    why += (" (groups of fewer than 5 accounts can identify them: a smaller minimum, or 0 to turn "
+                            "small-group suppression off, needs --include-ids)")
         if why is not None:
             problems.append(f"-p {name}: {why}; got {value!r}")
     if problems:

@@ -19,7 +19,7 @@ import pandas as pd
 from ..dataset import Dataset, as_of_cut, load_dataset
 from ..errors import ParameterError
 from ..report.index import scope_line
-from ..report.privacy import dataset_identifiers
+from ..report.privacy import ID_COLUMNS, dataset_identifiers, identifying_columns
 from ..violations import ValidationReport
 from .execute import ExecTask
 from .notebooks import RUNNER_PARAMETERS, NotebookSpec, discover_notebooks, parse_parameters, select_notebooks
@@ -74,6 +74,8 @@ class RunPlan:
         The ``dataset`` block of findings.json (name, folder, scope...).
     identifiers : frozenset of str
         Dataset identifiers no shared output may show (empty with ``--include-ids``).
+    id_columns : frozenset of str
+        Identifying column names (account_id, user_id and identifying extra columns of accounts).
     """
 
     request: RunRequest
@@ -85,6 +87,7 @@ class RunPlan:
     recorded: dict[str, Any]
     dataset_info: dict[str, Any]
     identifiers: frozenset[str]
+    id_columns: frozenset[str] = frozenset(ID_COLUMNS)
 
     @property
     def subtitle(self) -> str:
@@ -148,7 +151,8 @@ def plan_run(request: RunRequest) -> RunPlan:
         **dataset_scope(ds, given.get("as_of")),
     }
     ids = frozenset() if request.include_ids else frozenset(dataset_identifiers(ds))
-    return RunPlan(request, out, specs, selected, ds, given, recorded, info, ids)
+    columns = frozenset((*ID_COLUMNS, *identifying_columns(ds.accounts)))
+    return RunPlan(request, out, specs, selected, ds, given, recorded, info, ids, columns)
 
 
 def _user_parameters(specs: Sequence[NotebookSpec], request: RunRequest) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from .progress import Progress
 __all__ = ["execute_all", "run_tasks"]
 
 
-def execute_all(tasks: Sequence[ExecTask], jobs: int, stream: TextIO) -> dict[str, ExecResult]:
+def execute_all(tasks: Sequence[ExecTask], jobs: int, stream: TextIO,
+                redact: Callable[[str | None], str | None] | None = None) -> dict[str, ExecResult]:
     """Run every notebook task, ``jobs`` at a time, with progress lines on ``stream``.
 
     Parameters
@@ -28,6 +29,9 @@ def execute_all(tasks: Sequence[ExecTask], jobs: int, stream: TextIO) -> dict[st
         Notebooks run at once, each in its own process and kernel.
     stream : file
         Where progress goes.
+    redact : callable, optional
+        Applied to every error shown in a progress line (the privacy gate's
+        :meth:`~csresearch.runner.privacy_gate.PrivacyGate.redact`).
 
     Returns
     -------
@@ -35,7 +39,7 @@ def execute_all(tasks: Sequence[ExecTask], jobs: int, stream: TextIO) -> dict[st
         By notebook name, in task order; a failing notebook or worker is a
         ``failed`` result, never an exception.
     """
-    progress = Progress([t.name for t in tasks], stream)
+    progress = Progress([t.name for t in tasks], stream, redact=redact)
     results = run_tasks(tasks, execute_notebook, jobs, progress)
     progress.close()
     return results

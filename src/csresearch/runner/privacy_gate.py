@@ -1,21 +1,32 @@
 """Step 4 of a run, *privacy gate*: no dataset identifier leaves the run unless ``--include-ids``.
 
 Everything a run shares passes through one :class:`PrivacyGate`: the notebook
-reports (a report showing identifiers is replaced by a notice and its notebook
-fails), error messages (identifiers become ``<id>``), the findings sections
-(one holding identifiers is withheld) and index.html (checked by
-:mod:`~csresearch.runner.publish` with :meth:`PrivacyGate.leaks`). With
-``--include-ids`` the gate holds no identifiers and lets everything through.
+reports (a report whose page or executed notebook shows identifiers, in text,
+a table or a figure, is replaced by a notice, its executed notebook is
+deleted and its notebook fails), error messages and progress lines
+(identifiers become ``<id>``), the findings sections (one holding identifiers
+is withheld) and index.html (checked by :mod:`~csresearch.runner.publish`
+with :meth:`PrivacyGate.leaks`). With ``--include-ids`` the gate holds no
+identifiers and lets everything through.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from ..report.html import escape, page
-from ..report.privacy import find_identifiers, html_text
+from ..report.privacy import (
+    ID_COLUMNS,
+    find_identifiers,
+    html_text,
+    id_table_cells,
+    notebook_text,
+    redact,
+)
 from .collect import RunOutcome, drop_section
 from .execute import ExecResult
 
@@ -29,10 +40,13 @@ class PrivacyGate:
     Parameters
     ----------
     identifiers : frozenset of str
-        Account and user ids of the dataset; empty lets everything through.
+        Account and user ids and identifying values of the dataset; empty lets everything through.
+    columns : frozenset of str
+        Identifying column names: table cells under them are checked for short numeric ids too.
     """
 
     identifiers: frozenset[str]
+    columns: frozenset[str] = field(default_factory=lambda: frozenset(ID_COLUMNS))
 
     def leaks(self, text: str) -> tuple[str, ...]:
         """Identifiers that occur in ``text`` (plain text, not HTML), sorted; ``()`` when none."""
@@ -42,9 +56,27 @@ class PrivacyGate:
         """``text`` with every identifier replaced by ``<id>`` (None and empty text unchanged)."""
         if not text or not self.identifiers:
             return text
-        for ident in find_identifiers(text, self.identifiers).found:
-            text = text.replace(ident, "<id>")
-        return text
+        return redact(text, self.identifiers)
+
+    def report_leaks(self, html: Path) -> tuple[tuple[str, ...], list[str]]:
+        """Identifiers a report shows, and where: in its text, an identifying table column, a figure.
+
+        Both the page and the executed notebook next to it (``.ipynb``: every
+        output, including the text drawn in figures) are scanned.
+        """
+        page_html = html.read_text(encoding="utf-8")
+        texts, cells, figures, categories = [html_text(page_html)], id_table_cells(page_html, self.columns), [], []
+        ipynb = html.with_suffix(".ipynb")
+        if ipynb.exists():
+            text, nb_cells, figure_text, categories = notebook_text(nbformat.read(ipynb, as_version=4), self.columns)
+            texts, cells, figures = [*texts, text], [*cells, *nb_cells], [figure_text]
+        places = {
+            "text": find_identifiers("\n".join(texts), self.identifiers).found,
+            "an identifying table column": find_identifiers("", self.identifiers, id_cells=cells).found,
+            "a figure": find_identifiers("\n".join(figures), self.identifiers, categories=categories).found,
+        }
+        found = tuple(sorted({i for ids in places.values() for i in ids}))
+        return found, [where for where, ids in places.items() if ids]
 
     def screen_reports(self, results: Mapping[str, ExecResult]) -> None:
         """Redact errors and withhold every report that shows identifiers; its notebook fails.
@@ -53,16 +85,19 @@ class PrivacyGate:
         ----------
         results : mapping of str to ExecResult
             Updated in place: ``error`` redacted; a withheld report's page is
-            replaced by a notice, ``status`` set to ``failed`` and the reason
-            (starting ``privacy check``) appended to ``error``.
+            replaced by a notice, its executed ``.ipynb`` (which holds the same
+            outputs) deleted, ``status`` set to ``failed`` and the reason
+            (starting ``privacy check``, saying where, never the ids) appended to ``error``.
         """
         for r in results.values():
             r.error = self.redact(r.error)
             if self.identifiers and r.html is not None and r.html.exists():
-                found = self.leaks(html_text(r.html.read_text(encoding="utf-8")))
+                found, where = self.report_leaks(r.html)
                 if found:
                     r.html.write_text(withheld_page(r.name, len(found)), encoding="utf-8")
-                    why = f"privacy check: the report showed {len(found)} dataset identifier(s); it was withheld"
+                    r.html.with_suffix(".ipynb").unlink(missing_ok=True)
+                    why = (f"privacy check: the report showed {len(found)} dataset identifier(s) (in "
+                           f"{' and '.join(where)}); it was withheld")
                     r.status, r.error = "failed", (r.error + "; " if r.error else "") + why
 
     def screen_sections(self, outcome: RunOutcome, staging: Path) -> None:
@@ -88,8 +123,9 @@ def withheld_page(name: str, n_found: int) -> str:
     """The page that replaces the report of notebook ``name`` when it showed ``n_found`` identifiers."""
     body = (
         '<div class="callout bad"><strong>Report withheld by the privacy check.</strong> '
-        f"The report of {escape(name)} contained {n_found} account or user identifier(s) of the dataset, "
-        "so it was not written. Shared reports hold aggregates only: print group tables, not rows "
+        f"The report of {escape(name)} contained {n_found} identifier(s) of the dataset's accounts or users (ids, "
+        "or names or emails from identifying columns) in its text, tables or figures, so neither it nor its "
+        "executed notebook was written. Shared reports hold aggregates only: print group tables, not rows "
         "(see csresearch.report.privacy.suppress_small_groups), or rerun with --include-ids for an internal report.</div>"
     )
     return page(name, body, subtitle="failed: privacy check")

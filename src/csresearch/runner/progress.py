@@ -2,13 +2,15 @@
 
 One line per notebook state change (``running``, ``ok``, ``FAILED``) with its
 duration. When the stream is a terminal, a live status line below shows the
-notebooks still running and their elapsed time.
+notebooks still running and their elapsed time. Errors go through ``redact``
+(the privacy gate's), so a message quoting an account id prints ``<id>``.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 __all__ = ["Progress"]
@@ -25,9 +27,13 @@ class Progress:
         Defaults to ``sys.stderr``.
     live : bool, optional
         Show a live-updating line; default: whether ``stream`` is a TTY.
+    redact : callable, optional
+        Applied to error messages before they are printed.
     """
 
-    def __init__(self, names: list[str], stream: TextIO | None = None, live: bool | None = None):
+    def __init__(self, names: list[str], stream: TextIO | None = None, live: bool | None = None,
+                 redact: Callable[[str | None], str | None] | None = None):
+        self.redact = redact if redact is not None else (lambda text: text)
         self.stream = stream if stream is not None else sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self.total = len(names)
@@ -57,6 +63,7 @@ class Progress:
         self.started.pop(name, None)
         self.done += 1
         state = "ok" if status == "ok" else "FAILED"
+        error = self.redact(error)
         self._line(name, state, f"  {duration_s:6.1f} s" + (f"  {error}" if error else ""))
 
     def message(self, text: str) -> None:

@@ -27,6 +27,7 @@ from ..display import display_name
 from ..narrative import lead_time_story
 from ..tables import decision_table, snapshot_table
 from .protocol import Step, StepResult, StudyContext
+from .suppression import suppress_factor_levels
 from .view import INDEX, Table, show_table
 
 __all__ = ["LeadTimeStep", "compute_lead_time", "current_below", "decision_rows", "factor_result", "kpi_targets",
@@ -48,8 +49,10 @@ def decision_rows(ctx: StudyContext, lead: int) -> pd.DataFrame:
 def factor_result(ctx: StudyContext) -> Any:
     """The churn-factor analysis of the context's decision table at ``lead_days`` (computed once per context)."""
     # KPIs are computed by kpi_targets (leading DEAR features only), so the model sets none itself.
-    return ctx.cached("churn_factor_result", lambda: churn_factors(
-        _decisions(ctx, ctx.param("lead_days", 90)), random_state=ctx.param("seed", 0), n_kpis=0))
+    # Levels of fewer than min_group_size accounts are suppressed in every view of it (not with include_ids).
+    return ctx.cached("churn_factor_result", lambda: suppress_factor_levels(churn_factors(
+        _decisions(ctx, ctx.param("lead_days", 90)), random_state=ctx.param("seed", 0), n_kpis=0),
+        1 if ctx.include_ids else ctx.min_group_size))
 
 
 def lead_time_result(ctx: StudyContext) -> Any:

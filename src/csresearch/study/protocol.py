@@ -26,6 +26,7 @@ from ..dataset import Dataset
 from ..errors import ParameterError
 from .common import SOFT_ERRORS, load_study_dataset, resolve_path, soft_reason
 from .sections import write_section
+from .suppression import MIN_SHARED_GROUP_SIZE, account_group_sizes, suppress_findings
 
 __all__ = [
     "Shown",
@@ -37,6 +38,7 @@ __all__ = [
     "get_step",
     "headline_steps",
     "open_study",
+    "published",
     "register",
     "run",
     "section_headline",
@@ -75,6 +77,10 @@ class StudyContext:
         """A parameter's value, ``default`` when the notebook did not give it."""
         value = self.params.get(name)
         return default if value is None else value
+
+    def group_sizes(self) -> dict[str, int]:
+        """Accounts per level of each categorical column of the accounts (``segment[smb]``), computed once."""
+        return self.cached("group_sizes", lambda: account_group_sizes(self.ds.accounts) if self.ds.accounts is not None else {})
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
         """``build()`` once per context; later calls return the same object."""
@@ -299,8 +305,20 @@ def run(name: str, ctx: StudyContext) -> StepResult | Unavailable:
 
     result = ctx.cached(f"step:{name}", compute)
     if ctx.output_dir is not None:
-        write_section(name, result.to_findings(), ctx.output_dir)
+        write_section(name, published(result.to_findings(), ctx), ctx.output_dir)
     return result
+
+
+def published(section: Any, ctx: StudyContext) -> Any:
+    """A findings section as shared: groups smaller than ``ctx.min_group_size`` suppressed (nothing when ``include_ids``).
+
+    The one place the minimum group size applies to findings.json: counts
+    (``n``) below it, values of small named groups (``segment[tiny]``) and
+    sentences about them (:func:`~csresearch.study.suppression.suppress_findings`).
+    """
+    if ctx.include_ids:
+        return section
+    return suppress_findings(section, ctx.min_group_size, ctx.group_sizes())
 
 
 def sections_of(notebook: str) -> tuple[str, ...]:
@@ -352,7 +370,8 @@ def open_study(
     output_dir : path, optional
         Where findings sections go (set by ``csresearch run``); None writes nothing.
     min_group_size : int, default 5
-        Groups smaller than this are suppressed in the tables a step shows.
+        Groups smaller than this are suppressed in the tables a step shows and
+        in its findings section; at least 5 unless ``include_ids``.
     include_ids : bool, default False
         An internal report: suppress nothing.
     scorecard : path, optional
@@ -365,6 +384,10 @@ def open_study(
     -------
     StudyContext
     """
+    if int(min_group_size) < MIN_SHARED_GROUP_SIZE and not include_ids:
+        raise ParameterError(f"min_group_size={min_group_size}: shared output needs a minimum group size of at least "
+                             f"{MIN_SHARED_GROUP_SIZE} (smaller groups can identify accounts); a smaller value needs "
+                             "include_ids=True (an internal report)")
     ds = load_study_dataset(data_dir, as_of)
     out = resolve_path(output_dir) if output_dir is not None else None
     return StudyContext(ds, dict(params, scorecard=resolve_path(scorecard)), out, int(min_group_size), bool(include_ids))
