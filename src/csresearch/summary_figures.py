@@ -57,8 +57,9 @@ def group_figure(rows: list[tuple[str, Any]], xlabel: str, ax: Axes | None = Non
                  ref: float | None = None, compare: bool = True) -> Axes | None:
     """Horizontal bars of a few labelled intervals with their 95% intervals.
 
-    ``compare``: the first row is the group of interest (failed onboarding) in
-    the 'worse' colour, the others the reference colour; otherwise one colour.
+    ``compare``: bars from zero, the first row (the group of interest, failed
+    onboarding) in the 'worse' colour, the others in the reference colour;
+    otherwise dots in one colour on an axis zoomed to the intervals.
     """
     shown = [(label, iv) for label, value in rows if (iv := _interval(value)) is not None]
     if not shown:
@@ -66,8 +67,14 @@ def group_figure(rows: list[tuple[str, Any]], xlabel: str, ax: Axes | None = Non
     ax = ax if ax is not None else new_axes()
     for y, (label, (est, low, high)) in enumerate(shown):
         colour = GROUP_COLOURS[0] if y == 0 and compare else GROUP_COLOURS[1]
-        ax.barh(y, est, color=colour, alpha=0.85, height=0.6)
-        ax.errorbar(est, y, xerr=[[max(est - low, 0)], [max(high - est, 0)]], fmt="none", ecolor="#24292f", capsize=4)
+        if compare:
+            ax.barh(y, est, color=colour, alpha=0.85, height=0.6)
+        ax.errorbar(est, y, xerr=[[max(est - low, 0)], [max(high - est, 0)]], fmt="none" if compare else "o",
+                    color=colour, ecolor="#24292f" if compare else colour, capsize=4)
+    if not compare:  # levels, not a comparison from zero: zoom on the intervals (and the reference line)
+        lows, highs = [iv[1] for _, iv in shown] + ([ref] if ref is not None else []), [iv[2] for _, iv in shown]
+        pad = 0.1 * (max(highs + lows) - min(lows + highs)) or 0.01
+        ax.set_xlim(min(lows) - pad, max(highs) + pad)
     ax.set_yticks(range(len(shown)), [label for label, _ in shown], fontsize=FONT_PT)
     ax.invert_yaxis()
     if percent:
