@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from matplotlib.axes import Axes
-from matplotlib.ticker import NullLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator, NullLocator, PercentFormatter
 
 from .display import display_name
 
@@ -75,10 +75,11 @@ def group_figure(rows: list[tuple[str, Any]], xlabel: str, ax: Axes | None = Non
         lows, highs = [iv[1] for _, iv in shown] + ([ref] if ref is not None else []), [iv[2] for _, iv in shown]
         pad = 0.1 * (max(highs + lows) - min(lows + highs)) or 0.01
         ax.set_xlim(min(lows) - pad, max(highs) + pad)
+        ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
     ax.set_yticks(range(len(shown)), [label for label, _ in shown], fontsize=FONT_PT)
     ax.invert_yaxis()
     if percent:
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if compare else None))
     if ref is not None:
         ax.axvline(ref, color="#57606a", linestyle="--", linewidth=1)
     ax.set_xlabel(xlabel, fontsize=FONT_PT)
