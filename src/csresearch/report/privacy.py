@@ -87,6 +87,9 @@ def dataset_identifiers(ds) -> set[str]:
         for col in ("account_id", "user_id"):
             if col in frame.columns:
                 ids.update(str(v) for v in frame[col].dropna().unique())
+    if ds.events is not None:  # distinct values from DuckDB: the events are never loaded
+        ids.update(ds.events.distinct("account_id"))
+        ids.update(ds.events.distinct("user_id"))
     return {i.strip() for i in ids if i and i.strip()}
 
 
