@@ -218,7 +218,7 @@ def test_usage_monthly_not_required_when_events_given():
     ds = make()
     ds.tables.pop("usage_monthly")
     assert validate_dataset(ds).is_valid
-    ds.tables.pop("events")
+    ds.events_source = None
     assert found(ds) == {("usage_monthly", None, "table_missing")}
 
 

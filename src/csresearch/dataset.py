@@ -22,6 +22,7 @@ import yaml
 
 from . import contract
 from .errors import DatasetNotFoundError, ParameterError
+from .events_source import EventsSource
 from .reading import coerce_table, duplicate_csv_columns, find_table_file, read_table_file, typed_table
 from .violations import ValidationReport, Violation
 
@@ -52,6 +53,9 @@ class Dataset:
         missing columns); :meth:`validate` reports them with all other rules.
     derived_tables : set of str
         Tables that were not read but built (usage_monthly from events).
+    events_source : EventsSource or None
+        The events table, lazily: never loaded into pandas (``tables`` has no
+        ``events`` key); see :attr:`events`.
     parse_failures : dict of str to dict of str to ndarray
         Table -> column -> row positions whose value did not parse (now null),
         so that the validator reports them once as ``type``, not also as
@@ -68,6 +72,7 @@ class Dataset:
     derived_tables: set[str] = field(default_factory=set)
     metadata: dict[str, Any] = field(default_factory=dict)
     parse_failures: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    events_source: EventsSource | None = None
 
     @classmethod
     def from_tables(
@@ -97,13 +102,20 @@ class Dataset:
         problems: list[Violation] = []
         typed_tables: dict[str, pd.DataFrame] = {}
         failures: dict[str, dict[str, np.ndarray]] = {}
+        source = None
         for tname, frame in tables.items():
             if tname not in contract.TABLES:
                 raise KeyError(f"unknown table {tname!r}; contract tables: {', '.join(contract.TABLES)}")
+            if isinstance(frame, EventsSource):
+                source = frame
+                continue
+            if tname == "events":
+                source = EventsSource.from_frame(frame)
+                continue
             typed, table_problems, failures[tname] = typed_table(frame, contract.TABLES[tname])
             typed_tables[tname] = typed
             problems.extend(table_problems)
-        derived = _derive_usage(typed_tables, problems)
+        derived = _derive_usage(typed_tables, problems, source)
         return cls(
             name=name,
             extracted_at=pd.Timestamp(extracted_at).as_unit("ns"),
@@ -113,6 +125,7 @@ class Dataset:
             derived_tables=derived,
             metadata={"name": name, "extracted_at": str(pd.Timestamp(extracted_at).date())},
             parse_failures=failures,
+            events_source=source,
         )
 
     # -- table access -----------------------------------------------------
@@ -123,8 +136,8 @@ class Dataset:
         return self.tables.get(name)
 
     def has(self, name: str) -> bool:
-        """Whether table ``name`` is present (read or derived)."""
-        return name in self.tables
+        """Whether table ``name`` is present (read, derived, or the lazy events)."""
+        return name in self.tables or (name == "events" and self.events_source is not None)
 
     @property
     def accounts(self) -> pd.DataFrame | None:
@@ -147,9 +160,21 @@ class Dataset:
         return self.tables.get("usage_monthly")
 
     @property
-    def events(self) -> pd.DataFrame | None:
-        """The raw events table, or None."""
-        return self.tables.get("events")
+    def events(self) -> EventsSource | None:
+        """The raw events, as a lazy handle (never loaded whole), or None.
+
+        ``ds.events.stats`` counts them, ``ds.events.usage_monthly()``
+        aggregates them in DuckDB, ``ds.events.to_frame()`` loads them into
+        pandas (small logs only).
+        """
+        return self.events_source
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table present, events included (counted in DuckDB)."""
+        counts = {name: len(frame) for name, frame in self.tables.items()}
+        if self.events_source is not None:
+            counts["events"] = self.events_source.stats["rows"]
+        return {name: counts[name] for name in contract.TABLES if name in counts}
 
     @property
     def engagement(self) -> pd.DataFrame | None:
@@ -180,11 +205,12 @@ class Dataset:
         if self.path is not None and (self.path / "dataset.yml").is_file():
             paths["dataset.yml"] = self.path / "dataset.yml"
         for key in sorted(paths):
-            p = paths[key]
-            h.update(p.name.encode())
-            with open(p, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
+            parts = [paths[key]] if not paths[key].is_dir() else sorted(p for p in paths[key].rglob("*") if p.is_file())
+            for p in parts:
+                h.update(p.name.encode())
+                with open(p, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
         return h.hexdigest()
 
     # -- the leakage guarantee ---------------------------------------------
@@ -227,6 +253,8 @@ class Dataset:
         t["contracts"] = c
         if "onboarding" in t:
             t["onboarding"] = _onboarding_until(t["onboarding"], cut, keep)
+        if self.events_source is not None:
+            t["events"] = self.events_source.cut(cut, sorted(keep))
         return Dataset.from_tables(t, extracted_at=cut, name=self.name, description=self.description)
 
     @property
@@ -257,6 +285,13 @@ class Dataset:
                 "to": str(max(highs).date()) if highs else "",
                 "source": source,
             })
+        if self.events_source is not None:
+            stats = self.events_source.stats
+            rows.append({"table": "events", "rows": stats["rows"], "columns": len(contract.EVENTS.columns),
+                         "from": str(stats["first"].date()) if stats["first"] is not None else "",
+                         "to": str(stats["last"].date()) if stats["last"] is not None else "",
+                         "source": (self.files["events"].name if "events" in self.files else "in memory")
+                         + " (read lazily)"})
         return pd.DataFrame(rows, columns=["table", "rows", "columns", "from", "to", "source"])
 
     def _repr_html_(self) -> str:
@@ -276,6 +311,7 @@ class Dataset:
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
+        sizes += ", events=lazy" if self.events_source is not None else ""
         when = self.extracted_at.date() if self.extracted_at is not None else None
         return f"Dataset(name={self.name!r}, extracted_at={when}, {sizes})"
 
@@ -405,17 +441,31 @@ def _read_metadata(folder: Path, problems: list[Violation]) -> tuple[str, pd.Tim
     return name, extracted_at, description, meta
 
 
-def _derive_usage(tables: dict[str, pd.DataFrame], problems: list[Violation]) -> set[str]:
-    """Build usage_monthly from events (in place) when only events are given; return the derived table names.
+def _derive_usage(tables: dict[str, pd.DataFrame], problems: list[Violation], source: EventsSource | None) -> set[str]:
+    """Build usage_monthly from the events (in place) when only events are given; return the derived table names.
 
-    Events that lack a column or could not be read are left to the validator's report.
+    The build runs in DuckDB over the files (:meth:`EventsSource.usage_monthly`)
+    and is shared through the usage cache of a run (:mod:`csresearch.usage_cache`).
+    Events that lack a required column or cannot be read are left to the
+    validator's report (a file that cannot be read is reported here).
     """
-    broken = any(p.table == "events" and p.rule in ("column_missing", "readable") for p in problems)
-    if "usage_monthly" in tables or "events" not in tables or broken:
+    if "usage_monthly" in tables or source is None:
         return set()
-    from .events import usage_from_events  # lazy: DuckDB loads slowly, and only events need it
+    import duckdb
 
-    tables["usage_monthly"] = usage_from_events(tables["events"])
+    from .usage_cache import cached_usage
+
+    try:
+        with source.connect() as con:
+            columns = source.columns(con)
+    except duckdb.Error as exc:
+        problems.append(Violation("events", None, "readable", 0,
+                                  f"the events could not be read ({str(exc).splitlines()[0]}); save them again as UTF-8 CSV "
+                                  "with a header row, or as Parquet"))
+        return set()
+    if not {"account_id", "user_id", "timestamp", "event_type"} <= set(columns):
+        return set()
+    tables["usage_monthly"] = cached_usage(source)
     return {"usage_monthly"}
 
 
@@ -444,6 +494,12 @@ def _read_tables(folder: Path, problems: list[Violation]) -> tuple[dict[str, pd.
                 )
             )
         if file is None:
+            continue
+        if table.name == "events":  # read lazily, in DuckDB: see EventsSource
+            problems += [Violation("events", column, "duplicate_column", 0,
+                                   f"the header of {file.name} names '{column}' more than once; keep one column of each name")
+                         for column in duplicate_csv_columns(file)]
+            files["events"] = file
             continue
         try:
             raw = read_table_file(file)
@@ -505,7 +561,8 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
     problems: list[Violation] = []
     name, extracted_at, description, meta = _read_metadata(folder, problems)
     tables, files, failures = _read_tables(folder, problems)
-    derived = _derive_usage(tables, problems)
+    source = EventsSource.from_path(files["events"]) if "events" in files else None
+    derived = _derive_usage(tables, problems, source)
     ds = Dataset(
         name=name,
         extracted_at=extracted_at,
@@ -517,6 +574,7 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
         derived_tables=derived,
         metadata=meta,
         parse_failures=failures,
+        events_source=source,
     )
     if validate:
         ds.validate().raise_if_invalid()

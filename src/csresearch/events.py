@@ -324,14 +324,32 @@ def _typed_usage(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame({c: frame[c].astype(dtype) for c, dtype in _USAGE_DTYPES.items()})
 
 
+def _restricted(events: str, con: duckdb.DuckDBPyConnection, until: pd.Timestamp | None, accounts) -> str:
+    """``events`` limited to events on or before the UTC day ``until`` and to ``accounts`` (a dataset's as_of cut)."""
+    where = []
+    if until is not None:
+        where.append(f"events.ts < TIMESTAMP '{(pd.Timestamp(until).normalize() + pd.Timedelta(days=1)):%Y-%m-%d %H:%M:%S}'")
+    if accounts is not None:
+        con.register("_kept_accounts", pa.table({"account_id": pa.array([str(a) for a in accounts], type=pa.string())}))
+        where.append("events.account_id IN (SELECT account_id FROM _kept_accounts)")
+    if not where:
+        return events
+    return f"(SELECT * FROM {events} WHERE {' AND '.join(where)}) AS events"
+
+
 def build_usage(
     source,
     *,
     memory_limit: str | None = None,
     threads: int | None = None,
     temp_directory: str | os.PathLike | None = None,
+    until: pd.Timestamp | None = None,
+    accounts=None,
 ) -> UsageBuild:
     """Aggregate events to usage_monthly and report what was read; see :func:`usage_from_events`.
+
+    ``until`` and ``accounts`` restrict the events to those on or before that
+    UTC day and of those accounts (a dataset's as_of cut), before aggregating.
 
     Returns
     -------
@@ -345,6 +363,7 @@ def build_usage(
         con = _connect(memory_limit, threads, temp)
         try:
             events = "(\n" + "\nUNION ALL\n".join(_source_selects(con, source)) + "\n) AS events"
+            events = _restricted(events, con, until, accounts)
             try:
                 con.execute(f"CREATE TEMP TABLE event_types AS {TYPES_SQL.format(events=events)}").fetchall()
                 n_types = con.execute("SELECT COUNT(*) FROM event_types").fetchall()[0][0]
@@ -371,6 +390,8 @@ def usage_from_events(
     memory_limit: str | None = None,
     threads: int | None = None,
     temp_directory: str | os.PathLike | None = None,
+    until: pd.Timestamp | None = None,
+    accounts=None,
 ) -> pd.DataFrame:
     """Aggregate a raw events log into usage_monthly (account x UTC calendar month) with DuckDB.
 
@@ -389,6 +410,10 @@ def usage_from_events(
         DuckDB threads; default all cores.
     temp_directory : str or Path, optional
         Where DuckDB spills; default a fresh temporary folder, removed afterwards.
+    until : Timestamp, optional
+        Only events on or before this UTC day (a dataset's as_of cut).
+    accounts : sequence of str, optional
+        Only events of these accounts.
 
     Returns
     -------
@@ -405,7 +430,8 @@ def usage_from_events(
         For a missing input, a pattern or folder without files, a required
         column missing (named), or a file DuckDB cannot read.
     """
-    return build_usage(source, memory_limit=memory_limit, threads=threads, temp_directory=temp_directory).usage
+    return build_usage(source, memory_limit=memory_limit, threads=threads, temp_directory=temp_directory,
+                       until=until, accounts=accounts).usage
 
 
 # ---------------------------------------------------------------------------

@@ -161,7 +161,7 @@ def _presence_rules(ds: Dataset) -> list[Violation]:
     for name in ("accounts", "contracts", "onboarding", "usage_monthly"):
         if name in ds.tables or name in reported:
             continue
-        if name == "usage_monthly" and ("events" in ds.tables or "events" in reported or "events" in ds.files):
+        if name == "usage_monthly" and (ds.has("events") or "events" in reported or "events" in ds.files):
             continue
         extra = " (or events, to build it from)" if name == "usage_monthly" else ""
         out.append(Violation(name, None, "table_missing", 0,
@@ -294,6 +294,23 @@ def _cutoff_rules(ds: Dataset) -> list[Violation]:
     return out
 
 
+def _events_rules(ds: Dataset) -> list[Violation]:
+    """The events table's rules, checked in DuckDB over its files (never loaded into pandas)."""
+    if ds.events_source is None or any(p.table == "events" and p.rule == "readable" for p in ds.load_problems):
+        return []
+    import duckdb
+
+    accounts = ds.accounts
+    ids = None
+    if accounts is not None and "account_id" in accounts.columns and len(accounts):
+        ids = accounts["account_id"].dropna().astype(str).unique()
+    try:
+        return ds.events_source.check(ids, ds.extracted_at)
+    except duckdb.Error as exc:
+        return [Violation("events", None, "readable", 0, f"the events could not be read ({str(exc).splitlines()[0]}); "
+                          "save them again as UTF-8 CSV with a header row, or as Parquet")]
+
+
 # ---------------------------------------------------------------------------
 # public API
 
@@ -324,7 +341,10 @@ def validate_dataset(ds: Dataset) -> ValidationReport:
     violations += _term_rules(ds)
     violations += _row_rules(ds)
     violations += _cutoff_rules(ds)
+    violations += _events_rules(ds)
     violations.sort(key=lambda v: _ORDER.get(v.table, len(_ORDER)))
     label = str(ds.path) if ds.path is not None else ds.name
-    sizes = {name: (len(ds.tables[name]) if name in ds.tables else None) for name in contract.TABLES}
+    counts = ds.row_counts() if not any(v.table == "events" and v.rule == "readable" for v in violations) else \
+        {name: len(frame) for name, frame in ds.tables.items()}
+    sizes = {name: counts.get(name) for name in contract.TABLES}
     return ValidationReport(dataset=label, violations=violations, tables=sizes)

@@ -134,7 +134,7 @@ def quality_flags(dataset) -> pd.DataFrame:
         add("accounts_without_onboarding", int((~acc["account_id"].isin(ob["account_id"])).sum()), n,
             "accounts with no onboarding row: left out of onboarding analyses", 0.05)
     for table in ("engagement", "roi", "health_monthly", "events"):
-        if dataset.tables.get(table) is None:
+        if not dataset.has(table):
             add(f"{table}_absent", 1, 1, f"optional table {table} is absent: its features are null")
     if usage is not None and len(usage):
         seats = c.groupby("account_id", observed=True)["seats"].max()
@@ -203,8 +203,8 @@ def audit_dataset(dataset, level: float = 0.95) -> DataAudit:
     DataAudit
     """
     sizes = pd.DataFrame(
-        {"rows": {k: len(v) for k, v in dataset.tables.items()},
-         "derived": {k: k in dataset.derived_tables for k in dataset.tables}}
+        {"rows": dataset.row_counts(),
+         "derived": {k: k in dataset.derived_tables for k in dataset.row_counts()}}
     )
     sizes.index.name = "table"
     by_year = decision_churn_rates(dataset, "year", level)

@@ -161,6 +161,9 @@ def dataset_identifiers(ds) -> set[str]:
     accounts = ds.tables.get("accounts")
     for col in identifying_columns(accounts):
         ids.update(v for v in (str(x).strip() for x in accounts[col].dropna().unique()) if len(v) >= 3)
+    if ds.events is not None:  # distinct values from DuckDB: the events are never loaded
+        ids.update(ds.events.distinct("account_id"))
+        ids.update(ds.events.distinct("user_id"))
     return {i.strip() for i in ids if i and i.strip()}
 
 

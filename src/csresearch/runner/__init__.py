@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import RunInterrupted
+from ..usage_cache import shared_cache
 from .collect import collect_sections, write_failure_pages
 from .manifest import utc_now
 from .outdir import output_lock, staged
@@ -97,6 +98,13 @@ def run_suite(
     InputError
         Bad DATA_DIR, OUT_DIR, notebooks or parameters (the CLI exits 2).
     """
+    with shared_cache():  # usage_monthly built from events once per run, shared by the kernels
+        return _run_suite(Path(data_dir), out_dir, params, params_file, only, jobs, show_code, include_ids, notebooks_dir,
+                          stream, timeout_s)
+
+
+def _run_suite(data_dir: Path, out_dir, params, params_file, only, jobs, show_code, include_ids, notebooks_dir,
+               stream, timeout_s) -> int:
     stream = stream if stream is not None else sys.stderr
     started = utc_now()
     request = RunRequest(Path(data_dir), out_dir, params, params_file, only, jobs, show_code, include_ids,

@@ -83,7 +83,7 @@ def build_manifest(plan: RunPlan, results: Mapping[str, ExecResult], problems: l
         "status": "ok" if not problems else "failed",
         "paths": {"data_dir": str(plan.request.data_dir.resolve()), "output_dir": str(plan.out),
                   "scorecard": plan.given.get("scorecard")},
-        "table_rows": {name: len(frame) for name, frame in plan.dataset.tables.items()},
+        "table_rows": plan.dataset.row_counts(),
         "environment": environment(started, utc_now()),
         "packages": package_versions(),
         "notebooks": [
