@@ -147,7 +147,9 @@ window.addEventListener('load', function () {
 #: Text a reader must never see: Python's None/NaN, a dict repr, scientific notation (p-values read "< 0.001").
 RAW_TEXT = re.compile(r"\bNone\b|\bNaN\b|\bnan\b|\{'|\d(?:\.\d+)?e[-+]?\d")
 SUITE_REPORTS = ("00_data_audit", "01_onboarding_vs_churn", "02_onboarding_vs_health", "03_health_score_validity",
-                 "04_continuing_accounts", "05_churned_accounts", "06_churn_factors_kpis")
+                 "04_continuing_accounts", "05_churned_accounts", "06_churn_factors_kpis", "07_retention")
+#: On the index, a hexadecimal fingerprint holds digit-e-digit runs; scientific notation has a sign there.
+RAW_TEXT_INDEX = re.compile(r"\bNone\b|\bNaN\b|\bnan\b|\{'|\b\d(?:\.\d+)?e[-+]\d")
 
 
 def _probe(page: Path, tmp_path: Path) -> dict:
@@ -181,3 +183,27 @@ def test_report_of_a_real_run_reads_well_at_1000_px(generated_run, tmp_path, nam
     assert "How to read this" in probe["text"]
     assert not re.search(r"\b(seat_utilisation_3m|quota_consumption|health_score|events_per_active_user_3m)\b",
                          probe["text"]), "a raw feature name is shown"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("generated_run")
+def test_index_of_a_real_run_reads_well_at_1000_px(generated_run, tmp_path):
+    """The index at 1,000 px: no sideways scroll, a decoded figure per answer where there is one, clean text."""
+    if not CHROMIUM:
+        pytest.skip("headless Chromium not found (install Debian's 'chromium' or set CSRESEARCH_CHROMIUM)")
+    code, findings, log, root = generated_run
+    assert code == 0, log
+    probe = _probe(root / "out" / "index.html", tmp_path)
+    assert probe["scrollWidth"] <= probe["clientWidth"] and probe["scrollers"] == []
+    images = probe["images"]
+    assert len(images) >= 5 and all(i["decoded"] for i in images)
+    assert all(i["natural"] <= i["column"] and i["shown"] == i["natural"] for i in images), images
+    text = probe["text"]
+    raw = [text[max(m.start() - 60, 0):m.end() + 20] for m in RAW_TEXT_INDEX.finditer(text)]
+    assert not raw, raw[:3]
+    assert "How to read this" in text and "Recommended actions" in text and "By segment" in text
+    assert text.index("The answers") < text.index("Recommended actions") < text.index("Reports")
+    for line in findings["summary"]:
+        assert line["answer"] in text  # shown, not folded away
+    assert not re.search(r"\b(seat_utilisation_3m|quota_consumption|events_per_active_user_3m)\b",
+                         text[:text.index("Reports")]), "a raw feature name in the summary"

@@ -158,13 +158,13 @@ def data_dir(tmp_path_factory):
     return generate_dataset(n_accounts=600, seed=11).write(tmp_path_factory.mktemp("ret") / "data")
 
 
-def _step(data_dir, min_group_size):
-    ctx = study.open(data_dir, min_group_size=min_group_size, seed=0, n_bootstrap=200)
+def _step(data_dir, min_group_size, include_ids=False):
+    ctx = study.open(data_dir, min_group_size=min_group_size, seed=0, n_bootstrap=200, include_ids=include_ids)
     return study.run("retention", ctx)
 
 
 def test_small_groups_are_suppressed_in_findings_tables_and_figures(data_dir):
-    sizes = _step(data_dir, 1).result.by_cohort["n_accounts"]
+    sizes = _step(data_dir, 1, include_ids=True).result.by_cohort["n_accounts"]
     assert sizes.nunique() > 1
     cut = int(sizes.sort_values().iloc[len(sizes) // 2])  # suppress the groups smaller than the middle one
     step = _step(data_dir, cut)
