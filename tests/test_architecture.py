@@ -22,7 +22,7 @@ PACKAGE = SRC / "csresearch"
 #: Keys are the first name under ``csresearch`` (a module or a sub-package).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "errors", "atomic", "jsonsafe", "csvsafe", "contract", "schemas", "violations", "reading", "events",
-     "dataset", "validation", "display"),           # data contract; human names next to it
+     "events_spark", "dataset", "validation", "display"),  # data contract (events_spark: same SQL on Spark); human names
     ("features", "lifetimes"),                      # as-of-safe features; lifetimes use the onboarding rule
     ("analysis",),                                  # pure statistics
     ("health",),                                    # the health score (its fit uses the statistics)
