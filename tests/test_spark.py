@@ -309,3 +309,6 @@ def test_csv_input_and_duckdb_options_are_refused_before_spark_starts(tmp_path):
     assert result.exit_code == 2 and "DuckDB options" in result.output
     result = runner.invoke(main, ["build-usage", str(csv), "-o", str(tmp_path / "u.parquet"), "--master", "local[2]"])
     assert result.exit_code == 2 and "--engine spark" in result.output
+    result = runner.invoke(main, ["build-usage", str(csv), "-o", str(tmp_path / "u.parquet"), "--engine", "spark",
+                                  "--conf", "no-equals-sign"])
+    assert result.exit_code == 2 and "KEY=VALUE" in result.output

@@ -309,11 +309,11 @@ def _build(table: pa.Table, started: float) -> UsageBuild:
     return UsageBuild(usage=usage, n_events=n_events, n_skipped=n_skipped, seconds=time.perf_counter() - started)
 
 
-def _run(source, spark, master: str | None, output: str | None = None) -> UsageBuild:
+def _run(source, spark, master: str | None, output: str | None = None, conf: dict[str, str] | None = None) -> UsageBuild:
     """Aggregate on Spark; with a URI ``output`` Spark also writes the placed rows there as Parquet."""
     started = time.perf_counter()
     groups = _input_groups(_input_paths(source))
-    session, created = (spark, False) if spark is not None else spark_session(master)
+    session, created = (spark, False) if spark is not None else spark_session(master, conf)
     try:
         result = _aggregate(session, groups)
         with _spark_errors("aggregate the events"):
@@ -331,7 +331,7 @@ def _run(source, spark, master: str | None, output: str | None = None) -> UsageB
     return _build(table, started)
 
 
-def build_usage_spark(source, *, spark=None, master: str | None = None) -> UsageBuild:
+def build_usage_spark(source, *, spark=None, master: str | None = None, conf: dict[str, str] | None = None) -> UsageBuild:
     """Aggregate events to usage_monthly on Spark; the same result as :func:`csresearch.events.build_usage`.
 
     Parameters
@@ -344,6 +344,8 @@ def build_usage_spark(source, *, spark=None, master: str | None = None) -> Usage
         A session to use (left running); default: one from :func:`spark_session`, stopped afterwards.
     master : str, optional
         Spark master for a new session (see :func:`spark_session`).
+    conf : dict, optional
+        Spark settings for a new session, e.g. object-store credentials or ``spark.jars.packages``.
 
     Returns
     -------
@@ -357,11 +359,11 @@ def build_usage_spark(source, *, spark=None, master: str | None = None) -> Usage
     InputError
         Missing input, CSV input, a missing required column, an unusable timestamp type.
     """
-    return _run(source, spark, master)
+    return _run(source, spark, master, conf=conf)
 
 
 def write_usage_file_spark(
-    events: Sequence[str], output: str | Path, *, spark=None, master: str | None = None
+    events: Sequence[str], output: str | Path, *, spark=None, master: str | None = None, conf: dict[str, str] | None = None
 ) -> UsageBuild:
     """Aggregate EVENTS on Spark into a usage_monthly file (``csresearch build-usage --engine spark``).
 
@@ -377,6 +379,8 @@ def write_usage_file_spark(
         A session to use (left running).
     master : str, optional
         Spark master for a new session.
+    conf : dict, optional
+        Spark settings for a new session (see :func:`spark_session`).
 
     Returns
     -------
@@ -395,13 +399,13 @@ def write_usage_file_spark(
             raise InputError(f"output {text!r}: the spark engine writes Parquet to URIs; give a .parquet name")
         if any(text.rstrip("/") == os.fspath(e).rstrip("/") for e in events):
             raise InputError(f"output {text!r} is also an input; choose another output (inputs are never modified)")
-        return _run(list(events), spark, master, output=text)
+        return _run(list(events), spark, master, output=text, conf=conf)
     path = Path(text)
     if path.suffix.lower() not in (".parquet", ".csv"):
         raise InputError(f"output {text!r} must end in .parquet or .csv")
     local = {f.resolve() for e in events if not _is_uri(os.fspath(e)) for f in _resolve_files(e)}
     if path.resolve() in local:
         raise InputError(f"output {text!r} is also an input; choose another output file (inputs are never modified)")
-    result = _run(list(events), spark, master)
+    result = _run(list(events), spark, master, conf=conf)
     _write_atomically(result.usage, path)
     return result

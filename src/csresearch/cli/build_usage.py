@@ -20,10 +20,13 @@ __all__ = ["build_usage", "usage_summary_line"]
 @click.option("--master", default=None,
               help="Spark master with --engine spark: local[4], spark://host:7077, yarn, k8s://..., or sc://host:15002 "
                    "(Spark Connect). Default: spark-submit's, else local[*].")
+@click.option("--conf", "spark_conf", multiple=True, metavar="KEY=VALUE",
+              help="Spark setting for a new session with --engine spark (repeatable), e.g. "
+                   "spark.jars.packages=org.apache.hadoop:hadoop-aws:3.5.0.")
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 4GB.")
 @click.option("--threads", type=int, default=None, help="DuckDB threads (default: all cores).")
 @friendly_errors
-def build_usage(events: tuple[str, ...], output: str, engine: str, master: str | None,
+def build_usage(events: tuple[str, ...], output: str, engine: str, master: str | None, spark_conf: tuple[str, ...],
                 memory_limit: str | None, threads: int | None) -> None:
     """Aggregate raw EVENTS (Parquet/CSV files, folders or globs) into usage_monthly, out of core."""
     from ..errors import ParameterError
@@ -33,14 +36,24 @@ def build_usage(events: tuple[str, ...], output: str, engine: str, master: str |
             raise ParameterError("--memory-limit and --threads are DuckDB options; size Spark with --master and its own settings")
         from ..events_spark import write_usage_file_spark
 
-        result = write_usage_file_spark(list(events), output, master=master)
+        result = write_usage_file_spark(list(events), output, master=master, conf=_spark_conf(spark_conf))
     else:
-        if master is not None:
-            raise ParameterError("--master needs --engine spark")
+        if master is not None or spark_conf:
+            raise ParameterError("--master and --conf need --engine spark")
         from ..events import write_usage_file
 
         result = write_usage_file(list(events), Path(output), memory_limit=memory_limit, threads=threads)
     click.echo(usage_summary_line(result, output))
+
+
+def _spark_conf(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``KEY=VALUE`` strings as a dict; ParameterError for one without ``=``."""
+    from ..errors import ParameterError
+
+    bad = [p for p in pairs if "=" not in p or not p.split("=", 1)[0].strip()]
+    if bad:
+        raise ParameterError(f"--conf takes KEY=VALUE, got {bad[0]!r}")
+    return {k.strip(): v for k, v in (p.split("=", 1) for p in pairs)}
 
 
 def usage_summary_line(result, output: str | Path) -> str:
