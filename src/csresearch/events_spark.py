@@ -278,7 +278,8 @@ def _normalised_sql(schema, relation: str) -> str:
 
 
 def _aggregate(spark, groups: list[list[str]]):
-    """The usage DataFrame (with the rows of unplaceable events: null account_id or month) for the input groups."""
+    """(usage, types): the usage DataFrame, with the rows of unplaceable events (null account_id or month),
+    and the cached event-type dictionary it reads (unpersist it when done)."""
     selects = []
     with _spark_errors("read the events"):
         for i, paths in enumerate(groups):
@@ -293,10 +294,11 @@ def _aggregate(spark, groups: list[list[str]]):
         n_types = types.count()
         usage = spark.sql(usage_sql(events, _TYPES_VIEW if n_types <= MAX_MASK_TYPES else None))
         casts = {c: f"CAST({c} AS BIGINT) AS {c}" for c in ("active_users", "events", "features_used")}
-        return usage.selectExpr(
+        usage = usage.selectExpr(
             "account_id", SPARK_DIALECT["month"] + " AS month", casts["active_users"], casts["events"],
             casts["features_used"], "CAST(quota_used AS DOUBLE) AS quota_used",
         ).orderBy("account_id", "month")
+    return usage, types
 
 
 def _build(table: pa.Table, started: float) -> UsageBuild:
@@ -314,8 +316,9 @@ def _run(source, spark, master: str | None, output: str | None = None, conf: dic
     started = time.perf_counter()
     groups = _input_groups(_input_paths(source))
     session, created = (spark, False) if spark is not None else spark_session(master, conf)
+    types = None
     try:
-        result = _aggregate(session, groups)
+        result, types = _aggregate(session, groups)
         with _spark_errors("aggregate the events"):
             if output is not None:
                 result = result.cache()
@@ -326,6 +329,8 @@ def _run(source, spark, master: str | None, output: str | None = None, conf: dic
                 placed.write.mode("overwrite").parquet(output)
                 result.unpersist()
     finally:
+        if types is not None and not created:
+            types.unpersist()
         if created:
             session.stop()
     return _build(table, started)
