@@ -219,7 +219,7 @@ def _input_paths(source) -> list[str]:
         csv = [f for f in files if _kind_of(f) == "csv"]
         if csv:
             raise InputError(f"the spark engine reads Parquet; {csv[0]} is CSV (convert it, or use --engine duckdb)")
-        paths.extend(str(f) for f in files)
+        paths.extend(str(f.absolute()) for f in files)  # absolute: a cluster or Connect server has another cwd
     return paths
 
 

@@ -28,7 +28,7 @@ __all__ = ["build_usage", "usage_summary_line"]
 @friendly_errors
 def build_usage(events: tuple[str, ...], output: str, engine: str, master: str | None, spark_conf: tuple[str, ...],
                 memory_limit: str | None, threads: int | None) -> None:
-    """Aggregate raw EVENTS (Parquet/CSV files, folders or globs) into usage_monthly, out of core."""
+    """Aggregate raw EVENTS (Parquet/CSV files, folders or globs; with --engine spark Parquet, also URIs) into usage_monthly, out of core (DuckDB) or on Apache Spark."""
     from ..errors import ParameterError
 
     if engine == "spark":
