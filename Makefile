@@ -8,12 +8,17 @@ PIP    := $(BIN)/python -m pip
 SAMPLE := data/sample
 REPORTS ?= reports
 JOBS   ?= 2
+# Extras `make test` installs; CI adds spark (.ci/run: make test TEST_EXTRAS=test,spark).
+TEST_EXTRAS ?= test
+comma := ,
+TEST_STAMP := $(VENV)/.installed-$(subst $(comma),-,$(TEST_EXTRAS))
 
 .PHONY: help venv report test sample lab bench clean
 
 help:
 	@echo "make report   set up .venv and run the whole suite on $(SAMPLE) into $(REPORTS)/"
 	@echo "make test     set up .venv with test extras and run the whole test suite"
+	@echo "              (TEST_EXTRAS=test,spark also installs pyspark: the Spark test then runs, given Java 17)"
 	@echo "make sample   regenerate $(SAMPLE) with the seeded generator"
 	@echo "make lab      start JupyterLab; the suite's .py notebooks open as notebooks"
 	@echo "make bench    run the benchmarks (slow; see benchmarks/README.md)"
@@ -27,8 +32,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e ".[test]"
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[$(TEST_EXTRAS)]"
 	@touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
@@ -40,7 +45,7 @@ venv: $(VENV)/.installed
 report: $(VENV)/.installed
 	$(BIN)/csresearch run $(SAMPLE) -o $(REPORTS) --jobs $(JOBS)
 
-test: $(VENV)/.installed-test
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 sample: $(VENV)/.installed
@@ -56,7 +61,7 @@ lab: $(VENV)/.installed-lab
 	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --notebook-dir=src/csresearch/notebooks $(LAB_ROOT_FLAG)
 
-bench: $(VENV)/.installed-test
+bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_features.py --write-results
 	$(BIN)/python benchmarks/bench_usage.py --write-results
 

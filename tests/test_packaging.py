@@ -11,7 +11,7 @@ import yaml
 
 # conda-forge names that differ from the PyPI names in pyproject.toml
 CONDA_TO_PYPI = {"python-duckdb": "duckdb"}
-NON_PACKAGES = {"python", "pip"}
+NON_PACKAGES = {"python", "pip", "openjdk"}  # openjdk: the Java runtime pyspark needs, not a Python package
 
 
 def _split(requirement: str) -> tuple[str, str]:

@@ -54,6 +54,10 @@ class ParameterError(InputError):
     """An unknown or invalid analysis parameter."""
 
 
+class EngineUnavailableError(InputError):
+    """An optional engine (Spark) or what it needs (pyspark, Java 17) is not installed or cannot start."""
+
+
 class AnalysisError(CsResearchError):
     """An analysis could not be computed on the given data."""
 

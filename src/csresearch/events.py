@@ -44,12 +44,11 @@ all used as much or more time (see benchmarks/README.md), and ids of up to 12
 bytes are stored inline by DuckDB.
 Column pruning is automatic (only the five columns are read from Parquet).
 
-Running the same aggregation on Spark: register the log as a view with the
-columns above (``to_utc_timestamp`` or a UTC session time zone:
-``spark.sql.session.timeZone=UTC``), then
-``spark.sql(usage_sql("events_view"))`` (or, with a types view made by
-:data:`TYPES_SQL`, ``usage_sql("events_view", "types_view")``; ``bit_or``,
-``bit_count`` and ``POWER`` exist in Spark SQL too).
+Running the same aggregation on Spark: :mod:`csresearch.events_spark`
+(``csresearch build-usage --engine spark``) runs :data:`TYPES_SQL` and
+:func:`usage_sql` verbatim on Spark SQL with the session time zone pinned to
+UTC; the few places where the engines differ (reading and typing the raw log,
+one cast of the result) are listed in ``events_spark.SPARK_DIALECT``.
 
 Rows whose account_id or timestamp is null (or unparsable in CSV) cannot be
 placed in a month; they are left out and counted in :class:`UsageBuild`.
@@ -98,7 +97,8 @@ FEATURES_DISTINCT = "COUNT(DISTINCT events.event_type)"
 #: popcount is the exact number of distinct types. Used when the log has at most
 #: :data:`MAX_MASK_TYPES` types; about 1 s faster per 20M events than
 #: :data:`FEATURES_DISTINCT` (see benchmarks/README.md).
-FEATURES_MASK = "bit_count(bit_or(types.type_mask))"
+#: COALESCE: a group whose event types are all null has a null mask, and counts 0 like COUNT(DISTINCT).
+FEATURES_MASK = "COALESCE(bit_count(bit_or(types.type_mask)), 0)"
 JOIN_TYPES = "\nLEFT JOIN {types} AS types ON types.event_type = events.event_type"
 TYPES_SQL = """
 SELECT event_type,
