@@ -15,13 +15,39 @@ shown to the user, so a pandera failure case maps back to a
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
-import pandera.pandas as pa
 
 from . import contract
+
+
+def _import_pandera():
+    """``pandera.pandas``, imported without the side effects of pyspark when pyspark is installed.
+
+    pandera then imports ``pyspark.pandas``, which warns about pandas 3 (a
+    warning that would show in every report, with a site-packages path) and
+    sets ``SPARK_LOCAL_IP=127.0.0.1`` and ``PYARROW_IGNORE_TIMEZONE`` in the
+    environment (which would bind a later Spark driver to localhost). Both are
+    undone here; csresearch never validates through pyspark.
+    """
+    before = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYARROW_IGNORE_TIMEZONE")}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"PySpark does not yet fully support pandas", category=FutureWarning)
+        import pandera.pandas as pandera_pandas
+        import pandera.backends.pandas.builtin_checks  # noqa: F401 - pandera imports it (and pyspark) at first use
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    return pandera_pandas
+
+
+pa = _import_pandera()
 
 __all__ = [
     "CheckSpec",

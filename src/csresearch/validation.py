@@ -46,9 +46,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from . import contract, schemas
+from .schemas import pa  # pandera.pandas, imported without pyspark's side effects
 from .violations import ValidationReport, Violation, examples_from
 
 if TYPE_CHECKING:  # pragma: no cover - the dataset calls the validator, not the other way round
