@@ -202,3 +202,16 @@ def test_events_csv_rows_equal_pandas_to_csv_whatever_the_cells(tmp_path, in_mem
     assert frame.dtypes.equals(in_memory.tables["events"].dtypes)
     writer.write_events([frame.iloc[:200], frame.iloc[200:]], tmp_path / "events.csv", "csv")
     assert (tmp_path / "events.csv").read_text(encoding="utf-8") == _old_csv(frame)
+
+
+def test_cli_synth_events_prints_the_streamed_count(tmp_path):
+    from click.testing import CliRunner
+
+    from csresearch.cli import main
+
+    res = CliRunner().invoke(main, ["synth", str(tmp_path / "d"), "--accounts", "12", "--seed", "4", "--events",
+                                    "--format", "parquet"])
+    assert res.exit_code == 0, res.output
+    written = pq.ParquetFile(tmp_path / "d" / "events.parquet").metadata.num_rows
+    expected = int(pd.read_parquet(tmp_path / "d" / "usage_monthly.parquet")["events"].sum())
+    assert written == expected > 0 and f"events {written:,}" in res.output
