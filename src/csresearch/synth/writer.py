@@ -138,7 +138,8 @@ def _iso_utc(timestamps: pd.Series) -> pa.Array | None:
 def _text_column(values: pd.Series) -> pa.Array | None:
     """One column as the text pandas' ``to_csv`` writes for it (before quoting), built in Arrow.
 
-    ``None`` when that cannot be done exactly here (missing values, -0.0, odd years).
+    ``None`` when that cannot be done exactly here (missing values, -0.0, odd
+    years, dtypes other than tz-aware timestamps, categories, floats and str).
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return _iso_utc(values)
@@ -153,8 +154,10 @@ def _text_column(values: pd.Series) -> pa.Array | None:
             return None
         distinct, where = np.unique(numbers, return_inverse=True)
         text = pa.array(distinct.astype(str)).take(pa.array(where))
-    else:
+    elif isinstance(values.dtype, pd.StringDtype):
         text = pa.array(values)
+    else:  # other dtypes: pandas formats them
+        return None
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     return text.cast(pa.large_string())
