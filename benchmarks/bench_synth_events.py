@@ -147,7 +147,7 @@ def render(rows: list[dict], args: argparse.Namespace) -> str:
         )
     stream = [r for r in rows if r["variant"] == "stream"]
     worst = max((r["summary"]["max_mb"] for r in stream), default=float("nan"))
-    lines += ["", "## Targets", "",
+    lines += ["", "### Targets", "",
               (f"- streaming peak under {TARGET_PEAK_MB / 1024:.0f} GB at every size measured: largest peak {worst:,.0f} MB "
                f"({'met' if worst < TARGET_PEAK_MB else 'NOT met'}).")]
     for r in rows:
