@@ -58,6 +58,6 @@ def synth_command(
 
     out = Path(out_dir)
     data = synthesize(out, n_accounts=n_accounts, seed=seed, fmt=fmt, with_events=with_events, scenario=scenario)
-    rows = ", ".join(f"{k} {len(v):,}" for k, v in data.tables.items())
+    rows = ", ".join(f"{k} {n:,}" for k, n in data.row_counts().items())
     click.echo(f"wrote {out} ({fmt}): {rows}")
     return out

@@ -31,6 +31,7 @@ How the events are made (all vectorised with numpy, deterministic in ``seed``):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -216,6 +217,24 @@ def _expand_chunk(
     )
 
 
+def _chunk_bounds(codes: np.ndarray, n_events: np.ndarray, chunk_accounts: int, chunk_events: int | None) -> list[int]:
+    """Row bounds of consecutive chunks of the (account, month)-sorted usage rows.
+
+    A chunk holds at most ``chunk_accounts`` accounts and, when ``chunk_events``
+    is given, at most ``chunk_events`` events (a single row with more events is
+    a chunk of its own); an account may then be split between chunks at a month.
+    """
+    cum = np.concatenate([[0], np.cumsum(n_events, dtype=np.int64)])
+    bounds, lo = [0], 0
+    while lo < len(codes):
+        hi = int(np.searchsorted(codes, codes[lo] + chunk_accounts))
+        if chunk_events is not None:
+            hi = min(hi, int(np.searchsorted(cum, cum[lo] + chunk_events, side="right")) - 1)
+        lo = max(hi, lo + 1)
+        bounds.append(lo)
+    return bounds
+
+
 def iter_events_from_usage(
     usage_monthly: pd.DataFrame,
     accounts: pd.DataFrame,
@@ -223,6 +242,7 @@ def iter_events_from_usage(
     *,
     seed: int,
     chunk_accounts: int = 2000,
+    chunk_events: int | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield the events of :func:`events_from_usage` in frames of ``chunk_accounts`` accounts.
 
@@ -234,23 +254,29 @@ def iter_events_from_usage(
     usage_monthly, accounts, contracts : DataFrame
         As in :func:`events_from_usage`.
     seed : int
-        Random seed; the same seed and ``chunk_accounts`` give the same events.
+        Random seed; the same seed, ``chunk_accounts`` and ``chunk_events``
+        give the same events.
     chunk_accounts : int, default 2000
-        Accounts per yielded frame.
+        Accounts per yielded frame (at most).
+    chunk_events : int, optional
+        Events per yielded frame (at most, unless one account-month alone has
+        more): bounds the memory whatever the accounts' sizes. An account may
+        then span two frames, split between months.
 
     Yields
     ------
     DataFrame
-        Events of consecutive accounts (in account_id order), sorted by
-        account_id then timestamp. Nothing is yielded for an empty usage table.
+        Events of consecutive accounts (in account_id order) and months, sorted
+        by account_id then timestamp; concatenated, the frames are sorted too.
+        Nothing is yielded for an empty usage table.
 
     Raises
     ------
     ValueError
         When a usage row cannot be expanded (see :func:`events_from_usage`).
     """
-    if chunk_accounts < 1:
-        raise ValueError("chunk_accounts must be >= 1")
+    if chunk_accounts < 1 or (chunk_events is not None and chunk_events < 1):
+        raise ValueError("chunk_accounts and chunk_events must be >= 1")
     _check_usage(usage_monthly, accounts)
     usage = usage_monthly.sort_values(["account_id", "month"], kind="stable").reset_index(drop=True)
     features = _feature_names(int(usage["features_used"].max()) if len(usage) else 0)
@@ -258,11 +284,8 @@ def iter_events_from_usage(
     account_ids = pd.Index(usage["account_id"].astype("str").unique())
     pool = _pool_sizes(usage, contracts, account_ids)
     codes = account_ids.get_indexer(usage["account_id"].astype("str"))
-    bounds = np.searchsorted(codes, np.arange(0, len(account_ids) + chunk_accounts, chunk_accounts))
-    for i in range(len(bounds) - 1):
-        lo, hi = bounds[i], bounds[i + 1]
-        if lo >= hi:
-            break
+    bounds = _chunk_bounds(codes, usage["events"].to_numpy(np.int64), chunk_accounts, chunk_events)
+    for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
         first = codes[lo]
         ids = list(account_ids[first : codes[hi - 1] + 1])
         rng = np.random.default_rng([seed, i])

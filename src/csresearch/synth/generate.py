@@ -5,10 +5,17 @@ and churn decisions -> monthly usage -> engagement and roi -> optional raw
 events), each with its own random stream spawned from the seed, so that the
 same seed always gives the same tables. The planted numbers and their realised
 values are returned as ``truth``.
+
+The raw events (tens of millions of rows for a few thousand accounts) are made
+by an :class:`EventStream`, chunk by chunk of at most :data:`CHUNK_EVENTS`
+events: :func:`synthesize` writes them one chunk at a time (bounded memory at
+any size), and ``generate_dataset(with_events=True)`` concatenates the very same
+chunks in memory, so the written events equal the in-memory ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +29,13 @@ from ..errors import ParameterError
 from .accounts import draw_accounts, draw_onboarding
 from .contracts import draw_contracts
 from .engagement import draw_engagement, draw_roi
+from .events import events_from_usage, iter_events_from_usage
 from .scenario import Scenario, resolve_scenario
 from .truth import build_truth
-from .events import events_from_usage
 from .usage import draw_usage
 from .writer import check_target, write_synthetic
 
-__all__ = ["SyntheticData", "generate_dataset", "synthesize", "SORT_KEYS"]
+__all__ = ["CHUNK_EVENTS", "SORT_KEYS", "EventStream", "SyntheticData", "generate_dataset", "synthesize"]
 
 #: Row order of every written table (sorted rows give byte-identical files).
 SORT_KEYS = {
@@ -41,7 +48,58 @@ SORT_KEYS = {
     "roi": ["account_id", "date", "metric"],
 }
 
+#: Events per chunk of the events generator and writer: what bounds the memory of
+#: ``csresearch synth --events`` (see benchmarks/bench_synth_events.py). Part of
+#: the seed's meaning: another value gives other (equally valid) events.
+CHUNK_EVENTS = 500_000
+
 _STREAMS = ("accounts", "onboarding", "contracts", "usage", "engagement", "roi", "events")
+
+
+class EventStream:
+    """The raw events of a generated dataset, made chunk by chunk on demand.
+
+    Iterating yields typed frames (contract columns and dtypes, sorted as
+    :data:`SORT_KEYS` says) of at most ``chunk_events`` events each, of
+    consecutive accounts and months, so that their concatenation is the sorted
+    events table; every iteration makes the same frames, and at least one
+    (empty when there are no events). No more than one frame is held at a time.
+
+    Parameters
+    ----------
+    usage_monthly, accounts, contracts : DataFrame
+        The typed tables the events are made from
+        (:func:`~csresearch.synth.events.iter_events_from_usage`).
+    seed : int
+        Random seed of the events.
+    chunk_events : int, optional
+        Events per frame (at most, unless one account-month alone has more);
+        default :data:`CHUNK_EVENTS`.
+    """
+
+    def __init__(self, usage_monthly: pd.DataFrame, accounts: pd.DataFrame, contracts: pd.DataFrame,
+                 seed: int, chunk_events: int | None = None) -> None:
+        self._tables = (usage_monthly, accounts, contracts)
+        self.seed = int(seed)
+        self.chunk_events = int(chunk_events or CHUNK_EVENTS)
+
+    def __len__(self) -> int:
+        """Number of events (usage_monthly's events total), known without making them."""
+        return int(self._tables[0]["events"].sum())
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        usage, accounts, contracts = self._tables
+        chunks = iter_events_from_usage(usage, accounts, contracts, seed=self.seed, chunk_events=self.chunk_events)
+        made = False
+        for chunk in chunks:
+            made = True
+            yield _typed("events", chunk)
+        if not made:
+            yield _typed("events", events_from_usage(usage.iloc[:0], accounts, contracts, seed=self.seed))
+
+    def frame(self) -> pd.DataFrame:
+        """All events in one DataFrame (the frames concatenated; needs memory for all of them)."""
+        return pd.concat(list(self), ignore_index=True)
 
 
 @dataclass
@@ -56,14 +114,36 @@ class SyntheticData:
         dataset.yml content: ``name``, ``extracted_at``, ``description``.
     truth : dict
         Planted effects and their realised values (JSON-able), written as truth.json.
+    events : EventStream, optional
+        The raw events, made on demand; ``tables["events"]`` holds them in
+        memory too when they were generated with ``with_events=True``.
     """
 
     tables: dict[str, pd.DataFrame]
     metadata: dict[str, Any]
     truth: dict[str, Any] = field(default_factory=dict)
+    events: EventStream | None = None
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table, the events included (counted, not made, when they are not in memory)."""
+        counts = {name: len(frame) for name, frame in self.tables.items()}
+        if self.events is not None and "events" not in counts:
+            counts["events"] = len(self.events)
+        return counts
+
+    def event_chunks(self) -> Iterator[pd.DataFrame] | None:
+        """The events in frames of at most :data:`CHUNK_EVENTS` rows (``None`` without events).
+
+        Slices of ``tables["events"]`` when it is in memory, else the frames of
+        :attr:`events`, made one at a time; the rows are the same either way.
+        """
+        if "events" in self.tables:
+            frame = self.tables["events"]
+            return (frame.iloc[lo : lo + CHUNK_EVENTS] for lo in range(0, max(len(frame), 1), CHUNK_EVENTS))
+        return iter(self.events) if self.events is not None else None
 
     def to_dataset(self) -> Dataset:
-        """Return the tables as a :class:`~csresearch.dataset.Dataset`."""
+        """Return the tables in memory as a :class:`~csresearch.dataset.Dataset`."""
         return Dataset.from_tables(
             self.tables,
             extracted_at=self.metadata["extracted_at"],
@@ -80,7 +160,7 @@ class SyntheticData:
         return write_synthetic(self, out_dir, fmt=fmt)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
-        sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
+        sizes = ", ".join(f"{k}={v:,}" for k, v in self.row_counts().items())
         return f"SyntheticData(name={self.metadata['name']!r}, {sizes})"
 
 
@@ -106,6 +186,7 @@ def generate_dataset(
     with_events: bool = False,
     *,
     name: str | None = None,
+    stream_events: bool = False,
 ) -> SyntheticData:
     """Generate a synthetic contract dataset with the planted effects of ``scenario``.
 
@@ -119,10 +200,14 @@ def generate_dataset(
         Planted parameters; a dict or YAML file overrides default fields
         (see :class:`~csresearch.synth.scenario.Scenario`).
     with_events : bool, default False
-        Also build the raw events table (aggregating it per account x month
-        gives usage_monthly back exactly).
+        Also build the raw events (aggregating them per account x month gives
+        usage_monthly back exactly): ``tables["events"]`` in memory and
+        ``events``, the :class:`EventStream` that makes the same rows.
     name : str, optional
         Dataset name in dataset.yml (default ``synthetic-seed<seed>``).
+    stream_events : bool, default False
+        With ``with_events``, leave the events out of ``tables``: ``events``
+        makes them chunk by chunk when iterated or written.
 
     Returns
     -------
@@ -156,10 +241,12 @@ def generate_dataset(
         "roi": roi,
     }
     tables = {k: _typed(k, v) for k, v in raw.items()}
+    events = None
     if with_events:
         events_seed = int(streams["events"].generate_state(1)[0])
-        events = events_from_usage(tables["usage_monthly"], tables["accounts"], tables["contracts"], seed=events_seed)
-        tables["events"] = _typed("events", events)
+        events = EventStream(tables["usage_monthly"], tables["accounts"], tables["contracts"], seed=events_seed)
+        if not stream_events:
+            tables["events"] = events.frame()
     metadata = {
         "name": name or f"synthetic-seed{int(seed)}",
         "extracted_at": sc.extracted_at,
@@ -168,8 +255,10 @@ def generate_dataset(
             "planted effects in truth.json, model in docs/synthetic-data.md"
         ),
     }
-    truth = build_truth(tables, latent, terms, panel, sc, n_accounts=int(n_accounts), seed=int(seed))
-    return SyntheticData(tables=tables, metadata=metadata, truth=truth)
+    data = SyntheticData(tables=tables, metadata=metadata, events=events)
+    data.truth = build_truth(tables, latent, terms, panel, sc, n_accounts=int(n_accounts), seed=int(seed),
+                             table_rows=data.row_counts())
+    return data
 
 
 def synthesize(
@@ -200,7 +289,8 @@ def synthesize(
     Returns
     -------
     SyntheticData
-        What was written.
+        What was written; the events (with ``with_events``) were written chunk
+        by chunk and are not in its tables (``row_counts()`` counts them).
 
     Raises
     ------
@@ -211,6 +301,7 @@ def synthesize(
     """
     out = Path(out_dir)
     check_target(out)
-    data = generate_dataset(n_accounts=n_accounts, seed=seed, scenario=scenario, with_events=with_events)
+    data = generate_dataset(n_accounts=n_accounts, seed=seed, scenario=scenario, with_events=with_events,
+                            stream_events=True)
     write_synthetic(data, out, fmt=fmt)
     return data

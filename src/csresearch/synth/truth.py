@@ -257,6 +257,7 @@ def build_truth(
     *,
     n_accounts: int,
     seed: int,
+    table_rows: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Return the truth.json content (planted numbers, expected and realised effects).
 
@@ -270,6 +271,9 @@ def build_truth(
         Planted parameters.
     n_accounts, seed : int
         Generation arguments.
+    table_rows : dict of str to int, optional
+        Rows per table, for tables not in ``tables`` too (the streamed events);
+        default: the rows of ``tables``.
 
     Returns
     -------
@@ -312,5 +316,5 @@ def build_truth(
             "planted_logit_features_drop": sc.decline_features,
             **_pre_decision(terms, panel),
         },
-        "table_rows": {k: int(len(v)) for k, v in tables.items()},
+        "table_rows": {k: int(n) for k, n in (table_rows or {k: len(v) for k, v in tables.items()}).items()},
     }
