@@ -134,3 +134,24 @@ def test_usage_is_built_once_per_run_and_shared(tmp_path, monkeypatch):
     assert not cache.exists()  # removed when the run ends
     csresearch.load_dataset(folder)
     assert len(calls) == 2  # outside a run: built each time
+
+
+def test_events_are_checked_once_per_run(tmp_path, monkeypatch):
+    """The runner and notebook 00 both validate: inside a run the events check runs once and is shared."""
+    from csresearch import events_rules
+
+    folder = write_dataset(tmp_path / "ds", _events_only(valid_tables()), fmt="parquet")
+    calls = []
+    real = events_rules.check_events
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(events_rules, "check_events", counted)
+    with usage_cache.shared_cache():
+        first = csresearch.load_dataset(folder).validate()
+        second = csresearch.load_dataset(folder).validate()
+    assert len(calls) == 1 and first.violations == second.violations and first.is_valid
+    csresearch.load_dataset(folder).validate()
+    assert len(calls) == 2  # outside a run: checked each time

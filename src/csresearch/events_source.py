@@ -137,6 +137,13 @@ class EventsSource:
     @cached_property
     def stats(self) -> dict[str, Any]:
         """``rows``, ``first`` and ``last`` timestamp (UTC) of the events that count, in one DuckDB pass (kept)."""
+        from .usage_cache import cache_key, cached
+
+        if self.kind == "frame":
+            return self._count()
+        return cached("events_stats", cache_key(self), self._count)
+
+    def _count(self) -> dict[str, Any]:
         from .errors import InputError
 
         with self.connect() as con:
@@ -201,8 +208,17 @@ class EventsSource:
         -------
         list of Violation
         """
-        from .events_rules import check_events
+        import hashlib
 
-        with self.connect() as con:
-            return check_events(con, self, account_ids, extracted_at)
+        from .events_rules import check_events
+        from .usage_cache import cache_key, cached
+
+        def compute() -> list[Violation]:
+            with self.connect() as con:
+                return check_events(con, self, account_ids, extracted_at)
+
+        if self.kind == "frame":
+            return compute()
+        ids = hashlib.sha256("\n".join(sorted(map(str, account_ids))).encode()).hexdigest()[:16] if account_ids is not None else "none"
+        return cached("events_check", f"{cache_key(self)}-{ids}-{extracted_at}", compute)
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 
-__all__ = ["CACHE_ENV", "cache_key", "cached_usage", "shared_cache"]
+__all__ = ["CACHE_ENV", "cache_key", "cached", "cached_usage", "shared_cache"]
 
 #: Environment variable naming the run's usage cache folder.
 CACHE_ENV = "CSRESEARCH_USAGE_CACHE"
@@ -42,6 +42,28 @@ def cache_key(source) -> str:
     h.update(f"until={source.until}\n".encode())
     h.update(("accounts=" + ("all" if source.accounts is None else "\n".join(source.accounts))).encode())
     return h.hexdigest()[:32]
+
+
+def cached(name: str, key: str, compute):
+    """``compute()``, kept in the run's cache as a pickle under ``name-key`` (computed once per run, under a lock).
+
+    Outside a run (no :data:`CACHE_ENV`) it is computed each time. Used for the
+    events table's validation, which the runner and notebook 00 both ask for.
+    """
+    import pickle
+
+    folder = os.environ.get(CACHE_ENV)
+    if not folder or not Path(folder).is_dir():
+        return compute()
+    path = Path(folder) / f"{name}-{key}.pickle"
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.is_file():
+            return pickle.loads(path.read_bytes())  # noqa: S301 - written by this run, in its own private folder
+        value = compute()
+        with atomic_path(path) as tmp:
+            Path(tmp).write_bytes(pickle.dumps(value))
+        return value
 
 
 def cached_usage(source) -> pd.DataFrame:
