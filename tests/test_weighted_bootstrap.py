@@ -15,6 +15,7 @@ from csresearch.analysis.intervals import (
     bootstrap_interval,
     bootstrap_weights,
     cluster_resampler,
+    weighted_bootstrap_interval,
 )
 from csresearch.analysis.weighted_ranks import (
     WeightedRanks,
@@ -153,3 +154,19 @@ def test_ipw_replicates_from_counts_equal_the_copied_resample():
     bad = (duration < 1).astype(float)
     np.testing.assert_allclose(_stats(values, failed, x, bad, counts, start),
                                _stats(values[idx], failed[idx], x[idx], bad[idx]), atol=1e-10)
+
+
+def test_mean_fold_auc_interval_equals_the_row_copying_bootstrap():
+    from csresearch.analysis.association import rank_auc
+    from csresearch.analysis.churn_model import _mean_fold_auc
+
+    groups, _, y, positive = _data()
+    fold = pd.Series(groups).map(lambda s: int(s) % 5).to_numpy()
+
+    def slow(d):
+        return float(np.mean([rank_auc(d["y"][d["fold"] == k], d["p"][d["fold"] == k]) for k in np.unique(d["fold"])]))
+
+    data = pd.DataFrame({"y": positive.astype(int), "p": y, "fold": fold})
+    fast = weighted_bootstrap_interval(_mean_fold_auc(positive.astype(int), y, fold), len(y), n_boot=100, seed=2,
+                                       groups=groups, method="m")
+    _same(fast, bootstrap_interval(slow, data, n_boot=100, seed=2, groups=groups, method="m"))
