@@ -17,7 +17,7 @@ Examples
     nice -n 10 .venv/bin/python benchmarks/bench_suite.py data/sample synth:5000 synth:20000 synth:50000 \\
         --baseline /tmp/main-src --repeats 3 --write-results
 
-``synth:N`` generates ``csresearch synth --accounts N --seed 0`` (no events)
+``DATA@R`` runs that dataset R times (default ``--repeats``). ``synth:N`` generates ``csresearch synth --accounts N --seed 0`` (no events)
 once into ``benchmarks/_data/suite_N`` (gitignored) and reuses it. The
 baseline runs with ``PYTHONPATH=<baseline>/src`` in front, so the same
 interpreter and packages run the other version of csresearch.
@@ -45,16 +45,18 @@ DATA = HERE / "_data"
 CLI = [sys.executable, "-m", "csresearch.cli"]
 
 
-def dataset(spec: str) -> tuple[str, Path]:
-    """(label, folder) of a dataset argument: a folder, or ``synth:N`` generated once."""
+def dataset(spec: str, repeats: int) -> tuple[str, Path, int]:
+    """(label, folder, repeats) of a dataset argument: a folder or ``synth:N``, optionally ``@R`` repeats."""
+    spec, _, r = spec.partition("@")
+    repeats = int(r) if r else repeats
     if not spec.startswith("synth:"):
-        return Path(spec).name, Path(spec)
+        return Path(spec).name, Path(spec), repeats
     n = int(spec.split(":", 1)[1])
     folder = DATA / f"suite_{n}"
     if not (folder / "dataset.yml").exists():
         subprocess.run([*CLI, "synth", str(folder), "--accounts", str(n), "--seed", "0"], check=True,
                        stdout=subprocess.DEVNULL)
-    return f"{n:,} accounts", folder
+    return f"{n:,} accounts", folder, repeats
 
 
 def run_once(folder: Path, src: Path | None, jobs: int) -> dict:
@@ -109,29 +111,32 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, help="another checkout (source tree) to run side by side")
     ap.add_argument("--baseline-label", default="main")
     ap.add_argument("--label", default="this branch")
+    ap.add_argument("--src", type=Path, help="run this version from a copy of its tree (default: the installed csresearch)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--write-results", action="store_true")
     args = ap.parse_args()
-    sets = [dataset(d) for d in args.datasets]
-    versions = {args.label: None, **({args.baseline_label: args.baseline} if args.baseline else {})}
-    runs: dict[str, dict[str, list[dict]]] = {label: {v: [] for v in versions} for label, _ in sets}
-    for r in range(args.repeats):
+    sets = [dataset(d, args.repeats) for d in args.datasets]
+    versions = {args.label: args.src, **({args.baseline_label: args.baseline} if args.baseline else {})}
+    runs: dict[str, dict[str, list[dict]]] = {label: {v: [] for v in versions} for label, _, _ in sets}
+    for r in range(max(n for _, _, n in sets)):
         order = list(versions) if r % 2 == 0 else list(reversed(versions))
-        for label, folder in sets:
+        for label, folder, n in sets:
+            if r >= n:
+                continue
             for v in order:
                 res = run_once(folder, versions[v], args.jobs)
                 runs[label][v].append(res)
-                print(f"run {r + 1}/{args.repeats} {label:>16} {v:>12}: {res['wall']:6.1f} s  load "
+                print(f"run {r + 1}/{n} {label:>16} {v:>12}: {res['wall']:6.1f} s  load "
                       f"{res['load'][0]:.1f}->{res['load'][1]:.1f}  {'ok' if res['ok'] else res['error']}", flush=True)
-    results = {label: {v: summarise(runs[label][v]) for v in versions} for label, _ in sets}
+    results = {label: {v: summarise(runs[label][v]) for v in versions} for label, _, _ in sets}
     text = table(results, list(versions))
     print(text)
     if args.write_results:
         m = machine()
         header = (f"## The suite, `csresearch run DATA --jobs {args.jobs}` (`bench_suite.py`)\n\n"
                   f"Written by `benchmarks/bench_suite.py --write-results` on {datetime.now():%Y-%m-%d %H:%M}; "
-                  f"{args.repeats} run(s) per dataset and version, alternating"
+                  f"runs per dataset and version as shown, alternating"
                   f"{f' ({args.label} vs {args.baseline_label}, same interpreter and packages)' if args.baseline else ''}; "
                   f"the machine is shared (load average shown; compare medians).\n\n"
                   f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}; Python {m['python']}.\n")
