@@ -170,3 +170,19 @@ def test_mean_fold_auc_interval_equals_the_row_copying_bootstrap():
     fast = weighted_bootstrap_interval(_mean_fold_auc(positive.astype(int), y, fold), len(y), n_boot=100, seed=2,
                                        groups=groups, method="m")
     _same(fast, bootstrap_interval(slow, data, n_boot=100, seed=2, groups=groups, method="m"))
+
+
+@pytest.mark.parametrize(("n", "n_groups", "share", "seed"), [(400, 90, 0.2, 0), (3000, 900, 0.1, 3), (2000, 1990, 0.3, 7)])
+def test_stratified_group_folds_equal_sklearn(n, n_groups, share, seed):
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from csresearch.analysis.folds import stratified_group_folds
+
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n)
+    y = (rng.random(n) < share).astype(int)
+    expected = list(StratifiedGroupKFold(5, shuffle=True, random_state=seed).split(np.zeros(n), y, groups))
+    got = stratified_group_folds(y, groups, 5, seed)
+    for (tr_e, te_e), (tr, te) in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(tr, tr_e)
+        np.testing.assert_array_equal(te, te_e)

@@ -40,6 +40,7 @@ from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError
 from ..jsonsafe import json_safe
 from .association import rank_auc
+from .folds import stratified_group_folds
 from .intervals import weighted_bootstrap_interval, wilson_interval
 from .kpi import KpiThreshold, kpi_thresholds, kpi_tree_plot
 from .model_checks import ModelCalibration, importance_table, model_calibration
@@ -170,14 +171,11 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int = 5, seed: in
 
 
 def _grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    from sklearn.model_selection import StratifiedGroupKFold
-
     n_groups_min = min(pd.Series(groups[y == 1]).nunique(), pd.Series(groups[y == 0]).nunique())
     k = min(n_splits, n_groups_min)
     if k < 2:
         raise AnalysisError("cross-validation needs at least 2 accounts of each class")
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(y)), y, groups))
+    return stratified_group_folds(y, groups, k, seed)  # StratifiedGroupKFold(k, shuffle=True, random_state=seed)
 
 
 # --------------------------------------------------------------------------- result
