@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TextIO
 
+from ..study.protocol import sections_of
 from .execute import ExecResult, ExecTask, execute_notebook
 from .progress import Progress
 
-__all__ = ["execute_all", "run_tasks"]
+__all__ = ["execute_all", "run_tasks", "start_order"]
 
 
 def execute_all(tasks: Sequence[ExecTask], jobs: int, stream: TextIO,
@@ -79,7 +80,7 @@ def run_tasks(
         return {t.name: results[t.name] for t in tasks}
     # fork is much faster to start; the parent holds no kernel or zmq state to inherit
     ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    pending, running = deque(tasks), {}
+    pending, running = deque(start_order(tasks)), {}
     workers = max(1, min(jobs, len(tasks)))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                initargs=(kernel_threads(workers),))
@@ -90,6 +91,16 @@ def run_tasks(
         raise
     pool.shutdown(wait=True)
     return {t.name: results[t.name] for t in tasks}
+
+
+def start_order(tasks: Sequence[ExecTask]) -> list[ExecTask]:
+    """The order parallel tasks start in: notebooks that compute more study steps first, otherwise run order.
+
+    Longest first, so that the longest notebook does not start last and run
+    alone at the end (06, three steps, took 80 of 230 s at 50,000 accounts and
+    started after four others); results are still reported in run order.
+    """
+    return sorted(tasks, key=lambda t: -len(sections_of(t.name)))
 
 
 def _drain(pool: ProcessPoolExecutor, pending: deque, running: dict, results: dict,
