@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_file import machine, write_section  # noqa: E402
+from results_file import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -68,7 +68,7 @@ def run_once(folder: Path, src: Path | None, jobs: int) -> dict:
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.run([*CLI, "run", str(folder), "-o", str(out / "run"), "--jobs", str(jobs)], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     wall = time.perf_counter() - t0
     load1 = os.getloadavg()[0]
     run = json.loads((out / "run" / "run.json").read_text()) if (out / "run" / "run.json").exists() else {}
