@@ -186,3 +186,22 @@ def test_stratified_group_folds_equal_sklearn(n, n_groups, share, seed):
     for (tr_e, te_e), (tr, te) in zip(expected, got, strict=True):
         np.testing.assert_array_equal(tr, tr_e)
         np.testing.assert_array_equal(te, te_e)
+
+
+@pytest.mark.parametrize("model", ["logistic_l2", "gradient_boosting"])
+def test_batched_permutation_importance_equals_sklearn(model):
+    from sklearn.inspection import permutation_importance
+
+    from csresearch.analysis.churn_model import candidate_models, model_frame
+    from csresearch.analysis.permutation import permutation_drops
+
+    rng = np.random.default_rng(5)
+    n = 700
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+                      "seg": pd.Categorical(rng.choice(["x", "y", "z"], n)), "c": rng.integers(0, 4, n).astype(float)})
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X["a"] + (X["seg"] == "y") - 1)))).astype(int).to_numpy()
+    frame = model_frame(X)
+    est = candidate_models(frame)[model].fit(frame.iloc[:500], y[:500])
+    test = frame.iloc[500:]
+    expected = permutation_importance(est, test, y[500:], scoring="roc_auc", n_repeats=3, random_state=4).importances_mean
+    np.testing.assert_allclose(permutation_drops(est, test, y[500:], 3, 4, max_rows=450), expected, atol=1e-12)

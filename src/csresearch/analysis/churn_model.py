@@ -45,6 +45,7 @@ from .intervals import weighted_bootstrap_interval, wilson_interval
 from .kpi import KpiThreshold, kpi_thresholds, kpi_tree_plot
 from .model_checks import ModelCalibration, importance_table, model_calibration
 from .odds_ratios import logit_odds_ratios
+from .permutation import permutation_drops
 from .results import AnalysisResult, Interval
 from .weighted_ranks import WeightedRanks, weighted_auc
 
@@ -444,15 +445,13 @@ class ChurnFactorModel:
         return oof, fitted, comparison, intervals
 
     def _fold_importances(self, fitted: list[Any], frame: pd.DataFrame, yv: np.ndarray) -> np.ndarray:
-        """Permutation importance (AUC drop) of each column on each test fold: folds x columns."""
-        from sklearn.inspection import permutation_importance
+        """Permutation importance (AUC drop) of each column on each test fold: folds x columns.
 
-        drops = []
-        for i, (_, te) in enumerate(self.folds_):
-            r = permutation_importance(fitted[i], frame.iloc[te], yv[te], scoring="roc_auc",
-                                       n_repeats=self.n_repeats, random_state=self.random_state + i)
-            drops.append(r.importances_mean)
-        return np.array(drops)
+        scikit-learn's ``permutation_importance(scoring="roc_auc", n_repeats, random_state=seed + fold)``,
+        computed in batches (:func:`~csresearch.analysis.permutation.permutation_drops`).
+        """
+        return np.array([permutation_drops(fitted[i], frame.iloc[te], yv[te], self.n_repeats, self.random_state + i)
+                         for i, (_, te) in enumerate(self.folds_)])
 
     def _kpis(self, X: pd.DataFrame, yv: np.ndarray, groups: Any, g: np.ndarray, importance: pd.DataFrame) -> list:
         """KPI targets for the top ``n_kpis`` numeric factors (among ``kpi_features`` when given)."""
