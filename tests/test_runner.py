@@ -323,3 +323,16 @@ def test_shared_output_of_a_run_names_folders_not_paths(workspace, serial_run):
         if name.endswith((".html", "findings.json")):
             assert str(workspace) not in data.decode(), name
     assert serial_run["findings"]["dataset"]["folder"] == "data"
+
+
+def test_parallel_runs_start_the_notebook_with_most_steps_first_and_keep_run_order_otherwise():
+    from types import SimpleNamespace
+
+    from csresearch.runner.pool import start_order
+    from csresearch.study.protocol import sections_of
+
+    names = ["00_data_audit", "01_onboarding_vs_churn", "06_churn_factors_kpis", "07_retention", "99_custom"]
+    order = [t.name for t in start_order([SimpleNamespace(name=n) for n in names])]
+    assert len(sections_of("06_churn_factors_kpis")) > 1
+    assert order[0] == "06_churn_factors_kpis"
+    assert [n for n in order if n != "06_churn_factors_kpis"] == [n for n in names if n != "06_churn_factors_kpis"]

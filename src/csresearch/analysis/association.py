@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.metrics import roc_auc_score
 
 from ..errors import ParameterError
-from .intervals import bootstrap_interval, wilson_interval
+from .intervals import weighted_bootstrap_interval, wilson_interval
 from .results import AnalysisResult, Interval, intervals_frame
+from .weighted_ranks import WeightedRanks, weighted_auc, weighted_spearman
 
 __all__ = [
     "rank_auc",
@@ -59,7 +59,9 @@ def spearman_with_bootstrap(x: Any, y: Any, groups: Any = None, n_boot: int = 10
     if np.isnan(_spearman(data)):
         return Interval.unavailable("fewer than 3 complete rows or a constant variable", method, int(ok.sum()), level)
     g = None if groups is None else np.asarray(groups, dtype=object)[ok]
-    return bootstrap_interval(_spearman, data, n_boot=n_boot, seed=seed, groups=g, level=level, method=method)
+    rx, ry = WeightedRanks(data[:, 0]), WeightedRanks(data[:, 1])
+    return weighted_bootstrap_interval(lambda w: weighted_spearman(w, rx, ry), len(data), n_boot=n_boot, seed=seed,
+                                       groups=g, level=level, method=method)
 
 
 def rank_auc(y_true: Any, score: Any) -> float:
@@ -113,11 +115,10 @@ def auc_with_interval(y_true: Any, score: Any, groups: Any = None, n_boot: int =
         z = stats.norm.ppf(0.5 + level / 2)
         return Interval(auc, max(0.0, auc - z * se), min(1.0, auc + z * se), level=level, method=method, n=n)
 
-    def stat(d: np.ndarray) -> float:
-        return float(roc_auc_score(d[:, 0], d[:, 1])) if 0 < d[:, 0].sum() < len(d) else float("nan")
-
     g = np.asarray(groups, dtype=object)[ok]
-    return bootstrap_interval(stat, np.column_stack([y, s]), n_boot=n_boot, seed=seed, groups=g, level=level, method=method)
+    ranks, positive = WeightedRanks(s), y.astype(bool)
+    return weighted_bootstrap_interval(lambda w: weighted_auc(w, positive, ranks), n, n_boot=n_boot, seed=seed, groups=g,
+                                       level=level, method=method)
 
 
 @dataclass
@@ -162,25 +163,34 @@ class CohortCorrelation(AnalysisResult):
                 "method": self.method}
 
 
-def _cohort_rs(cohorts: np.ndarray, xv: np.ndarray, yv: np.ndarray) -> list[tuple[Any, float, int]]:
-    """(cohort, Spearman r, n) for each cohort with at least 5 complete rows and a computable, non-perfect r."""
-    out = []
+def _weighted_pooled_r(cohorts: np.ndarray, xv: np.ndarray, yv: np.ndarray):
+    """``stat(W)``: the pooled within-cohort Spearman of each weighted resample (rows of ``W``).
+
+    Per cohort, Spearman's r of its complete rows when they are at least 5 (in
+    the resample) and r is computable and not perfect; pooled: the weighted
+    mean of Fisher z with weights (n - 3) / 1.06, back-transformed; NaN when
+    no cohort qualifies.
+    """
+    parts = []
     for cohort in pd.unique(cohorts):
-        m = cohorts == cohort
-        ok = m & np.isfinite(xv) & np.isfinite(yv)
-        n = int(ok.sum())
-        r = _spearman(np.column_stack([xv[ok], yv[ok]])) if n >= 5 else float("nan")
-        out.append((cohort, r, n))
-    return out
+        idx = np.flatnonzero((cohorts == cohort) & np.isfinite(xv) & np.isfinite(yv))
+        if len(idx):
+            parts.append((idx, WeightedRanks(xv[idx]), WeightedRanks(yv[idx])))
 
+    def stat(w: np.ndarray) -> np.ndarray:
+        num, den = np.zeros(len(w)), np.zeros(len(w))
+        for idx, rx, ry in parts:
+            wc = w[:, idx]
+            n = wc.sum(axis=1)
+            r = weighted_spearman(wc, rx, ry)
+            ok = (n >= 5) & np.isfinite(r) & (np.abs(r) < 1)
+            z_weight = np.where(ok, (n - 3) / 1.06, 0.0)
+            num += z_weight * np.arctanh(np.where(ok, r, 0.0))
+            den += z_weight
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, np.tanh(num / den), np.nan)
 
-def _pooled_r(rs: list[tuple[Any, float, int]]) -> float:
-    """Inverse-variance weighted mean of Fisher z (variance 1.06/(n-3)), back-transformed."""
-    ok = [(np.arctanh(r), (n - 3) / 1.06) for _, r, n in rs if np.isfinite(r) and abs(r) < 1]
-    if not ok:
-        return float("nan")
-    z, w = np.array(ok).T
-    return float(np.tanh(np.average(z, weights=w)))
+    return stat
 
 
 def within_cohort_spearman(frame: pd.DataFrame, cohort_col: str, x: str, y: str, level: float = 0.95, *,
@@ -243,15 +253,13 @@ def _within_cohort_clustered(frame: pd.DataFrame, cohort_col: str, x: str, y: st
         by_cohort[cohort] = spearman_with_bootstrap(xv, yv, groups=part[groups].to_numpy(), n_boot=n_boot,
                                                     seed=seed, level=level)
 
-    def pooled_stat(d: pd.DataFrame) -> float:
-        return _pooled_r(_cohort_rs(d[cohort_col].to_numpy(), d[x].to_numpy(dtype="float64", na_value=np.nan),
-                                    d[y].to_numpy(dtype="float64", na_value=np.nan)))
-
-    if not np.isfinite(pooled_stat(data)):
+    pooled_stat = _weighted_pooled_r(data[cohort_col].to_numpy(), data[x].to_numpy(dtype="float64", na_value=np.nan),
+                                     data[y].to_numpy(dtype="float64", na_value=np.nan))
+    if not np.isfinite(pooled_stat(np.ones((1, len(data))))[0]):
         pooled = Interval.unavailable("no cohort has a computable correlation", method, 0, level)
     else:
-        pooled = bootstrap_interval(pooled_stat, data, n_boot=n_boot, seed=seed, groups=data[groups].to_numpy(),
-                                    level=level, method=method)
+        pooled = weighted_bootstrap_interval(pooled_stat, len(data), n_boot=n_boot, seed=seed,
+                                             groups=data[groups].to_numpy(), level=level, method=method)
     summary = intervals_frame({**by_cohort, "pooled": pooled}, index_name=cohort_col)
     notes = [f"{k}: {iv.reason}" for k, iv in by_cohort.items() if iv.reason]
     return CohortCorrelation(summary=summary, method=method, notes=notes, pooled=pooled, by_cohort=by_cohort)

@@ -28,6 +28,7 @@ from .weighting import (
     confounder_design,
     e_value,
     effective_sample_size,
+    propensity_model,
     propensity_scores,
     restricted_mean,
     stabilised_weights,
@@ -64,10 +65,19 @@ def e_value_pair(rr: Interval) -> dict[str, Any]:
 
 
 def _point(t: np.ndarray, e: np.ndarray, failed: np.ndarray, x: np.ndarray, horizons: Sequence[float],
-           rmst_horizon: float) -> np.ndarray:
-    """Counterfactual risks at each horizon for failed then succeeded, then the two RMSTs (one flat vector)."""
-    ps = propensity_scores(x, failed)
-    w, _ = stabilised_weights(ps, failed)
+           rmst_horizon: float, counts: np.ndarray | None = None, start: np.ndarray | None = None) -> np.ndarray:
+    """Counterfactual risks at each horizon for failed then succeeded, then the two RMSTs (one flat vector).
+
+    ``counts``: how many times each account is in a bootstrap resample (the
+    estimate of that resample, computed without copying rows); ``start``: a
+    warm start of the propensity fit (the result does not depend on it).
+    """
+    if counts is not None:
+        keep = counts > 0
+        t, e, failed, x, counts = t[keep], e[keep], failed[keep], x[keep], counts[keep]
+    ps, _ = propensity_model(x, failed, counts, start)
+    w, _ = stabilised_weights(ps, failed, sample_weight=counts)
+    w = w if counts is None else w * counts
     out = []
     for grp in (failed, ~failed):
         times, surv = weighted_km(t[grp], e[grp], w[grp])
@@ -77,10 +87,13 @@ def _point(t: np.ndarray, e: np.ndarray, failed: np.ndarray, x: np.ndarray, hori
 
 def bootstrap_both_groups(stat: Callable[[np.ndarray], np.ndarray], failed: np.ndarray, width: int,
                           n_boot: int, seed: int) -> np.ndarray:
-    """Replicates of ``stat(idx)`` over account resamples ``idx`` (rows drawn with replacement).
+    """Replicates of ``stat(counts)`` over account resamples (rows drawn with replacement).
 
-    A resample without both a failed and a succeeded account is left NaN (the
-    whole procedure, propensity fit included, needs both groups).
+    ``counts[i]`` is how many times row ``i`` was drawn into the resample; a
+    statistic of the resample is its estimate with row ``i`` weighted by
+    ``counts[i]`` (the same as copying the row that often). A resample without
+    both a failed and a succeeded account is left NaN (the whole procedure,
+    propensity fit included, needs both groups).
     """
     rng = np.random.default_rng(seed)
     n = len(failed)
@@ -89,12 +102,13 @@ def bootstrap_both_groups(stat: Callable[[np.ndarray], np.ndarray], failed: np.n
         idx = rng.integers(0, n, n)
         if failed[idx].all() or not failed[idx].any():
             continue
-        reps[b] = stat(idx)
+        reps[b] = stat(np.bincount(idx, minlength=n).astype("float64"))
     return reps
 
 
 def _bootstrap(t, e, failed, x, horizons, rmst_horizon, n_boot: int, seed: int) -> np.ndarray:
-    return bootstrap_both_groups(lambda idx: _point(t[idx], e[idx], failed[idx], x[idx], horizons, rmst_horizon),
+    start = propensity_model(x, failed)[1]
+    return bootstrap_both_groups(lambda counts: _point(t, e, failed, x, horizons, rmst_horizon, counts, start),
                                  failed, 2 * (len(horizons) + 1), n_boot, seed)
 
 

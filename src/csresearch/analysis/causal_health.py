@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import ParameterError
 from .causal import bootstrap_both_groups, bootstrap_percentile
 from .results import AnalysisResult, Interval, intervals_frame
-from .weighting import PROPENSITY_BOUNDS, confounder_design, propensity_scores, stabilised_weights
+from .weighting import PROPENSITY_BOUNDS, confounder_design, propensity_model, stabilised_weights
 
 __all__ = ["WeightedComparison", "weighted_comparison"]
 
@@ -59,9 +59,19 @@ def _wmean(y: np.ndarray, w: np.ndarray) -> float:
     return float(np.average(y[ok], weights=w[ok])) if ok.any() and w[ok].sum() > 0 else np.nan
 
 
-def _stats(values: np.ndarray, failed: np.ndarray, x: np.ndarray, bad: np.ndarray | None) -> np.ndarray:
-    """Weighted unhealthy shares (failed, succeeded), then each feature's weighted difference."""
-    w, _ = stabilised_weights(propensity_scores(x, failed), failed)
+def _stats(values: np.ndarray, failed: np.ndarray, x: np.ndarray, bad: np.ndarray | None,
+           counts: np.ndarray | None = None, start: np.ndarray | None = None) -> np.ndarray:
+    """Weighted unhealthy shares (failed, succeeded), then each feature's weighted difference.
+
+    ``counts``: how many times each account is in a bootstrap resample (its
+    statistics without copying rows); ``start``: a warm start of the propensity fit.
+    """
+    if counts is not None:
+        keep = counts > 0
+        values, failed, x, counts = values[keep], failed[keep], x[keep], counts[keep]
+        bad = None if bad is None else bad[keep]
+    w, _ = stabilised_weights(propensity_model(x, failed, counts, start)[0], failed, sample_weight=counts)
+    w = w if counts is None else w * counts
     out = []
     if bad is not None:
         out += [_wmean(bad[failed], w[failed]), _wmean(bad[~failed], w[~failed])]
@@ -105,8 +115,9 @@ def weighted_comparison(frame: pd.DataFrame, features: Sequence[str], *, failed_
         h = pd.to_numeric(data[unhealthy[0]], errors="coerce").to_numpy(dtype="float64")
         bad = np.where(np.isfinite(h), (h < unhealthy[1]).astype("float64"), np.nan)
     point = _stats(values, failed, x, bad)
-    reps = bootstrap_both_groups(lambda idx: _stats(values[idx], failed[idx], x[idx], None if bad is None else bad[idx]),
-                                 failed, len(point), n_boot, seed)
+    start = propensity_model(x, failed)[1]
+    reps = bootstrap_both_groups(lambda counts: _stats(values, failed, x, bad, counts, start), failed, len(point),
+                                 n_boot, seed)
     conf = ", ".join(design.confounders) or "nothing (no confounder in the data)"
     method = IPW_MEANS.format(conf=conf, lo=PROPENSITY_BOUNDS[0], hi=PROPENSITY_BOUNDS[1], b=n_boot)
     return _assemble(point, reps, bad is not None, list(features), design, method, level, len(data))

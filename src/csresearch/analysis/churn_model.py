@@ -40,11 +40,14 @@ from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError
 from ..jsonsafe import json_safe
 from .association import rank_auc
-from .intervals import bootstrap_interval, wilson_interval
+from .folds import stratified_group_folds
+from .intervals import weighted_bootstrap_interval, wilson_interval
 from .kpi import KpiThreshold, kpi_thresholds, kpi_tree_plot
 from .model_checks import ModelCalibration, importance_table, model_calibration
 from .odds_ratios import logit_odds_ratios
+from .permutation import permutation_drops
 from .results import AnalysisResult, Interval
+from .weighted_ranks import WeightedRanks, weighted_auc
 
 __all__ = ["ChurnFactorModel", "FactorResult", "churn_factors", "logit_odds_ratios", "univariate_churn",
            "SUITE_EXTRA_FACTORS", "MISSING_LEVEL"]
@@ -86,12 +89,11 @@ def univariate_churn(X: pd.DataFrame, y: pd.Series, n_bins: int = 10, groups: An
     for c in X.columns:
         s = X[c]
         if is_categorical(s):
-            key = s.astype("str").where(s.notna(), MISSING_LEVEL)
+            key = _labels(s, str)
         elif s.nunique() <= n_bins:
-            key = s.astype("float64").map(lambda v: f"{v:g}").where(s.notna(), MISSING_LEVEL)
+            key = _labels(s.astype("float64"), lambda v: f"{v:g}")
         else:
-            bins = pd.qcut(s.astype("float64"), n_bins, duplicates="drop")
-            key = bins.astype("str").where(s.notna(), MISSING_LEVEL)
+            key = _labels(pd.qcut(s.astype("float64"), n_bins, duplicates="drop"), str)
         grouped = y.groupby(key, sort=False).agg(["size", "sum"])
         grouped["accounts"] = g.groupby(key, sort=False).nunique()
         if not is_categorical(s) and s.nunique() > n_bins:
@@ -107,6 +109,13 @@ def univariate_churn(X: pd.DataFrame, y: pd.Series, n_bins: int = 10, groups: An
                          "n_accounts": int(accounts)})
     return pd.DataFrame(rows, columns=["factor", "level", "n", "churned", "churn_rate", "ci_low", "ci_high",
                                        "n_accounts"])
+
+
+def _labels(s: pd.Series, label) -> pd.Series:
+    """``label(value)`` of every row (missing: ``MISSING_LEVEL``), computed once per distinct value."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    names = np.array([label(v) for v in uniques] + [MISSING_LEVEL], dtype=object)
+    return pd.Series(names[codes], index=s.index)
 
 
 def _num(k: str) -> float:
@@ -163,14 +172,11 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int = 5, seed: in
 
 
 def _grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    from sklearn.model_selection import StratifiedGroupKFold
-
     n_groups_min = min(pd.Series(groups[y == 1]).nunique(), pd.Series(groups[y == 0]).nunique())
     k = min(n_splits, n_groups_min)
     if k < 2:
         raise AnalysisError("cross-validation needs at least 2 accounts of each class")
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(y)), y, groups))
+    return stratified_group_folds(y, groups, k, seed)  # StratifiedGroupKFold(k, shuffle=True, random_state=seed)
 
 
 # --------------------------------------------------------------------------- result
@@ -428,8 +434,8 @@ class ChurnFactorModel:
                 oof[name][te] = est.predict_proba(frame.iloc[te])[:, 1]
         comparison, intervals = {}, {}
         for name in models:
-            data = pd.DataFrame({"y": yv, "p": oof[name], "fold": fold_id})
-            iv = bootstrap_interval(_mean_fold_auc, data, n_boot=self.n_boot, seed=self.random_state, groups=g, method=(
+            iv = weighted_bootstrap_interval(_mean_fold_auc(yv, oof[name], fold_id), len(yv), n_boot=self.n_boot,
+                                             seed=self.random_state, groups=g, method=(
                 f"mean of {len(self.folds_)} account-grouped stratified CV fold AUCs; percentile bootstrap "
                 f"({self.n_boot} resamples of accounts) of the out-of-fold predictions"))
             intervals[name] = iv
@@ -439,15 +445,13 @@ class ChurnFactorModel:
         return oof, fitted, comparison, intervals
 
     def _fold_importances(self, fitted: list[Any], frame: pd.DataFrame, yv: np.ndarray) -> np.ndarray:
-        """Permutation importance (AUC drop) of each column on each test fold: folds x columns."""
-        from sklearn.inspection import permutation_importance
+        """Permutation importance (AUC drop) of each column on each test fold: folds x columns.
 
-        drops = []
-        for i, (_, te) in enumerate(self.folds_):
-            r = permutation_importance(fitted[i], frame.iloc[te], yv[te], scoring="roc_auc",
-                                       n_repeats=self.n_repeats, random_state=self.random_state + i)
-            drops.append(r.importances_mean)
-        return np.array(drops)
+        scikit-learn's ``permutation_importance(scoring="roc_auc", n_repeats, random_state=seed + fold)``,
+        computed in batches (:func:`~csresearch.analysis.permutation.permutation_drops`).
+        """
+        return np.array([permutation_drops(fitted[i], frame.iloc[te], yv[te], self.n_repeats, self.random_state + i)
+                         for i, (_, te) in enumerate(self.folds_)])
 
     def _kpis(self, X: pd.DataFrame, yv: np.ndarray, groups: Any, g: np.ndarray, importance: pd.DataFrame) -> list:
         """KPI targets for the top ``n_kpis`` numeric factors (among ``kpi_features`` when given)."""
@@ -471,9 +475,18 @@ def _clone(est):
     return clone(est)
 
 
-def _mean_fold_auc(d: pd.DataFrame) -> float:
-    y, p, fold = d["y"].to_numpy(), d["p"].to_numpy(), d["fold"].to_numpy()
-    return float(np.mean([rank_auc(y[fold == k], p[fold == k]) for k in np.unique(fold)]))
+def _mean_fold_auc(y: np.ndarray, p: np.ndarray, fold: np.ndarray):
+    """``stat(W)``: the mean over folds of each fold's AUC in each weighted resample (rows of ``W``).
+
+    The same statistic as ``mean(rank_auc(y[fold == k], p[fold == k]))`` of the
+    resample (:mod:`csresearch.analysis.weighted_ranks`); NaN when a fold has one class.
+    """
+    parts = [(idx, y[idx].astype(bool), WeightedRanks(p[idx])) for idx in (np.flatnonzero(fold == k) for k in np.unique(fold))]
+
+    def stat(w: np.ndarray) -> np.ndarray:
+        return np.mean([weighted_auc(w[:, idx], positive, ranks) for idx, positive, ranks in parts], axis=0)
+
+    return stat
 
 
 def _summary(importance: pd.DataFrame, odds: pd.DataFrame) -> pd.DataFrame:

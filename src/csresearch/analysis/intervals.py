@@ -7,7 +7,7 @@ clusters for an arbitrary statistic.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,9 +21,11 @@ from .results import Interval
 __all__ = [
     "bh_qvalues",
     "bootstrap_interval",
+    "bootstrap_weights",
     "cluster_resampler",
     "newcombe_difference",
     "risk_ratio_katz",
+    "weighted_bootstrap_interval",
     "wilson_interval",
 ]
 
@@ -198,6 +200,101 @@ def bootstrap_interval(
         n_units = n_rows
         draws = (rng.integers(0, n_rows, n_rows) for _ in range(n_boot))
     stats = np.array([float(func(_take(data, idx))) for idx in draws])
+    stats = stats[np.isfinite(stats)]
+    if len(stats) < n_boot / 2 or not np.isfinite(estimate):
+        return Interval.unavailable(
+            "the statistic is not computable on most resamples (too few rows or one class only)",
+            method=method,
+            n=n_units,
+            level=level,
+        )
+    alpha = 1 - level
+    low, high = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
+    return Interval(estimate, low, high, level=level, method=method, n=n_units)
+
+
+def bootstrap_weights(n_rows: int, n_boot: int, seed: int | None = 0, groups: Sequence[Any] | None = None,
+                      max_cells: int = 1 << 22) -> Iterator[np.ndarray]:
+    """The resamples of :func:`bootstrap_interval` as row weights, in chunks.
+
+    Resample ``b`` is the same draw that :func:`bootstrap_interval` (with the
+    same ``seed`` and ``groups``) makes, given as how many times each row is in
+    it: row ``i`` of cluster ``c`` gets the number of times ``c`` was drawn.
+    Any statistic that is a function of the multiset of rows (a rank
+    correlation, an AUC, a mean) equals its weighted form with these weights,
+    so it can be computed for many resamples at once without copying rows.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the data.
+    n_boot : int
+        Number of resamples.
+    seed : int, optional
+        Seed of the random generator.
+    groups : sequence, optional
+        Cluster label of each row (whole clusters are resampled); None: rows.
+    max_cells : int
+        At most this many weights per chunk (memory bound).
+
+    Yields
+    ------
+    ndarray
+        ``(b, n_rows)`` float weights of the next ``b`` resamples.
+    """
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        codes, n_units = np.arange(n_rows), n_rows
+    else:
+        codes, _ = pd.factorize(pd.Series(groups), use_na_sentinel=False)
+        n_units = int(codes.max()) + 1 if len(codes) else 0
+    step = max(1, max_cells // max(n_rows, 1))
+    for start in range(0, n_boot, step):
+        counts = np.empty((min(step, n_boot - start), n_units))
+        for k in range(len(counts)):
+            counts[k] = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)
+        yield counts[:, codes]
+
+
+def weighted_bootstrap_interval(
+    stat: Callable[[np.ndarray], np.ndarray],
+    n_rows: int,
+    n_boot: int = 1000,
+    seed: int | None = 0,
+    groups: Sequence[Any] | None = None,
+    level: float = 0.95,
+    method: str | None = None,
+) -> Interval:
+    """:func:`bootstrap_interval` for a statistic computed from row weights, many resamples at once.
+
+    Parameters
+    ----------
+    stat : callable
+        ``stat(W)`` for a ``(b, n_rows)`` matrix of row weights (one resample
+        per row of ``W``, see :func:`bootstrap_weights`) returns the ``b``
+        statistics; with weights 1 it must be the statistic of the data.
+    n_rows, n_boot, seed, groups, level, method
+        As in :func:`bootstrap_interval`.
+
+    Returns
+    -------
+    Interval
+        The same resamples, estimate and percentile interval as
+        :func:`bootstrap_interval` with the equivalent unweighted statistic
+        (equal up to floating-point rounding).
+    """
+    _check_level(level)
+    if n_boot < 2:
+        raise ParameterError(f"n_boot must be at least 2, got {n_boot}")
+    kind = "cluster " if groups is not None else ""
+    method = method or f"percentile {kind}bootstrap ({n_boot} resamples, seed {seed})"
+    if n_rows == 0:
+        return Interval.unavailable("no observations", method=method, n=0, level=level)
+    if groups is not None and len(groups) != n_rows:
+        raise ParameterError(f"groups has {len(groups)} labels but data has {n_rows} rows")
+    n_units = n_rows if groups is None else int(pd.Series(groups).nunique(dropna=False))
+    estimate = float(np.asarray(stat(np.ones((1, n_rows))))[0])
+    stats = np.concatenate([np.asarray(stat(w), dtype="float64") for w in bootstrap_weights(n_rows, n_boot, seed, groups)])
     stats = stats[np.isfinite(stats)]
     if len(stats) < n_boot / 2 or not np.isfinite(estimate):
         return Interval.unavailable(

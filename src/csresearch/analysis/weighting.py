@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
+from scipy.linalg import cho_factor, cho_solve
+from scipy.special import expit
 
 from ..errors import ParameterError
 
@@ -25,6 +26,7 @@ __all__ = [
     "confounder_design",
     "e_value",
     "effective_sample_size",
+    "propensity_model",
     "propensity_scores",
     "stabilised_weights",
     "standardised_differences",
@@ -107,27 +109,82 @@ def confounder_design(frame: pd.DataFrame, categorical: Sequence[str], numeric: 
     return Design(matrix=matrix, confounders=used, notes=notes)
 
 
-def propensity_scores(matrix: np.ndarray, treated: np.ndarray) -> np.ndarray:
-    """P(treated | confounders) from a logistic regression on standardised columns (L2, C = 100).
+def _logistic_l2(x: np.ndarray, t: np.ndarray, sw: np.ndarray, c: float, start: np.ndarray | None,
+                 tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
+    """Intercept and coefficients minimising ``sum sw * logloss + |coef|^2 / (2 c)`` (intercept unpenalised).
 
-    The light penalty keeps the fit finite under separation (a level where
-    every account failed); with no columns the propensity is the overall share.
+    Newton's method with step halving, to a step below ``tol``: the exact
+    optimum of scikit-learn's ``LogisticRegression(C=c)`` objective with
+    sample weights ``sw`` (its solvers stop earlier, at their ``tol``).
+    """
+    design = np.column_stack([np.ones(len(t)), x])
+    pen = np.full(design.shape[1], 1.0 / c)
+    pen[0] = 0.0
+    beta = np.zeros(design.shape[1]) if start is None else np.array(start, dtype="float64")
+
+    def loss(b: np.ndarray) -> float:
+        z = design @ b
+        return float(np.sum(sw * (np.logaddexp(0.0, z) - t * z)) + 0.5 * np.sum(pen * b * b))
+
+    current = loss(beta)
+    for _ in range(max_iter):
+        mu = expit(design @ beta)
+        grad = design.T @ (sw * (mu - t)) + pen * beta
+        hess = (design.T * (sw * mu * (1.0 - mu))) @ design + np.diag(pen)
+        step = cho_solve(cho_factor(hess), grad)
+        size = 1.0
+        while True:
+            trial = beta - size * step
+            value = loss(trial)
+            if value <= current + 1e-12 * abs(current) or size < 1e-8:
+                break
+            size /= 2
+        beta, current = trial, value
+        if np.max(np.abs(size * step)) < tol:
+            break
+    return beta
+
+
+def propensity_model(matrix: np.ndarray, treated: np.ndarray, sample_weight: np.ndarray | None = None,
+                     start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Propensities and the fitted coefficients of :func:`propensity_scores` (``start``: a warm start).
+
+    ``sample_weight`` (e.g. how many times each row is in a bootstrap
+    resample) gives exactly the fit of the data with every row repeated that
+    often: the columns are standardised with weighted means and standard
+    deviations and the log-likelihood is weighted.
     """
     t = np.asarray(treated, dtype="float64")
     if t.min() == t.max():
         raise ParameterError("propensity_scores: every unit is in one group")
+    sw = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, dtype="float64")
     x = np.asarray(matrix, dtype="float64")
     if x.shape[1] == 0:
-        return np.full(len(t), t.mean())
-    sd = x.std(axis=0)
-    x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    model = LogisticRegression(C=100.0, solver="newton-cholesky", max_iter=100).fit(x, t)
-    return model.predict_proba(x)[:, 1]
+        return np.full(len(t), np.average(t, weights=sw)), np.zeros(1)
+    mean = np.average(x, axis=0, weights=sw)
+    sd = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=sw))
+    x = (x - mean) / np.where(sd > 0, sd, 1.0)
+    beta = _logistic_l2(x, t, sw, 100.0, start)
+    return expit(beta[0] + x @ beta[1:]), beta
+
+
+def propensity_scores(matrix: np.ndarray, treated: np.ndarray, sample_weight: np.ndarray | None = None) -> np.ndarray:
+    """P(treated | confounders) from a logistic regression on standardised columns (L2, C = 100).
+
+    The light penalty keeps the fit finite under separation (a level where
+    every account failed); with no columns the propensity is the overall share.
+    The fit is scikit-learn's ``LogisticRegression(C=100)`` objective solved to
+    convergence (:func:`_logistic_l2`); ``sample_weight`` as in :func:`propensity_model`.
+    """
+    return propensity_model(matrix, treated, sample_weight)[0]
 
 
 def stabilised_weights(propensity: np.ndarray, treated: np.ndarray,
-                       bounds: tuple[float, float] = PROPENSITY_BOUNDS) -> tuple[np.ndarray, int]:
+                       bounds: tuple[float, float] = PROPENSITY_BOUNDS,
+                       sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Stabilised inverse-probability weights ``P(A=a) / P(A=a | X)`` from truncated propensities.
+
+    ``P(A=a)`` is the (``sample_weight``-weighted) share of each group.
 
     Returns
     -------
@@ -138,7 +195,7 @@ def stabilised_weights(propensity: np.ndarray, treated: np.ndarray,
     t = np.asarray(treated, dtype=bool)
     clipped = np.clip(e, *bounds)
     n_truncated = int((clipped != e).sum())
-    share = t.mean()
+    share = t.mean() if sample_weight is None else np.average(t, weights=sample_weight)
     w = np.where(t, share / clipped, (1 - share) / (1 - clipped))
     return w, n_truncated
 

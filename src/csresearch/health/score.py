@@ -32,7 +32,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..analysis.association import rank_auc
-from ..analysis.intervals import bootstrap_interval
+from ..analysis.intervals import weighted_bootstrap_interval
+from ..analysis.weighted_ranks import WeightedRanks, weighted_auc
 from ..analysis.results import AnalysisResult, Interval
 from ..errors import AnalysisError, InputError, ParameterError
 from .scorecard import COMPONENTS, Scorecard, load_scorecard
@@ -119,7 +120,13 @@ def _normalised(weights: dict[str, float]) -> np.ndarray:
 
 
 def _group_splits(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Account-grouped shuffled folds; fewer folds when there are few accounts of one outcome."""
+    """Account-grouped shuffled folds; fewer folds when there are few accounts of one outcome.
+
+    Groups are passed to scikit-learn as integer codes in the sort order of
+    the labels: the same folds as the labels themselves give, without the
+    slow ``np.isin`` over Python objects.
+    """
+    groups = np.unique(groups, return_inverse=True)[1].reshape(-1)
     minority_groups = min(len(np.unique(groups[y == k])) for k in (0, 1))
     k = min(n_splits, minority_groups)
     if k < 2:
@@ -164,9 +171,12 @@ def _auc_scorer(estimator: Any, X: np.ndarray, y: np.ndarray) -> float:
     return rank_auc(y, estimator.decision_function(X))
 
 
-def _auc(pairs: np.ndarray) -> float:
-    """AUC of column 1 (score) for column 0 (renewed) of an ``n x 2`` array."""
-    return rank_auc(pairs[:, 0], pairs[:, 1])
+def _auc_interval(renewed: np.ndarray, score: np.ndarray, groups: np.ndarray, n_boot: int, seed: int,
+                  method: str) -> Interval:
+    """AUC of ``score`` for ``renewed`` with the percentile cluster bootstrap over ``groups`` (all resamples at once)."""
+    ranks, positive = WeightedRanks(score), renewed.astype(bool)
+    return weighted_bootstrap_interval(lambda w: weighted_auc(w, positive, ranks), len(score), n_boot=n_boot,
+                                       seed=seed, groups=groups, method=method)
 
 
 class HealthScore(TransformerMixin, BaseEstimator):
@@ -383,9 +393,7 @@ class HealthScore(TransformerMixin, BaseEstimator):
         self.cv_auc_ = {}
         for name, s in scores.items():
             ok = ~np.isnan(s)
-            pairs = np.column_stack([renewed[ok], s[ok]])
-            self.cv_auc_[name] = bootstrap_interval(_auc, pairs, n_boot=self.n_boot, seed=seed, groups=g[ok],
-                                                    method=method)
+            self.cv_auc_[name] = _auc_interval(renewed[ok], s[ok], g[ok], self.n_boot, seed, method)
         summary = pd.DataFrame({"expert": self.expert_component_weights_, "learned": self.learned_component_weights_})
         for name in ("expert", "learned"):
             iv = self.cv_auc_[name]
