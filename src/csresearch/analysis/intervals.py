@@ -144,6 +144,31 @@ def _take(data: Any, idx: np.ndarray) -> Any:
     return np.asarray(data)[idx]
 
 
+def _bootstrap_method(n_boot: int, seed: int | None, groups: Any, level: float, method: str | None) -> str:
+    """Check the bootstrap settings and return the method statement (the given one, or the default)."""
+    _check_level(level)
+    if n_boot < 2:
+        raise ParameterError(f"n_boot must be at least 2, got {n_boot}")
+    kind = "cluster " if groups is not None else ""
+    return method or f"percentile {kind}bootstrap ({n_boot} resamples, seed {seed})"
+
+
+def _percentile_interval(estimate: float, stats: np.ndarray, n_boot: int, n_units: int, level: float,
+                         method: str) -> Interval:
+    """The percentile interval of the finite resampled ``stats``; unavailable when fewer than half are finite."""
+    stats = stats[np.isfinite(stats)]
+    if len(stats) < n_boot / 2 or not np.isfinite(estimate):
+        return Interval.unavailable(
+            "the statistic is not computable on most resamples (too few rows or one class only)",
+            method=method,
+            n=n_units,
+            level=level,
+        )
+    alpha = 1 - level
+    low, high = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
+    return Interval(estimate, low, high, level=level, method=method, n=n_units)
+
+
 def bootstrap_interval(
     func: Callable[[Any], float],
     data: Any,
@@ -181,12 +206,8 @@ def bootstrap_interval(
         resampled statistics (resamples giving NaN are dropped; unavailable
         when fewer than half are finite).
     """
-    _check_level(level)
-    if n_boot < 2:
-        raise ParameterError(f"n_boot must be at least 2, got {n_boot}")
     n_rows = len(data)
-    kind = "cluster " if groups is not None else ""
-    method = method or f"percentile {kind}bootstrap ({n_boot} resamples, seed {seed})"
+    method = _bootstrap_method(n_boot, seed, groups, level, method)
     if n_rows == 0:
         return Interval.unavailable("no observations", method=method, n=0, level=level)
     estimate = float(func(data))
@@ -200,17 +221,7 @@ def bootstrap_interval(
         n_units = n_rows
         draws = (rng.integers(0, n_rows, n_rows) for _ in range(n_boot))
     stats = np.array([float(func(_take(data, idx))) for idx in draws])
-    stats = stats[np.isfinite(stats)]
-    if len(stats) < n_boot / 2 or not np.isfinite(estimate):
-        return Interval.unavailable(
-            "the statistic is not computable on most resamples (too few rows or one class only)",
-            method=method,
-            n=n_units,
-            level=level,
-        )
-    alpha = 1 - level
-    low, high = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
-    return Interval(estimate, low, high, level=level, method=method, n=n_units)
+    return _percentile_interval(estimate, stats, n_boot, n_units, level, method)
 
 
 def bootstrap_weights(n_rows: int, n_boot: int, seed: int | None = 0, groups: Sequence[Any] | None = None,
@@ -283,11 +294,7 @@ def weighted_bootstrap_interval(
         :func:`bootstrap_interval` with the equivalent unweighted statistic
         (equal up to floating-point rounding).
     """
-    _check_level(level)
-    if n_boot < 2:
-        raise ParameterError(f"n_boot must be at least 2, got {n_boot}")
-    kind = "cluster " if groups is not None else ""
-    method = method or f"percentile {kind}bootstrap ({n_boot} resamples, seed {seed})"
+    method = _bootstrap_method(n_boot, seed, groups, level, method)
     if n_rows == 0:
         return Interval.unavailable("no observations", method=method, n=0, level=level)
     if groups is not None and len(groups) != n_rows:
@@ -295,17 +302,7 @@ def weighted_bootstrap_interval(
     n_units = n_rows if groups is None else int(pd.Series(groups).nunique(dropna=False))
     estimate = float(np.asarray(stat(np.ones((1, n_rows))))[0])
     stats = np.concatenate([np.asarray(stat(w), dtype="float64") for w in bootstrap_weights(n_rows, n_boot, seed, groups)])
-    stats = stats[np.isfinite(stats)]
-    if len(stats) < n_boot / 2 or not np.isfinite(estimate):
-        return Interval.unavailable(
-            "the statistic is not computable on most resamples (too few rows or one class only)",
-            method=method,
-            n=n_units,
-            level=level,
-        )
-    alpha = 1 - level
-    low, high = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
-    return Interval(estimate, low, high, level=level, method=method, n=n_units)
+    return _percentile_interval(estimate, stats, n_boot, n_units, level, method)
 
 
 def bh_qvalues(pvals: Sequence[float] | pd.Series) -> np.ndarray | pd.Series:
