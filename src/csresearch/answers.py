@@ -21,6 +21,7 @@ from typing import Any
 
 from .analysis.results import Interval
 from .display import display_name, unit_of
+from .narrative import fmt_money
 
 __all__ = [
     "CLEAR",
@@ -36,7 +37,6 @@ __all__ = [
     "health_validity_actions",
     "health_validity_answer",
     "kpi_actions",
-    "money",
     "onboarding_churn_answer",
     "onboarding_churn_segments",
     "onboarding_health_segments",
@@ -88,14 +88,6 @@ def verdict_of(iv: Interval, null: float) -> str:
     if not iv.available or not _ok(iv.ci_low) or not _ok(iv.ci_high):
         return NOT_ENOUGH
     return CLEAR if iv.ci_low > null or iv.ci_high < null else NONE
-
-
-def money(x: Any) -> str:
-    """An ARR amount, short: ``41.2M``, ``830k``."""
-    if not _ok(x):
-        return "n/a"
-    a = float(x)
-    return f"{a / 1e6:.1f}M" if abs(a) >= 1e6 else f"{a / 1e3:.0f}k" if abs(a) >= 1e3 else f"{a:.0f}"
 
 
 def _not_enough(why: str) -> dict[str, str]:
@@ -372,7 +364,7 @@ def kpi_actions(section: Any, top: int = 3) -> list[dict[str, Any]]:
         text = f"Make {display_name(feature)} {sign} {_kpi_level(feature, kpi['threshold'])} a KPI"
         n, arr = kpi.get("accounts_below_now"), kpi.get("arr_below_now")
         if _ok(n):
-            text += f": {int(n):,} accounts" + (f" (ARR {money(arr)})" if _ok(arr) else "") + " are on the wrong side of it now"
+            text += f": {int(n):,} accounts" + (f" (ARR {fmt_money(arr)})" if _ok(arr) else "") + " are on the wrong side of it now"
         if _ok(kpi.get("churn_rate_below")) and _ok(kpi.get("churn_rate_above")):
             text += (f"; {_num(kpi['churn_rate_below'], 'percent')} of accounts on the wrong side churned, against "
                      f"{_num(kpi['churn_rate_above'], 'percent')} of the others")
@@ -458,12 +450,12 @@ def retention_actions(section: Any) -> list[dict[str, Any]]:
         return []
     because = {"arr_lost_churn": churn, "arr_lost_contraction": contraction, "grr": section.get("grr")}
     if churn >= 2 * contraction:
-        down = f"{money(contraction)} with customers who reduced their contract" if contraction else "none to down-sells"
+        down = f"{fmt_money(contraction)} with customers who reduced their contract" if contraction else "none to down-sells"
         action = (f"Work on saving renewals before down-sells: of the ARR lost in the last {section.get('window_months', 12)} "
-                  f"months, {money(churn)} left with customers who churned and {down}.")
+                  f"months, {fmt_money(churn)} left with customers who churned and {down}.")
     elif contraction >= 2 * churn:
-        action = (f"Work on down-sells before churn: customers who reduced their contract took {money(contraction)} "
-                  f"of ARR in the last {section.get('window_months', 12)} months, churned customers {money(churn)}.")
+        action = (f"Work on down-sells before churn: customers who reduced their contract took {fmt_money(contraction)} "
+                  f"of ARR in the last {section.get('window_months', 12)} months, churned customers {fmt_money(churn)}.")
     else:
         return []
     return [{"action": action, "because": because}]

@@ -505,10 +505,7 @@ def churn_factors_story(result: Any, top: int = 3) -> str:
 def _kpi_now(accounts: Any, arr: Any) -> str:
     if not _ok(accounts):
         return ""
-    money = ""
-    if _ok(arr):
-        a = float(arr)
-        money = f" (ARR {a / 1e6:.1f}M)" if a >= 1e6 else f" (ARR {a / 1e3:.0f}k)" if a >= 1e3 else f" (ARR {a:.0f})"
+    money = f" (ARR {fmt_money(arr)})" if _ok(arr) else ""
     return f" {int(accounts):,} current customers{money} are on the wrong side of it now."
 
 
