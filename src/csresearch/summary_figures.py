@@ -19,16 +19,18 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator, NullLocator, PercentFormatter
 
+from . import plots
 from .display import display_name
+from .plots import DPI, FONT_PT
 
 __all__ = ["DPI", "FIGSIZE", "FONT_PT", "churn_factors_figure", "churned_accounts_figure", "group_figure",
            "new_axes", "onboarding_churn_figure", "onboarding_health_figure", "retention_figure"]
 
-#: Index figure size in inches, resolution and text size: 4.2 x 2.2 in at 100 dpi = 420 x 220 px;
-#: 11 pt at 100 dpi = 15.3 px, the page's body text is 15 px.
-FIGSIZE, DPI, FONT_PT = (4.2, 2.2), 100, 11
-#: Colours of the two groups a summary figure compares: worse outcome group, reference group.
-GROUP_COLOURS = ("#cf222e", "#0969da")
+#: Index figure size in inches: 4.2 x 2.2 in at the reports' 100 dpi = 420 x 220 px, beside the answer;
+#: resolution and text size (11 pt = 15.3 px, the body text is 15 px) are the reports' (csresearch.plots).
+FIGSIZE = (4.2, 2.2)
+#: Colours of the two groups a summary figure compares (the reports' colours): worse outcome, reference.
+GROUP_COLOURS = (plots.GROUP_COLOURS["failed"], plots.GROUP_COLOURS["succeeded"])
 
 
 def _ok(x: Any) -> bool:
@@ -36,14 +38,11 @@ def _ok(x: Any) -> bool:
 
 
 def new_axes(figsize: tuple[float, float] = FIGSIZE) -> Axes:
-    """A fresh Axes sized and styled for the index (no global rcParams are changed)."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=figsize, dpi=DPI)
-    ax.tick_params(labelsize=FONT_PT)
+    """A fresh Axes sized for the index, in the reports' figure style (:func:`csresearch.plots.figure`)."""
+    _, axes = plots.figure(width=figsize[0], height=figsize[1])
+    ax = axes[0, 0]
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    fig.set_layout_engine("constrained")
     return ax
 
 
