@@ -27,18 +27,29 @@ import pandas as pd
 
 from .atomic import atomic_path
 
-__all__ = ["CACHE_ENV", "cache_key", "cached", "cached_usage", "shared_cache"]
+__all__ = ["CACHE_ENV", "cache_key", "cached", "cached_usage", "files_key", "shared_cache"]
 
 #: Environment variable naming the run's usage cache folder.
 CACHE_ENV = "CSRESEARCH_USAGE_CACHE"
 
 
+def _hash_files(h, files) -> None:
+    for f in files:
+        st = os.stat(f)
+        h.update(f"{Path(f).resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+
+
+def files_key(files) -> str:
+    """A key for a set of files: their paths, sizes and modification times, in the order given."""
+    h = hashlib.sha256()
+    _hash_files(h, files)
+    return h.hexdigest()[:32]
+
+
 def cache_key(source) -> str:
     """A key for the usage of ``source``: its files' paths, sizes and modification times, and its as_of cut."""
     h = hashlib.sha256()
-    for f in source.files:
-        st = os.stat(f)
-        h.update(f"{Path(f).resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    _hash_files(h, source.files)
     h.update(f"until={source.until}\n".encode())
     h.update(("accounts=" + ("all" if source.accounts is None else "\n".join(source.accounts))).encode())
     return h.hexdigest()[:32]
@@ -48,7 +59,8 @@ def cached(name: str, key: str, compute):
     """``compute()``, kept in the run's cache as a pickle under ``name-key`` (computed once per run, under a lock).
 
     Outside a run (no :data:`CACHE_ENV`) it is computed each time. Used for the
-    events table's validation, which the runner and notebook 00 both ask for.
+    events table's validation and counts, which the runner and notebook 00 both
+    ask for, and for the loaded dataset every notebook kernel asks for.
     """
     import pickle
 

@@ -10,10 +10,7 @@ file, so an installed wheel behaves like the checkout.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,10 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_path
 from ..dataset import Dataset, load_dataset
 from ..errors import CsResearchError, InputError
-from ..usage_cache import CACHE_ENV
+from ..usage_cache import CACHE_ENV, cached, files_key
 from .sections import write_section as write
 
 __all__ = [
@@ -89,15 +85,6 @@ def load_study_dataset(data_dir: str | Path, as_of: str | pd.Timestamp | None = 
     return dataset_as_of(shared_dataset(path), as_of)
 
 
-def _dataset_key(path: Path) -> str:
-    """A key for the dataset folder: every file's path, size and modification time."""
-    h = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        st = f.stat()
-        h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:32]
-
-
 def shared_dataset(path: Path) -> Dataset:
     """``load_dataset(path)``, read and typed once per run when the run shares a cache folder.
 
@@ -108,19 +95,10 @@ def shared_dataset(path: Path) -> Dataset:
     modification time), under a file lock, and the others read it back (0.2 s).
     Outside a run the dataset is loaded each time.
     """
-    folder = os.environ.get(CACHE_ENV)
-    if not folder or not Path(folder).is_dir():
+    if not os.environ.get(CACHE_ENV):
         return load_dataset(path)
-    cached = Path(folder) / f"dataset-{_dataset_key(path)}.pickle"
-    with open(cached.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not cached.is_file():
-            ds = load_dataset(path)
-            with atomic_path(cached) as tmp, open(tmp, "wb") as f:
-                pickle.dump(ds, f, protocol=pickle.HIGHEST_PROTOCOL)
-            return ds
-    with open(cached, "rb") as f:
-        return pickle.load(f)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    return cached("dataset", files_key(files), lambda: load_dataset(path))
 
 
 def write_section(name: str, data: dict | list, output_dir: str | Path | None) -> Path | None:
