@@ -426,6 +426,7 @@ def test_seat_deployment_term_known_values(contracts_ds):
 
     assert at(seat_deployment_term, contracts_ds, "2023-06-30", "a") == pytest.approx(10 / 10)
     assert at(seat_deployment_term, contracts_ds, "2024-06-30", "a") == pytest.approx(10 / 20)  # new term: 20 seats
+    assert at(seat_deployment_term, contracts_ds, "2024-01-15", "a") == pytest.approx(10 / 10)  # December: old term
     assert at(seat_deployment_term, contracts_ds, "2024-02-29", "p") == pytest.approx(5 / 10)
     assert at(seat_deployment_term, contracts_ds, "2024-03-31", "p") == pytest.approx(10 / 10)
     assert np.isnan(at(seat_deployment_term, contracts_ds, "2024-02-20", "p"))  # no complete month of the term yet
@@ -446,6 +447,7 @@ def test_seat_deployment_term_keeps_the_peak_and_restarts_with_each_term():
     ds = Dataset.from_tables({"accounts": accounts, "contracts": contracts, "usage_monthly": usage},
                              extracted_at=EXTRACTED)
     expected = {"2023-01-31": 2 / 10, "2023-03-15": 9 / 10, "2023-12-31": 9 / 10,  # the peak stays
+                "2024-01-01": 9 / 10, "2024-01-30": 9 / 10,  # December, the last complete month, is the old term's
                 "2024-01-31": 4 / 8, "2024-03-31": 6 / 8, "2024-04-30": 6 / 8}  # the new term starts afresh
     for as_of, value in expected.items():
         assert at(seat_deployment_term, ds, as_of, "x") == pytest.approx(value), as_of

@@ -203,20 +203,23 @@ def _term_running_max(ctx: FeatureContext, panel: MonthlyPanel) -> np.ndarray:
 
 @feature
 def seat_deployment_term(ctx: FeatureContext, points: Points) -> np.ndarray:
-    """Most active_users in any complete month of the current term / seats of the term in force (ratio; deployed seats)."""
+    """Most active_users in a complete month of the term of the last complete month / that term's seats (ratio; deployed seats)."""
     # usage_monthly counts distinct users per month only, so users active in different months cannot be told
     # apart: the peak month is the share of seats known to be deployed (a lower bound of the distinct users active
-    # since term_start). The term's first calendar month counts whole (docs/features.md).
+    # since term_start). The term is the one in force on the last day of the last complete month, so that right
+    # after a renewal the finished term still counts; its first calendar month counts whole (docs/features.md).
     panel = monthly_panel(ctx)
     t = ctx.terms
-    pos, in_force = ctx.term_at(points)
+    _, customer = ctx.term_at(points)
     if len(t.code) == 0 or not panel.has_usage:
         return np.full(len(points), np.nan)
-    first = _month_of_day(t.start[pos])
     last = last_complete_month(points.day).astype("int64")
+    month_end = Points(points.account_id, month_start_day(last + 1) - 1, points.code, points.scalar)
+    pos, in_force = ctx.term_at(month_end)
+    first = _month_of_day(t.start[pos])
     lo, hi = panel.window(points.code, first - 1, last)
     seats = t.seats[pos]
-    ok = in_force & (last >= first) & (hi > lo) & (seats > 0)
+    ok = customer & in_force & (hi > lo) & (seats > 0)
     running = _term_running_max(ctx, panel)
     top = running[np.clip(hi - 1, 0, max(len(running) - 1, 0))] if len(running) else np.zeros(len(points))
     with np.errstate(invalid="ignore", divide="ignore"):
