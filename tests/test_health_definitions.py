@@ -176,3 +176,20 @@ def test_definition_on_the_planted_drivers_ranks_above_one_on_noise():
     cmp = compare_aucs(1 - frame["churned"], scores, groups=frame["account_id"], reference="noise", n_boot=300)
     assert cmp.ranking() == ["planted", "noise"]
     assert cmp.vs_reference["planted"].ci_low > 0, cmp.summary
+
+
+def test_runner_resolves_checks_and_hides_definition_paths(tmp_path):
+    from csresearch.errors import ParameterError
+    from csresearch.runner.plan import _definition_files, shareable
+
+    mine = tmp_path / "mine.yml"
+    mine.write_text("name: mine\nrule:\n  seat_utilisation_3m: {above: 0.3}\n", encoding="utf-8")
+    resolved = _definition_files(f"{mine} , {box_50_80_path()}")
+    assert resolved.split(",") == [str(mine.resolve()), str(box_50_80_path().resolve())]
+    assert shareable({"definitions": resolved})["definitions"] == "mine.yml,box_50_80.yml"
+    with pytest.raises(ParameterError, match="not found"):
+        _definition_files(str(tmp_path / "absent.yml"))
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: bad\nrule:\n  seat_utilisation_3m: {over: 0.3}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="over"):
+        _definition_files(str(bad))

@@ -22,7 +22,7 @@ EXPECTED = {
     "07_retention": ("retention",),
 }
 COMMON = {"data_dir": "data/sample", "as_of": None, "lead_days": 90, "horizon_years": 3, "months_after": 12,
-          "unhealthy_threshold": 40, "scorecard": None, "seed": 0, "output_dir": None, "min_group_size": 5,
+          "unhealthy_threshold": 40, "scorecard": None, "definitions": None, "seed": 0, "output_dir": None, "min_group_size": 5,
           "include_ids": False, "lead_time_days": [30, 90, 180, 270, 365], "kpi_risk_multiple": 1.0,
           "window_months": 12}
 MAX_CODE_LINES = 15

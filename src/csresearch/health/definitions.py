@@ -13,10 +13,11 @@ component and Box's 50/80 healthy customer; a run adds the user's own files.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,7 +85,7 @@ def _wrap(spec: Scorecard | HealthRule, name: str | None = None) -> HealthDefini
     return HealthDefinition(name, kind, spec, DEFINITION_NAMES.get(name, name))
 
 
-def load_definition(spec: "str | Path | Mapping[str, Any] | Scorecard | HealthRule") -> HealthDefinition:
+def load_definition(spec: str | Path | Mapping[str, Any] | Scorecard | HealthRule) -> HealthDefinition:
     """Read and validate one health definition: a YAML path or dict with ``rule`` (a rule) or a scorecard.
 
     Raises

@@ -28,8 +28,9 @@ a file is reported at once (:class:`~csresearch.health.scorecard.Problems`).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,7 @@ class Condition:
     kind: str
     feature: str = ""
     bounds: tuple[tuple[str, float], ...] = ()
-    children: tuple["Condition", ...] = ()
+    children: tuple[Condition, ...] = ()
 
     def evaluate(self, X: pd.DataFrame) -> np.ndarray:
         """1.0 where the condition holds, 0.0 where it does not, NaN where unknown (missing values)."""

@@ -19,15 +19,20 @@ so unhealthy = the rule does not hold).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..analysis.intervals import risk_ratio_katz, wilson_interval
 from ..analysis.results import Interval
-from ..analysis.score_comparison import ScoreComparison, compare_aucs, compare_rank_correlations
+from ..analysis.score_comparison import (
+    ScoreComparison,
+    compare_aucs,
+    compare_rank_correlations,
+)
 from ..health import HealthDefinition
 
 __all__ = ["DefinitionValidity", "definition_files", "validate_definitions"]
