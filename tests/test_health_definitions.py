@@ -193,3 +193,13 @@ def test_runner_resolves_checks_and_hides_definition_paths(tmp_path):
     bad.write_text("name: bad\nrule:\n  seat_utilisation_3m: {over: 0.3}\n", encoding="utf-8")
     with pytest.raises(InputError, match="over"):
         _definition_files(str(bad))
+
+
+def test_missing_unhealthy_counts_an_unknown_rule_as_unhealthy():
+    raw = {"name": "sponsor", "rule": {"any": [{"exec_meetings_12m": {"at_least": 1}}, {"nps_last": {"at_least": 9}}]}}
+    X = pd.DataFrame({"exec_meetings_12m": [0, 0, 2, 0], "nps_last": [np.nan, 10, np.nan, 3]})
+    np.testing.assert_array_equal(load_definition(raw).score(X), [np.nan, 100, 100, 0])
+    np.testing.assert_array_equal(load_definition({**raw, "missing": "unhealthy"}).score(X), [0, 100, 100, 0])
+    assert load_definition(raw).label == "Sponsor"
+    with pytest.raises(InputError, match="missing: must be one of unknown, unhealthy"):
+        load_definition({**raw, "missing": "healthy"})

@@ -237,7 +237,8 @@ def _definitions_answer(section: Any) -> str:
     beaten = [e.get("label") for e in entries[1:] if verdict_of(_iv(e.get("auc_vs_best")), 0.0) == CLEAR]
     if not beaten:
         return f" The other {len(entries) - 1} health definitions tested predict renewals about as well (no clear difference)."
-    return f" It predicts renewals clearly better than the {' and the '.join(beaten)}."
+    listed = ", the ".join(beaten[:-1]) + (" and the " if len(beaten) > 1 else "") + beaten[-1]
+    return f" It predicts renewals clearly better than the {listed}."
 
 
 def health_validity_actions(section: Any) -> list[dict[str, Any]]:

@@ -632,9 +632,9 @@ def _versus(entry: Mapping, other: str, key: str) -> str:
         return f"its difference from the {other} could not be computed ({diff.reason})"
     if diff.excludes(0):
         word = "higher" if diff.estimate > 0 else "lower"
-        return f"clearly {word} than the {other}: {describe_interval(diff, 'fixed', 2, signed=True)} AUC"
-    return (f"not distinguishable from the {other}: {describe_interval(diff, 'fixed', 2, signed=True)} AUC, "
-            "an interval that includes no difference")
+        return f"clearly {word} than the {other}: {describe_interval(diff, 'fixed', 2, 'AUC difference', signed=True)}"
+    return (f"not distinguishable from the {other}: {describe_interval(diff, 'fixed', 2, 'AUC difference', signed=True)}"
+            ", an interval that includes no difference")
 
 
 def definitions_story(section: Mapping) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..display import DEFINITION_NAMES
+from ..display import DEFINITION_NAMES, display_name
 from ..errors import InputError
 from .rules import HealthRule, build_rule
 from .score import HealthScore
@@ -82,7 +82,7 @@ class HealthDefinition:
 def _wrap(spec: Scorecard | HealthRule, name: str | None = None) -> HealthDefinition:
     kind = "rule" if isinstance(spec, HealthRule) else ("worst_of" if spec.combine == "worst_of" else "scorecard")
     name = name or spec.name
-    return HealthDefinition(name, kind, spec, DEFINITION_NAMES.get(name, name))
+    return HealthDefinition(name, kind, spec, DEFINITION_NAMES.get(name) or display_name(name))
 
 
 def load_definition(spec: str | Path | Mapping[str, Any] | Scorecard | HealthRule) -> HealthDefinition:

@@ -21,8 +21,9 @@ A condition is a mapping with exactly one key:
 Missing values follow three-valued (Kleene) logic: a bound on a missing value
 is *unknown*; ``all`` is false as soon as one part is false, ``any`` true as
 soon as one part is true, otherwise unknown; ``not`` keeps unknown. An account
-whose rule is unknown gets no score (NaN), never "unhealthy". Every problem of
-a file is reported at once (:class:`~csresearch.health.scorecard.Problems`).
+whose rule is unknown gets no score (NaN), never "unhealthy", unless the file
+says ``missing: unhealthy`` (then an unknown rule scores 0). Every problem of a
+file is reported at once (:class:`~csresearch.health.scorecard.Problems`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ __all__ = ["BOUNDS", "Condition", "HealthRule", "build_rule"]
 BOUNDS = {"above": (np.greater, ">"), "at_least": (np.greater_equal, ">="), "below": (np.less, "<"),
           "at_most": (np.less_equal, "<=")}
 _COMBINERS = ("all", "any", "not")
-_TOP_KEYS = {"name", "description", "rule"}
+_TOP_KEYS = {"name", "description", "rule", "missing"}
+#: What an account whose rule is unknown (missing values) counts as.
+MISSING = ("unknown", "unhealthy")
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,15 @@ class HealthRule:
     condition : Condition
     source : str
         File path or ``"dict"``, for messages.
+    missing : {"unknown", "unhealthy"}
+        What an account whose rule is unknown counts as: no score, or unhealthy (0).
     """
 
     name: str
     description: str
     condition: Condition
     source: str = "dict"
+    missing: str = "unknown"
 
     def score(self, X: pd.DataFrame) -> np.ndarray:
         """100 where the account is healthy, 0 where not, NaN where the rule is unknown."""
@@ -125,7 +131,10 @@ class HealthRule:
         if missing:
             warnings.warn(f"health rule {self.name}: features absent from the input, treated as unknown: "
                           f"{', '.join(missing)}", MissingFeatureWarning, stacklevel=2)
-        return self.condition.evaluate(X) * 100.0
+        healthy = self.condition.evaluate(X)
+        if self.missing == "unhealthy":
+            healthy = np.where(np.isnan(healthy), 0.0, healthy)
+        return healthy * 100.0
 
 
 def _feature_node(feature: str, spec: Any, key: str, problems: Problems) -> Condition | None:
@@ -179,5 +188,9 @@ def build_rule(raw: Mapping[str, Any], source: str) -> HealthRule:
     for bad in sorted(set(raw) - _TOP_KEYS):
         problems.add(bad, f"unknown key; allowed: {', '.join(sorted(_TOP_KEYS))}")
     condition = _condition(raw.get("rule"), "rule", problems)
+    missing = raw.get("missing", "unknown")
+    if missing not in MISSING:
+        problems.add("missing", f"must be one of {', '.join(MISSING)}, got {missing!r}")
     problems.check()
-    return HealthRule(str(raw.get("name", "rule")), str(raw.get("description", "")).strip(), condition, source)
+    return HealthRule(str(raw.get("name", "rule")), str(raw.get("description", "")).strip(), condition, source,
+                      missing)
