@@ -14,7 +14,6 @@ lead_days = 90  # days before a renewal decision at which features are observed 
 scorecard: "Path | None" = None  # scorecard YAML; None = the built-in DEAR scorecard
 definitions: "str | None" = None  # further health definitions (scorecard or rule YAML files), comma-separated
 unhealthy_threshold: float = 40  # a health score below this is unhealthy (0-100); a rule: not healthy
-months_after = 12  # months after the onboarding target at which the unhealthy share is compared (> 0)
 seed = 0  # random seed for bootstraps and cross-validation (>= 0)
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
 min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 5; smaller needs include_ids)
@@ -29,7 +28,7 @@ from csresearch import study
 
 warnings.filterwarnings("ignore", category=UserWarning)
 ctx = study.open(data_dir, as_of, lead_days=lead_days, scorecard=scorecard, definitions=definitions,
-                 unhealthy_threshold=unhealthy_threshold, months_after=months_after, seed=seed, output_dir=output_dir,
+                 unhealthy_threshold=unhealthy_threshold, seed=seed, output_dir=output_dir,
                  min_group_size=min_group_size, include_ids=include_ids)
 validity = study.run("health_validity", ctx)
 

@@ -10,8 +10,8 @@ scores the same rows; on them the suite measures
 * the Spearman correlation with tenure at signup anniversaries (same method);
 * calibration in the leader's terms: the share of decisions unhealthy and the
   churn rate of unhealthy vs healthy accounts (Wilson intervals, Katz ratio);
-* the unhealthy share by onboarding outcome some months after onboarding
-  (Wilson intervals, Katz risk ratio).
+* the unhealthy share by onboarding outcome at the first signup anniversary
+  (the tenure panel's first year; Wilson intervals, Katz risk ratio).
 
 "Unhealthy" is a score below ``unhealthy_threshold`` (a rule scores 0 or 100,
 so unhealthy = the rule does not hold).
@@ -94,7 +94,6 @@ class DefinitionValidity:
         Per definition: calibration (unhealthy share, churn rates, ratio) and
         the unhealthy share by onboarding outcome.
     threshold : float
-    months_after : int
     """
 
     definitions: list[HealthDefinition]
@@ -102,7 +101,6 @@ class DefinitionValidity:
     tenure: ScoreComparison
     checks: dict[str, dict[str, Interval]] = field(default_factory=dict)
     threshold: float = 40.0
-    months_after: int = 12
 
     def by_name(self) -> dict[str, HealthDefinition]:
         """The definitions by name."""
@@ -127,7 +125,7 @@ class DefinitionValidity:
         return {"definitions": self.entries(),
                 "definition_comparison": {
                     "reference": REFERENCE, "best": self.auc.best, "unhealthy_threshold": self.threshold,
-                    "months_after": self.months_after, "auc_method": self.auc.method,
+                    "onboarding_checked_at": "first signup anniversary", "auc_method": self.auc.method,
                     "tenure_method": self.tenure.method, "checks_method": WILSON,
                     "n_accounts": self.auc.estimates[self.auc.best].n,
                     "n_decisions_left_out": self.auc.n_dropped}}
@@ -151,8 +149,7 @@ def _scores(definitions: Sequence[HealthDefinition], frame: pd.DataFrame) -> dic
 
 
 def validate_definitions(definitions: Sequence[HealthDefinition], decisions: pd.DataFrame, panel: pd.DataFrame,
-                         snapshot: pd.DataFrame | None, *, threshold: float = 40.0,
-                         months_after: int = 12, n_boot: int = 200, seed: int = 0,
+                         *, threshold: float = 40.0, n_boot: int = 200, seed: int = 0,
                          min_group: int = 5) -> DefinitionValidity:
     """Validate the built-in and ``extra`` health definitions side by side.
 
@@ -163,9 +160,8 @@ def validate_definitions(definitions: Sequence[HealthDefinition], decisions: pd.
     decisions : DataFrame
         Decision table (features, ``churned``, account in the index or a column).
     panel : DataFrame
-        Features at signup anniversaries with ``account_id`` and ``tenure_years``.
-    snapshot : DataFrame or None
-        Features ``months_after`` months after onboarding, with ``onboarding_succeeded``; None skips that check.
+        Features at signup anniversaries with ``account_id``, ``tenure_years``, ``tenure_year`` and
+        ``onboarding_succeeded``; the first anniversary gives the unhealthy share by onboarding outcome.
     threshold : float
         Unhealthy = score below this.
     n_boot, seed : int
@@ -185,8 +181,9 @@ def validate_definitions(definitions: Sequence[HealthDefinition], decisions: pd.
     tenure = compare_rank_correlations(panel["tenure_years"], _scores(definitions, panel),
                                        groups=panel["account_id"].to_numpy(), reference=REFERENCE, n_boot=n_boot, seed=seed)
     checks = {name: _calibration(s, churned, threshold, min_group) for name, s in at_decision.items()}
-    if snapshot is not None and len(snapshot):
+    snapshot = panel.loc[panel["tenure_year"] == 1] if "tenure_year" in panel else panel.iloc[:0]
+    if len(snapshot) and "onboarding_succeeded" in snapshot:
         succeeded = snapshot["onboarding_succeeded"].to_numpy(dtype="float64")
         for name, s in _scores(definitions, snapshot).items():
             checks[name].update(_onboarding(s, succeeded, threshold, min_group))
-    return DefinitionValidity(list(definitions), auc, tenure, checks, float(threshold), int(months_after))
+    return DefinitionValidity(list(definitions), auc, tenure, checks, float(threshold))

@@ -23,7 +23,7 @@ from ..narrative import continuing_trends_story, definitions_story, features_aga
 from ..tables import decision_table, points_anniversaries, points_continuing, snapshot_table
 from .common import attempt
 from .definitions import DefinitionValidity, definition_files, validate_definitions
-from .onboarding import dear_features, onboarding_health_snapshot
+from .onboarding import dear_features
 from .protocol import Shown, Step, StepResult, StudyContext
 from .suppression import suppress_groups
 from .view import INDEX, Table, show_table
@@ -171,7 +171,7 @@ class HealthValidityStep(StepResult):
                               ("Unhealthy at the decision (95% CI)", iv("unhealthy_share"), "share"),
                               ("Churn rate if unhealthy (95% CI)", iv("churn_rate_unhealthy"), "share"),
                               ("Churn rate if healthy (95% CI)", iv("churn_rate_healthy"), "share"),
-                              (f"Unhealthy {d.months_after} months after failed onboarding (95% CI)",
+                              ("Unhealthy a year after signup, failed onboarding (95% CI)",
                                iv("unhealthy_share_failed"), "share"),
                               ("... after succeeded onboarding (95% CI)", iv("unhealthy_share_succeeded"), "share")],
                           title="Health definitions side by side, ranked by AUC for the next renewal",
@@ -270,10 +270,8 @@ def _definitions(ctx: StudyContext, panel: pd.DataFrame, decisions: pd.DataFrame
                  ) -> tuple[DefinitionValidity | None, str | None]:
     """The built-in and the run's own health definitions validated side by side (an invalid file raises)."""
     definitions = health_definitions(ctx.param("scorecard"), definition_files(ctx.param("definitions")))
-    months = ctx.param("months_after", 12)
-    snapshot, _ = attempt(onboarding_health_snapshot, ctx.ds, months, ctx.param("scorecard"))
-    return attempt(validate_definitions, definitions, decisions, panel, snapshot,
-                   threshold=ctx.param("unhealthy_threshold", 40.0), months_after=months, seed=ctx.param("seed", 0),
+    return attempt(validate_definitions, definitions, decisions, panel,
+                   threshold=ctx.param("unhealthy_threshold", 40.0), seed=ctx.param("seed", 0),
                    min_group=1 if ctx.include_ids else ctx.min_group_size)
 
 
