@@ -1,8 +1,9 @@
 """The health scorecard: how each canonical feature becomes a 0-100 score.
 
-A scorecard is a YAML file (or the equivalent dict) with four keys::
+A scorecard is a YAML file (or the equivalent dict) with these keys::
 
     name: default
+    combine: weighted_mean         # optional: or worst_of (the lowest component)
     component_weights: {deployment: 35, engagement: 20, adoption: 35, roi: 10}
     features:
       seat_utilisation_3m:
