@@ -156,28 +156,30 @@ class HealthValidityStep(StepResult):
         rest = health_validity_story(self.tenure.pooled, self.tenure.within_pooled, self.auc)
         return f"{first}\n\n{rest}" if first else rest
 
-    def definitions_table(self) -> Table | Shown:
-        """Every health definition in rank order: renewal AUC, differences, tenure correlation, churn by health."""
+    def definitions_table(self) -> Shown:
+        """Every health definition in rank order: renewal AUC and its differences, then churn and onboarding by health."""
         if self.definitions is None:
             return Shown(f"The health definitions could not be compared: {self.definitions_reason}.")
-        d = self.definitions
-        iv = _interval_columns
-        return show_table(d.table(), [("Health definition", INDEX, "text"), ("Rank", "rank", "count"),
-                              ("Best in share of resamples", "p_best", "share"),
-                              ("AUC for the next renewal (95% CI)", iv("auc_next_renewal"), "number"),
-                              ("Difference from the best (95% CI)", iv("auc_vs_best"), "number"),
-                              ("Difference from the DEAR score (95% CI)", iv("auc_vs_dear"), "number"),
-                              ("Spearman with tenure (95% CI)", iv("tenure_spearman"), "number"),
-                              ("Unhealthy at the decision (95% CI)", iv("unhealthy_share"), "share"),
-                              ("Churn rate if unhealthy (95% CI)", iv("churn_rate_unhealthy"), "share"),
-                              ("Churn rate if healthy (95% CI)", iv("churn_rate_healthy"), "share"),
-                              ("Unhealthy a year after signup, failed onboarding (95% CI)",
-                               iv("unhealthy_share_failed"), "share"),
-                              ("... after succeeded onboarding (95% CI)", iv("unhealthy_share_succeeded"), "share")],
-                          title="Health definitions side by side, ranked by AUC for the next renewal",
-                          method=f"{d.auc.method}. Tenure: {d.tenure.method}. Churn and unhealthy shares: Wilson "
-                                 f"score intervals; unhealthy = score below {d.threshold:g} (a rule: not healthy)",
-                          notes=d.auc.notes)
+        d, iv, table = self.definitions, _interval_columns, self.definitions.table()
+        ranking = show_table(table, [("Health definition", INDEX, "text"), ("Rank", "rank", "count"),
+                                     ("Best in % of resamples", "p_best", "share"),
+                                     ("AUC for the next renewal (95% CI)", iv("auc_next_renewal"), "number"),
+                                     ("Difference from the best (95% CI)", iv("auc_vs_best"), "number"),
+                                     ("Difference from the DEAR score (95% CI)", iv("auc_vs_dear"), "number"),
+                                     ("Spearman with tenure (95% CI)", iv("tenure_spearman"), "number")],
+                             title="Health definitions side by side, ranked by AUC for the next renewal",
+                             method=f"{d.auc.method}. Tenure: {d.tenure.method}", notes=d.auc.notes)
+        checks = show_table(table, [("Health definition", INDEX, "text"),
+                                    ("Unhealthy at the decision (95% CI)", iv("unhealthy_share"), "share"),
+                                    ("Churn rate if unhealthy (95% CI)", iv("churn_rate_unhealthy"), "share"),
+                                    ("Churn rate if healthy (95% CI)", iv("churn_rate_healthy"), "share"),
+                                    ("Unhealthy a year after signup: failed onboarding (95% CI)",
+                                     iv("unhealthy_share_failed"), "share"),
+                                    ("... succeeded onboarding (95% CI)", iv("unhealthy_share_succeeded"), "share")],
+                            title="Churn at the next renewal and onboarding outcome, by each definition's verdict",
+                            method=f"Wilson score intervals; unhealthy = score below {d.threshold:g} (a rule: does not "
+                                   "hold)")
+        return Shown(ranking, checks)
 
     def definitions_plot(self, ax=None):
         """AUC for the next renewal of every definition with its interval; returns the Axes."""
