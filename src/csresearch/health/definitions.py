@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from ..display import DEFINITION_NAMES, display_name
 from ..errors import InputError
 from .rules import HealthRule, build_rule
 from .score import HealthScore
-from .scorecard import Scorecard, load_scorecard, read_yaml
+from .scorecard import Scorecard, load_scorecard, read_yaml, shipped_path
 
 __all__ = ["HealthDefinition", "box_50_80_path", "health_definitions", "load_definition"]
 
@@ -35,7 +34,7 @@ KINDS = ("scorecard", "worst_of", "rule")
 
 def box_50_80_path() -> Path:
     """Path of the built-in Box 50/80 rule (``box_50_80.yml``)."""
-    return Path(str(resources.files("csresearch.health").joinpath("box_50_80.yml")))
+    return shipped_path("box_50_80.yml")
 
 
 @dataclass(frozen=True)

@@ -62,9 +62,14 @@ _FEATURE_KEYS = {"component", "weight", "direction", "linear", "bands", "why"}
 _SEGMENT_KEYS = {"component_weights", "features"}
 
 
+def shipped_path(name: str) -> Path:
+    """Path of a definition file shipped with csresearch in ``csresearch/health`` (e.g. ``box_50_80.yml``)."""
+    return Path(str(resources.files("csresearch.health").joinpath(name)))
+
+
 def default_scorecard_path() -> Path:
     """Path of the scorecard shipped with csresearch (``default_scorecard.yml``)."""
-    return Path(str(resources.files("csresearch.health").joinpath("default_scorecard.yml")))
+    return shipped_path("default_scorecard.yml")
 
 
 @dataclass(frozen=True)
