@@ -90,7 +90,7 @@ def test_same_seed_same_bytes_in_japanese(tmp_path):
     assert "株式会社" in text and "中小企業" in text and not text.startswith("\ufeff")
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig"])
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"])
 def test_written_in_excel_encodings_load_back_identically(tmp_path, encoding):
     data = generate_dataset(60, seed=2, lang="ja")
     data.write(tmp_path / "utf8")
@@ -116,7 +116,8 @@ def test_unknown_language_or_encoding_is_refused(tmp_path):
 def test_cli_synth_lang_ja(tmp_path):
     from csresearch.cli import main
 
-    res = CliRunner().invoke(main, ["synth", str(tmp_path / "d"), "--accounts", "40", "--lang", "ja"])
+    res = CliRunner().invoke(main, ["synth", str(tmp_path / "d"), "--accounts", "40", "--lang", "ja",
+                                    "--encoding", "cp932"])
     assert res.exit_code == 0, res.output
     ds = load_dataset(tmp_path / "d")
     assert ds.n_accounts == 40 and set(ds.accounts["segment"].astype("str")) <= SEGMENTS_JA

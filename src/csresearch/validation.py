@@ -347,4 +347,5 @@ def validate_dataset(ds: Dataset) -> ValidationReport:
     counts = ds.row_counts() if not any(v.table == "events" and v.rule == "readable" for v in violations) else \
         {name: len(frame) for name, frame in ds.tables.items()}
     sizes = {name: counts.get(name) for name in contract.TABLES}
-    return ValidationReport(dataset=label, violations=violations, tables=sizes)
+    return ValidationReport(dataset=label, violations=violations, tables=sizes,
+                            encodings=dict(getattr(ds, "encodings", {})))
