@@ -121,7 +121,7 @@ def test_an_undecodable_file_names_table_file_offset_and_fix(utf8_dir, tmp_path)
 
 
 def test_decode_failure_offsets_across_chunks(tmp_path, monkeypatch):
-    import csresearch.reading as reading
+    from csresearch import reading
 
     monkeypatch.setattr(reading, "_DECODE_CHUNK", 7)
     text = "a,b\n日本,語\n" * 5
