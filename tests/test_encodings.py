@@ -8,6 +8,7 @@ writer), so "loads identically" compares against an independent encoding.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -164,3 +165,28 @@ def test_build_usage_on_shift_jis_events_says_to_convert(utf8_dir, tmp_path):
     sjis = _recode(utf8_dir, tmp_path / "sjis", "cp932", tables=("events",))
     with pytest.raises(InputError, match="not UTF-8.*Parquet"):
         usage_from_events(sjis / "events.csv")
+
+
+def test_factors_flat_table_in_shift_jis_reads_like_utf8(tmp_path):
+    from csresearch.factors.reading import read_table
+
+    frame = pd.DataFrame({"顧客ID": ["株式会社アオバ商事", "合同会社ミドリ技研"], "セグメント": ["中小企業", "大企業"],
+                          "利用率": [0.5, 0.25], "解約": [1, 0]})
+    frame.to_csv(tmp_path / "utf8.csv", index=False, encoding="utf-8")
+    frame.to_csv(tmp_path / "sjis.csv", sep=";", index=False, encoding="cp932")
+    notes: list[str] = []
+    got = read_table(tmp_path / "sjis.csv", text_columns=["顧客ID"], notes=notes)
+    pd.testing.assert_frame_equal(got, read_table(tmp_path / "utf8.csv", text_columns=["顧客ID"]))
+    assert notes == ["table read with the detected separator semicolon ';', text encoding Shift_JIS (CP932), detected"]
+    (tmp_path / "bad.csv").write_bytes("a,b\n1,".encode() + b"\x81\x7f\n")
+    with pytest.raises(InputError, match=r"bad.csv is neither UTF-8 .*line 2.*save it again as CSV UTF-8"):
+        read_table(tmp_path / "bad.csv")
+
+
+def test_validate_json_lists_the_encodings(utf8_dir):
+    from csresearch.cli import main
+
+    res = CliRunner().invoke(main, ["validate", "--json", str(utf8_dir)])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report["encodings"]["accounts"] == "UTF-8, detected" and report["encodings"]["events"] == "UTF-8, detected"

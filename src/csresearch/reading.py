@@ -111,7 +111,9 @@ def decode_failure(path: str | Path, codec: str, limit: int | None = None) -> tu
             offset, lines = offset + len(chunk), lines + chunk.count(b"\n")
 
 
-def detect_encoding(path: str | Path, limit: int | None = None) -> str:
+def detect_encoding(path: str | Path, limit: int | None = None, *,
+                    fix: str = "name its encoding in dataset.yml (encoding: {{{table}: latin-1}}, say) or save it "
+                               "again as CSV UTF-8") -> str:
     """The encoding of a CSV file: ``utf-8-sig`` (a BOM), ``utf-8`` (valid UTF-8), else ``cp932`` if it decodes.
 
     Parameters
@@ -121,6 +123,8 @@ def detect_encoding(path: str | Path, limit: int | None = None) -> str:
         Look at the first ``limit`` bytes only (the events file, which may be
         far larger than memory and is read by DuckDB, which reports a bad byte
         further on itself: :func:`undecodable_hint`).
+    fix : str
+        How to fix an undecodable file, in the error (``{table}``: the file's stem).
 
     Raises
     ------
@@ -140,8 +144,7 @@ def detect_encoding(path: str | Path, limit: int | None = None) -> str:
     offset, line, byte = failure
     raise EncodingError(
         f"{path.name} is neither UTF-8 (byte 0x{byte:02X} at byte offset {offset:,}, line {line:,} is not valid "
-        "UTF-8) nor Shift_JIS (CP932); name its encoding in dataset.yml (encoding: {" + path.stem + ": latin-1}, "
-        "say) or save it again as CSV UTF-8"
+        f"UTF-8) nor Shift_JIS (CP932); {fix.format(table=path.stem)}"
     )
 
 
