@@ -89,3 +89,20 @@ def test_latin_text_keeps_its_font_and_its_pixels():
     with matplotlib.rc_context({"font.family": ["sans-serif"], "font.sans-serif": ["DejaVu Sans"]}):
         default = draw()  # matplotlib's own default font
     assert np.array_equal(ours, default)
+
+
+def test_japanese_titles_wrap_by_display_width_not_before_closing_punctuation():
+    import unicodedata
+
+    from csresearch.plots import _wrap
+
+    def width(line: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in line)
+
+    text = "名刺枠消化率（契約期間の按分に対する直近12か月の利用）の変化、ならびに席利用率（直近3か月）"
+    lines = _wrap(text, 30).split("\n")
+    assert "".join(lines) == text and len(lines) >= 3
+    assert all(width(line) <= 32 for line in lines)  # a closing mark (two columns) may overhang the width
+    assert not any(line[0] in "、。）」" for line in lines[1:])
+    assert _wrap("Seat utilisation over the last three months of the term", 30) == \
+        "Seat utilisation over the last\nthree months of the term"

@@ -54,6 +54,8 @@ __all__ = [
 #: Ids made of digits with fewer digits than this are found only next to a label, in an identifying
 #: table column or as a figure's category label: a bare ``17`` cannot be told from a count.
 MIN_CONTEXT_FREE_DIGITS = 5
+#: From this many ids of non-ASCII text on, the scan filters them by their three-character pieces first.
+_MANY_IDS = 200
 #: Ids in a script written without spaces (Japanese, Chinese, Korean) this long are found inside any text;
 #: shorter ones only where no letter touches them.
 MIN_CONTEXT_FREE_CJK = 4
@@ -219,6 +221,21 @@ def _spaceless(ident: str) -> bool:
     return any(unicodedata.east_asian_width(ch) in ("W", "F") and ch.isalnum() for ch in ident)
 
 
+def _in_text(others: Iterable[str], text: str) -> list[str]:
+    """The ``others`` that occur in ``text`` as substrings (the regex decides whether as ids).
+
+    Many ids (a Japanese dataset's company names: tens of thousands) are first
+    filtered by their three-character pieces, all of which must occur in the
+    text, so that only a few are searched for one by one.
+    """
+    others = list(others)
+    if len(others) < _MANY_IDS:
+        return [i for i in others if i in text]
+    grams = {text[k : k + 3] for k in range(len(text) - 2)}
+    return [i for i in others if (len(i) < 3 or (
+        all(i[k : k + 3] in grams for k in range(0, len(i) - 2, 2)) and i[-3:] in grams)) and i in text]
+
+
 def _id_pattern(ident: str) -> re.Pattern:
     """Where ``ident`` occurs as an id: inside any text (a long id of a spaceless script), else as a whole word."""
     if _spaceless(ident) and len(ident) >= MIN_CONTEXT_FREE_CJK:
@@ -262,8 +279,9 @@ def find_identifiers(text: str, identifiers: Iterable[str], *, id_cells: Iterabl
     found = (simple & tokens) | (simple & whole) | (long_ & (set(_NUMBER.findall(text)) | whole))
     found |= short & (set(_LABELLED_NUMBER.findall(text)) | whole)
     words = set(_WORD.findall(text))
-    found.update(ident for ident in other if ident in whole or (
-        ident in text and set(_WORD.findall(ident)) <= words and _id_pattern(ident).search(text)))
+    found.update(ident for ident in other if ident in whole)
+    found.update(ident for ident in _in_text(other, text)
+                 if set(_WORD.findall(ident)) <= words and _id_pattern(ident).search(text))
     return IdentifierScan(tuple(sorted(found)), len(short))
 
 
@@ -275,7 +293,7 @@ def redact(text: str, identifiers: Iterable[str]) -> str:
     """
     short, long_, simple, other = _split(identifiers)
     words = set(_WORD.findall(text))
-    for ident in sorted((i for i in other if i in text and set(_WORD.findall(i)) <= words), key=len, reverse=True):
+    for ident in sorted((i for i in _in_text(other, text) if set(_WORD.findall(i)) <= words), key=len, reverse=True):
         text = _id_pattern(ident).sub("<id>", text)
     plain = simple | short | long_
     text = _TOKEN.sub(lambda m: "<id>" if m.group() in plain else m.group(), text)
