@@ -11,12 +11,21 @@ inches wide at :data:`DPI` dots per inch (so it is never scaled down) and its
 text is :data:`FONT_PT` points (at least the body size once rendered). Two
 groups get two distinct colours (:data:`GROUP_COLOURS`) and a legend naming
 them; shares are drawn on percentage axes.
+
+Text is drawn in :data:`FONT_FAMILIES`, a fallback chain: Latin text in
+matplotlib's own DejaVu Sans, as ever, and any character it has no glyph for
+(Japanese segment names, titles, company names) in IPAexGothic, which the
+``matplotlib-fontja`` package ships (:func:`register_fonts`; no system font
+needed, nothing downloaded).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
@@ -29,10 +38,10 @@ from scipy import stats
 from .analysis.results import Interval, intervals_frame
 from .display import display_name, unit_of
 
-__all__ = ["BODY_PX", "COLUMN_PX", "DPI", "FONT_PT", "GROUP_COLOURS", "MAX_WIDTH_IN", "REPORT_STYLE",
+__all__ = ["BODY_PX", "COLUMN_PX", "DPI", "FONT_FAMILIES", "FONT_PT", "GROUP_COLOURS", "MAX_WIDTH_IN", "REPORT_STYLE",
            "adjusted_curves_plot", "bar_with_intervals", "calibration_plot", "figure", "forest_plot", "km_plot",
-           "love_plot", "propensity_plot", "small_multiples", "trajectory_grid", "trajectory_plot", "trend_plot",
-           "unit_axis", "use_report_style"]
+           "love_plot", "propensity_plot", "register_fonts", "small_multiples", "trajectory_grid", "trajectory_plot",
+           "trend_plot", "unit_axis", "use_fonts", "use_report_style"]
 
 #: Width of a report's text column in a 1,000 px window: 985 px inside the scroll bar less 2 x 28 px padding (suite.css).
 COLUMN_PX = 929
@@ -47,18 +56,52 @@ FONT_PT = 11
 #: Colours of the two groups a report compares.
 GROUP_COLOURS: dict[str, str] = {"churned": "#c0392b", "failed": "#c0392b", "renewed": "#2e6da4",
                                  "succeeded": "#2e6da4"}
+#: Font families of figure text, in fallback order: a character missing from one is drawn in the next.
+#: DejaVu Sans (matplotlib's default) keeps Latin text as it was; IPAexGothic (matplotlib-fontja) draws Japanese.
+FONT_FAMILIES = ["DejaVu Sans", "IPAexGothic", "sans-serif"]
 #: matplotlib settings of report figures (:func:`use_report_style`).
 REPORT_STYLE: dict[str, Any] = {
     "figure.dpi": DPI, "savefig.dpi": DPI, "font.size": FONT_PT, "axes.titlesize": FONT_PT,
     "axes.labelsize": FONT_PT, "xtick.labelsize": FONT_PT, "ytick.labelsize": FONT_PT, "legend.fontsize": FONT_PT,
     "legend.title_fontsize": FONT_PT, "figure.titlesize": FONT_PT, "axes.formatter.useoffset": False,
-    "axes.formatter.limits": (-9, 9), "figure.figsize": (MAX_WIDTH_IN * 0.7, 3.6),
+    "axes.formatter.limits": (-9, 9), "figure.figsize": (MAX_WIDTH_IN * 0.7, 3.6), "font.family": FONT_FAMILIES,
 }
 
 
+@functools.cache
+def register_fonts() -> tuple[str, ...]:
+    """Add the fonts of :data:`FONT_FAMILIES` that packages ship to matplotlib's font manager (once per process).
+
+    IPAexGothic comes from the ``matplotlib-fontja`` package's font folder;
+    the package is not imported (importing it would make IPAexGothic every
+    figure's only font, Latin text included).
+
+    Returns
+    -------
+    tuple of str
+        The font files added (none when the package is missing: Japanese
+        text then draws as boxes and matplotlib warns "Glyph ... missing").
+    """
+    from matplotlib import font_manager
+
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    folders = [Path(p) / "fonts" for p in (spec.submodule_search_locations or [])] if spec is not None else []
+    added = tuple(str(f) for folder in folders if folder.is_dir() for f in sorted(folder.glob("*.ttf")))
+    for font in added:
+        font_manager.fontManager.addfont(font)
+    return added
+
+
+def use_fonts() -> None:
+    """Draw figure text in :data:`FONT_FAMILIES` (Latin as before, Japanese in IPAexGothic); nothing else changes."""
+    families = FONT_FAMILIES if register_fonts() else [f for f in FONT_FAMILIES if f != "IPAexGothic"]
+    mpl.rcParams["font.family"] = list(families)  # without IPAexGothic: no "not found" log line per text
+
+
 def use_report_style() -> None:
-    """Apply :data:`REPORT_STYLE` to matplotlib (text sizes, resolution, no offset or scientific tick labels)."""
-    mpl.rcParams.update(REPORT_STYLE)
+    """Apply :data:`REPORT_STYLE` to matplotlib (text sizes, resolution, no offset or scientific tick labels, fonts)."""
+    mpl.rcParams.update({k: v for k, v in REPORT_STYLE.items() if k != "font.family"})
+    use_fonts()
 
 
 def figure(ncols: int = 1, nrows: int = 1, *, height: float = 3.6, width: float | None = None, **kwargs: Any):
@@ -110,8 +153,29 @@ def unit_axis(ax: Axes, unit: str, axis: str = "y") -> Axes:
     return ax
 
 
+#: Characters a line of Japanese text may not start with (they stay at the end of the line before).
+_NO_LINE_START = frozenset("、。，．）」』】〕・ー々ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.)%％")
+
+
 def _wrap(text: str, width: int = 30) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or text
+    """``text`` in lines of at most ``width`` columns; a full-width character (Japanese) takes two columns.
+
+    Text with full-width characters breaks between any two of them (Japanese
+    has no spaces), never before closing punctuation or small kana.
+    """
+    import unicodedata
+
+    if not any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in text):
+        return "\n".join(textwrap.wrap(text, width)) or text
+    lines, line, used = [], "", 0
+    for ch in text:
+        cols = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if line and used + cols > width and ch not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line, used = ("", 0) if ch == " " else (ch, cols)
+            continue
+        line, used = line + ch, used + cols
+    return "\n".join([*lines, line.rstrip()]) if line.strip() else "\n".join(lines) or text
 
 
 def _interval_frame(data: pd.DataFrame | Mapping[Any, Interval]) -> pd.DataFrame:

@@ -13,13 +13,10 @@ min_group_size = 5  # groups smaller than this are suppressed in shared output (
 include_ids = False  # internal report: allow account ids and small groups
 
 # %%
-import warnings
-
 import matplotlib.pyplot as plt
 
 from csresearch import study
 
-warnings.filterwarnings("ignore", category=UserWarning)
 ctx = study.open(data_dir, as_of, scorecard=scorecard, output_dir=output_dir,
                  min_group_size=min_group_size, include_ids=include_ids)
 trends = study.run("continuing_trends", ctx)

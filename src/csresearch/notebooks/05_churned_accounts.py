@@ -19,13 +19,10 @@ min_group_size = 5  # groups smaller than this are suppressed in shared output (
 include_ids = False  # internal report: allow account ids and small groups
 
 # %%
-import warnings
-
 import matplotlib.pyplot as plt
 
 from csresearch import study
 
-warnings.filterwarnings("ignore", category=UserWarning)
 ctx = study.open(data_dir, as_of, lead_days=lead_days, scorecard=scorecard, seed=seed, output_dir=output_dir,
                  min_group_size=min_group_size, include_ids=include_ids)
 churned = study.run("churned_accounts", ctx)

@@ -19,11 +19,8 @@ min_group_size = 5  # groups smaller than this are suppressed in shared output (
 include_ids = False  # internal report: allow account ids and small groups
 
 # %%
-import warnings
-
 from csresearch import study
 
-warnings.filterwarnings("ignore", category=UserWarning)
 ctx = study.open(data_dir, as_of, lead_days=lead_days, lead_time_days=lead_time_days, kpi_risk_multiple=kpi_risk_multiple,
                  scorecard=scorecard, seed=seed, output_dir=output_dir, min_group_size=min_group_size, include_ids=include_ids)
 factors = study.run("churn_factors", ctx)

@@ -43,7 +43,8 @@ class AuditStep(StepResult):
         """Whether the data satisfies the contract, and the rows per table."""
         lines = self.audit.validation.format_text().splitlines() if self.audit.validation is not None else []
         table = show_table(self.audit.summary, [("Table", INDEX, "text"), ("Rows", "rows", "count"),
-                                                ("Derived from another table", "derived", "yesno")])
+                                                ("Derived from another table", "derived", "yesno"),
+                                                ("Text encoding", "encoding", "text")])
         return Shown(lines[0] if lines else None, table)
 
     def coverage_plot(self, ax=None):

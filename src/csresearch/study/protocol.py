@@ -388,6 +388,9 @@ def open_study(
         raise ParameterError(f"min_group_size={min_group_size}: shared output needs a minimum group size of at least "
                              f"{MIN_SHARED_GROUP_SIZE} (smaller groups can identify accounts); a smaller value needs "
                              "include_ids=True (an internal report)")
+    from ..plots import use_report_style  # every figure of the notebook, analysis plots too: sizes and fonts
+
+    use_report_style()
     ds = load_study_dataset(data_dir, as_of)
     out = resolve_path(output_dir) if output_dir is not None else None
     return StudyContext(ds, dict(params, scorecard=resolve_path(scorecard)), out, int(min_group_size), bool(include_ids))
