@@ -17,7 +17,8 @@ from typing import Any, Mapping
 
 import nbformat
 
-from ..narrative import HOW_TO_READ
+from ..i18n import t
+from ..narrative import how_to_read
 from .html import escape, page, params_html
 
 __all__ = ["FAILED_TAG", "error_summary", "how_to_read_html", "render_notebook"]
@@ -33,9 +34,9 @@ def _templates_dir() -> str:
 
 
 def how_to_read_html() -> str:
-    """The "How to read this" box every report shows: one line per term of :data:`csresearch.narrative.HOW_TO_READ`."""
-    items = "".join(f"<li><strong>{escape(term)}</strong>: {escape(text)}</li>" for term, text in HOW_TO_READ)
-    return f'<aside class="callout howto"><strong>How to read this</strong><ul>{items}</ul></aside>'
+    """The "How to read this" box every report shows: one line per term of :func:`csresearch.narrative.how_to_read`."""
+    items = "".join(f"<li><strong>{escape(term)}</strong>: {escape(text)}</li>" for term, text in how_to_read())
+    return f'<aside class="callout howto"><strong>{escape(t("how_to_read.title"))}</strong><ul>{items}</ul></aside>'
 
 
 def _failed(cell: Any) -> bool:
