@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from .. import i18n
 from ..dataset import Dataset, as_of_cut, load_dataset
 from ..errors import ParameterError
 from ..report.index import scope_line
@@ -49,6 +50,7 @@ class RunRequest:
     include_ids: bool = False
     notebooks_dir: str | Path | None = None
     timeout_s: int | None = None
+    lang: str = "en"
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,7 @@ def resolve_parameters(
     """
     given: dict[str, Any] = dict(user)
     given.update(data_dir=str(data_dir.resolve()), output_dir=str(out), include_ids=bool(include_ids))
+    given.setdefault("lang", i18n.current())
     given.setdefault("min_group_size", 1 if include_ids else 5)
     if any("as_of" in s.defaults for s in specs) and given.get("as_of") is None and ds.extracted_at is not None:
         given["as_of"] = str(ds.extracted_at.date())
