@@ -47,6 +47,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..i18n import label as tl
+from ..i18n import t
 from ..errors import InputError, ParameterError
 from .intervals import cluster_resampler
 from .results import AnalysisResult, Interval, intervals_frame
@@ -246,7 +248,7 @@ class RetentionResult(AnalysisResult):
         ax.set_yticks(range(len(METRICS)), list(METRICS.values()))
         ax.set_ylim(len(METRICS) - 0.4, -0.6)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel(f"kept over the {self.window_months} months to as_of (95% intervals; 100% dashed)")
+        ax.set_xlabel(t("figures.kept_to_as_of", months=self.window_months))
         return ax
 
 
@@ -276,10 +278,10 @@ def retention_group_plot(table: pd.DataFrame, ax=None, title: str = ""):
     ax.set_yticks(y, [str(i) for i in shown.index])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("share kept over the window (95% intervals)")
+    ax.set_xlabel(tl("share kept over the window (95% intervals)"))
     ax.legend(loc="lower left", frameon=False, bbox_to_anchor=(0, 1.0), ncol=3, handletextpad=0.2, columnspacing=1.0)
     if title:
-        ax.set_title(title, loc="left", pad=24)
+        ax.set_title(tl(title), loc="left", pad=24)
     return ax
 
 
