@@ -239,7 +239,7 @@ def describe_interval(iv: Interval, unit: str = "number", digits: int = 1, label
     if iv.ci_low is None or iv.ci_high is None:
         return t("narrative.no_interval", prefix=prefix, estimate=est)
     low, high = _value(iv.ci_low, unit, digits, signed), _value(iv.ci_high, unit, digits, signed)
-    return f"{prefix}{est} ({_ci_words(iv.level, low, high, suffix)})"
+    return prefix + est + fmt("bracket", text=_ci_words(iv.level, low, high, suffix))
 
 
 def _ci_words(level: float, low: str, high: str, suffix: str = "") -> str:

@@ -128,7 +128,7 @@ def _interval_cell(est: Any, low: Any, high: Any, kind: str, feature: str | None
     text = format_cell(est, kind)
     if _missing(low) or _missing(high) or isinstance(low, str) or isinstance(high, str):
         return text
-    return f"{text} ({fmt('range', low=_bound(low, kind), high=_bound(high, kind))})"
+    return text + fmt("bracket", text=fmt("range", low=_bound(low, kind), high=_bound(high, kind)))
 
 
 @dataclass
