@@ -23,6 +23,7 @@ adding one is adding a file; :func:`languages` lists them.
 from __future__ import annotations
 
 import contextlib
+import re
 import string
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -193,10 +194,37 @@ def entries(key: str) -> Any:
 
 
 def label(text: str) -> str:
-    """A short label by its English text: its translation under ``labels`` in the current language, else ``text``."""
+    """A label, note or method line by its English text, in the current language (else ``text`` as it is).
+
+    The ``labels`` section of a catalogue maps English text to its
+    translation. A key with ``{placeholders}`` is a pattern: it matches text
+    that differs only there (``"Churned within {years} years"`` matches
+    ``"Churned within 3 years"``) and its translation gets the matched parts.
+    """
+    text = str(text)
     labels = catalogue().get("labels") or {}
-    found = labels.get(str(text)) if isinstance(labels, Mapping) else None
-    return str(found) if found is not None else str(text)
+    found = labels.get(text) if isinstance(labels, Mapping) else None
+    if found is not None:
+        return str(found)
+    for pattern, translation in _patterns(current(), str(_dir())):
+        match = pattern.fullmatch(text)
+        if match is not None:
+            return translation.format(**match.groupdict())
+    return text
+
+
+@lru_cache(maxsize=16)
+def _patterns(lang: str, folder: str) -> list[tuple[re.Pattern, str]]:
+    """The ``labels`` keys of ``lang`` that hold placeholders, as regular expressions (longest first)."""
+    labels = catalogue(lang).get("labels") or {}
+    out = []
+    for key, value in sorted(labels.items(), key=lambda kv: -len(str(kv[0]))):
+        parts = list(string.Formatter().parse(str(key)))
+        if not any(field for _, field, _, _ in parts):
+            continue
+        rx = "".join(re.escape(lit) + (f"(?P<{field}>.+?)" if field else "") for lit, field, _, _ in parts)
+        out.append((re.compile(rx, re.DOTALL), str(value)))
+    return out
 
 
 def fmt(kind: str, /, **values: Any) -> str:

@@ -51,7 +51,7 @@ class AuditStep(StepResult):
         """Rows per table and accounts under contract per month (log scale); returns the Axes."""
         if ax is None:
             ax = plots.figure(height=3.6, width=plots.MAX_WIDTH_IN)[1][0, 0]
-        ax = self.audit.coverage.rename(columns=_COVERAGE).plot(logy=True, ax=ax)
+        ax = self.audit.coverage.rename(columns={k: tl(v) for k, v in _COVERAGE.items()}).plot(logy=True, ax=ax)
         ax.set_ylabel(tl("rows or accounts (log scale)"))
         ax.set_xlabel(tl("month"))
         return ax

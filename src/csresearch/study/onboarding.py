@@ -210,7 +210,7 @@ class OnboardingChurnStep(StepResult):
 
     def table(self) -> Table:
         """The raw estimates with their intervals."""
-        r, h = self.result, f"{self.result.horizon_years:g} years"
+        r, h = self.result, t("narrative.years", n=f"{self.result.horizon_years:g}")
         return interval_table([(f"Churned within {h}, succeeded onboarding", r.churn_succeeded, "share"),
                                (f"Churned within {h}, failed onboarding", r.churn_failed, "share"),
                                ("Difference, failed - succeeded", r.risk_difference, "points"),
@@ -267,7 +267,7 @@ class OnboardingChurnStep(StepResult):
         r = self.result
         table = suppress_groups(r.by_segment, ["n_succeeded", "n_failed"], self.ctx.min_group_size, self.ctx.include_ids,
                                 rate_cols=[c for c in r.by_segment.columns if c not in ("segment", "n_succeeded", "n_failed")])
-        h = f"{r.horizon_years:g} years"
+        h = t("narrative.years", n=f"{r.horizon_years:g}")
         return show_table(table, [("Segment", "segment", "text"), ("Accounts, succeeded", "n_succeeded", "count"),
                                   ("Accounts, failed", "n_failed", "count"),
                                   (f"Churned within {h}, succeeded", _iv("churn_succeeded"), "share"),

@@ -25,7 +25,7 @@ from typing import Any
 from .. import i18n
 from ..dataset import Dataset
 from ..errors import ParameterError
-from ..i18n import t
+from ..i18n import label, t
 from .common import SOFT_ERRORS, load_study_dataset, resolve_path, soft_reason
 from .sections import write_section
 from .suppression import MIN_SHARED_GROUP_SIZE, account_group_sizes, suppress_findings
@@ -227,14 +227,15 @@ class Shown:
     Parameters
     ----------
     *parts : object
-        Objects with ``_repr_html_`` (DataFrames, results) or plain text.
+        Objects with ``_repr_html_`` (DataFrames, results) or plain text (shown in the current
+        language when the catalogue's ``labels`` translate it: :func:`csresearch.i18n.label`).
     """
 
     def __init__(self, *parts: Any) -> None:
         self.parts = [p for p in parts if p is not None]
 
     def _repr_html_(self) -> str:
-        return "\n".join(p._repr_html_() if hasattr(p, "_repr_html_") else f"<p>{html.escape(str(p))}</p>"
+        return "\n".join(p._repr_html_() if hasattr(p, "_repr_html_") else f"<p>{html.escape(label(str(p)))}</p>"
                          for p in self.parts)
 
 
