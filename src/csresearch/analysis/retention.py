@@ -47,9 +47,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..i18n import label as tl
-from ..i18n import t
 from ..errors import InputError, ParameterError
+from ..i18n import fmt, label_text, t
+from ..i18n import label as tl
 from .intervals import cluster_resampler
 from .results import AnalysisResult, Interval, intervals_frame
 
@@ -221,13 +221,15 @@ class RetentionResult(AnalysisResult):
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(METRICS[k])}</td><td>{_pct(iv.estimate)}</td>"
-            f"<td>{_pct(iv.ci_low)} to {_pct(iv.ci_high)}</td></tr>" if iv.available else
-            f"<tr><td>{html.escape(METRICS[k])}</td><td colspan='2'>not computable: {html.escape(str(iv.reason))}</td></tr>"
+            f"<tr><td>{html.escape(tl(METRICS[k]))}</td><td>{_pct(iv.estimate)}</td>"
+            f"<td>{html.escape(fmt('range', low=_pct(iv.ci_low), high=_pct(iv.ci_high)))}</td></tr>" if iv.available else
+            f"<tr><td>{html.escape(tl(METRICS[k]))}</td><td colspan='2'>"
+            f"{html.escape(t('view.not_computable', reason=tl(str(iv.reason))))}</td></tr>"
             for k, iv in self.measures.items())
-        return (f"<h4>{html.escape(self.title)}</h4><table><thead><tr><th>measure</th><th>estimate</th>"
-                f"<th>{self.grr.level:.0%} interval</th></tr></thead><tbody>{rows}</tbody></table>"
-                f"<p><b>Method:</b> {html.escape(self.method)}</p>")
+        return (f"<h4>{html.escape(tl(self.title))}</h4><table><thead><tr><th>{html.escape(tl('measure'))}</th>"
+                f"<th>{html.escape(tl('estimate'))}</th><th>{html.escape(tl(f'{self.grr.level:.0%} interval'))}</th></tr>"
+                f"</thead><tbody>{rows}</tbody></table>"
+                f"<p><b>{html.escape(t('view.method'))}</b> {html.escape(label_text(self.method))}</p>")
 
     def plot(self, ax=None):
         """GRR, NRR and logo retention with their intervals on a percentage axis (100% marked); returns the Axes."""

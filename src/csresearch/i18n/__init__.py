@@ -40,6 +40,10 @@ __all__ = [
     "fmt",
     "has",
     "label",
+    "label_text",
+    "catalogue_dir",
+    "entries",
+    "notebook_cell",
     "language",
     "languages",
     "money_units",
@@ -211,6 +215,31 @@ def label(text: str) -> str:
         if match is not None:
             return translation.format(**match.groupdict())
     return text
+
+
+def label_text(text: str) -> str:
+    """A longer text (a method statement, a note) in the current language: as a whole, else clause by clause.
+
+    A text the ``labels`` do not know as a whole is translated part by part:
+    its ``"; "``-separated clauses outside brackets, joined again with the
+    language's ``format.list_sep``. A clause nobody translated stays as it is.
+    """
+    text = str(text)
+    whole = label(text)
+    if whole != text or "; " not in text:
+        return whole
+    return fmt("list_sep").join(label(part) for part in _clauses(text))
+
+
+def _clauses(text: str) -> list[str]:
+    """``text`` split at ``"; "`` outside round and square brackets."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += 1 if ch in "([" else -1 if ch in ")]" else 0
+        if depth == 0 and text.startswith("; ", i):
+            parts.append(text[start:i])
+            start = i + 2
+    return [*parts, text[start:]]
 
 
 @lru_cache(maxsize=16)

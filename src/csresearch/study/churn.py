@@ -18,6 +18,7 @@ from ..contract import HEALTH_COLUMNS
 from ..display import display_name, unit_of
 from ..features import onboarding_status
 from ..i18n import label as tl
+from ..i18n import t
 from ..jsonsafe import json_safe
 from ..lifetimes import decided_terms
 from ..narrative import (
@@ -284,8 +285,8 @@ class ChurnFactorsStep(StepResult):
     def table(self) -> Shown:
         """Shown under the answer: the ranking with rank intervals, importance, odds ratios and q-values."""
         r = self.result
-        head = (f"Churn rate per renewal decision: {describe_interval(r.churn_rate, 'percent')}; cross-validated AUC "
-                f"of the chosen model ({r.chosen_model}): {describe_interval(r.cv_auc)}.")
+        head = t("view.factors_head", churn=describe_interval(r.churn_rate, "percent"), model=r.chosen_model,
+                 auc=describe_interval(r.cv_auc))
         rank_cols = ("rank", "rank_ci_low", "rank_ci_high") if "rank_ci_low" in r.summary else "rank"
         terms = [_compared(str(f), t) for f, t in zip(r.summary.index, r.summary["term"])]
         table = show_table(r.summary.assign(term=terms),

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..display import DISPLAY_NAMES, display_name
-from ..i18n import fmt, label, t
+from ..i18n import fmt, label, label_text, t
 from ..narrative import feature_unit, fmt_number, fmt_p, fmt_pct
 
 __all__ = ["INDEX", "KINDS", "Table", "format_cell", "humanise", "interval_table", "show_table", "term_name"]
@@ -78,8 +78,8 @@ def _bound(x: Any, kind: str) -> str:
 
 
 def _words(text: str) -> str:
-    """Explanatory text in the current language: a known phrase translated, feature names made human."""
-    return humanise(label(str(text)))
+    """Explanatory text in the current language (:func:`csresearch.i18n.label_text`), feature names made human."""
+    return humanise(label_text(str(text)))
 
 
 def format_cell(x: Any, kind: str, feature: str | None = None) -> str:
@@ -257,7 +257,7 @@ def interval_table(rows: Sequence[tuple[str, Any, str]], *, title: str = "", met
     cells = [_interval_cell(r.estimate, r.ci_low, r.ci_high, r.kind, r.label, r.reason)
              for r in frame.itertuples(index=False)]
     shown = pd.DataFrame({
-        label: [term_name(v) if features else v for v in frame["label"]],
+        label: [term_name(v) if features else _words(v) for v in frame["label"]],
         "Estimate (95% CI)": cells,
         "Accounts": [format_cell(v, "count") for v in frame["n"]],
     })
