@@ -206,15 +206,30 @@ def label(text: str) -> str:
     ``"Churned within 3 years"``) and its translation gets the matched parts.
     """
     text = str(text)
-    labels = catalogue().get("labels") or {}
-    found = labels.get(text) if isinstance(labels, Mapping) else None
+    found = _exact(text)
     if found is not None:
-        return str(found)
+        return found
     for pattern, translation in _patterns(current(), str(_dir())):
         match = pattern.fullmatch(text)
         if match is not None:
-            return translation.format(**match.groupdict())
+            return translation.format(**{k: _part(v) for k, v in match.groupdict().items()})
     return text
+
+
+def _exact(text: str) -> str | None:
+    labels = catalogue().get("labels") or {}
+    found = labels.get(text) if isinstance(labels, Mapping) else None
+    return None if found is None else str(found)
+
+
+def _part(value: str) -> str:
+    """A matched part of a pattern: translated when the labels know it (a ``", "`` list word by word)."""
+    found = _exact(value)
+    if found is not None:
+        return found
+    if ", " in value:
+        return fmt("comma").join(_exact(v) or v for v in value.split(", "))
+    return value
 
 
 def label_text(text: str) -> str:
@@ -225,10 +240,10 @@ def label_text(text: str) -> str:
     language's ``format.list_sep``. A clause nobody translated stays as it is.
     """
     text = str(text)
-    whole = label(text)
-    if whole != text or "; " not in text:
-        return whole
-    return fmt("list_sep").join(label(part) for part in _clauses(text))
+    clauses = _clauses(text)
+    if len(clauses) == 1 or _exact(text) is not None:
+        return label(text)
+    return fmt("list_sep").join(label(part) for part in clauses)
 
 
 def _clauses(text: str) -> list[str]:

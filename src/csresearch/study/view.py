@@ -257,7 +257,7 @@ def interval_table(rows: Sequence[tuple[str, Any, str]], *, title: str = "", met
     cells = [_interval_cell(r.estimate, r.ci_low, r.ci_high, r.kind, r.label, r.reason)
              for r in frame.itertuples(index=False)]
     shown = pd.DataFrame({
-        label: [term_name(v) if features else _words(v) for v in frame["label"]],
+        label: [term_name(v) if features and label_text(v) == v else _words(v) for v in frame["label"]],
         "Estimate (95% CI)": cells,
         "Accounts": [format_cell(v, "count") for v in frame["n"]],
     })
