@@ -200,7 +200,7 @@ def churn_measures_sentence(audit: Any, onboarding_churn: Any) -> str:
                        failed=_num(failed.estimate, "percent"), years=years))
     if not parts:
         return ""
-    return t("answers.measures.text", parts=join(parts))
+    return t("answers.measures.text", parts=t("answers.measures.sep").join(parts))
 
 
 # --------------------------------------------------------------------------- the health score

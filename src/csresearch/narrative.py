@@ -161,7 +161,7 @@ def feature_name(name: str, lower: bool = True) -> str:
 
 
 def _names(names: Sequence[str]) -> str:
-    return ", ".join(feature_name(n) for n in names)
+    return fmt("comma").join(feature_name(n) for n in names)
 
 
 def feature_unit(feature: str, change: bool = False) -> str:
@@ -312,7 +312,8 @@ def adjusted_churn_story(adjusted: Any, reason: str = "") -> str:
              effect=describe_interval(rd, "points", signed=True), verdict=verdict,
              failed=fmt_pct(adjusted.risk_failed.estimate), succeeded=fmt_pct(adjusted.risk_succeeded.estimate),
              ratio=describe_interval(adjusted.risk_ratio, "ratio"))
-    return text + _assumptions(adjusted.confounders, adjusted.n_truncated) + " " + _e_value_sentence(adjusted.e_value)
+    return text + _assumptions(adjusted.confounders, adjusted.n_truncated) + fmt("sentence_sep") + _e_value_sentence(
+        adjusted.e_value)
 
 
 def _gap(feature: str, iv: Interval) -> str:
@@ -386,7 +387,7 @@ def health_validity_story(tenure: Interval, within: Interval | None, auc: Interv
         parts.append(t("narrative.validity.auc", auc=describe_interval(auc), verdict=verdict))
     else:
         parts.append(t("narrative.validity.auc_missing", reason=auc.reason))
-    return " ".join(parts)
+    return fmt("sentence_sep").join(parts)
 
 
 def features_against_score(slopes: dict[str, Interval], score: str = "health_score") -> list[str]:
@@ -456,7 +457,7 @@ def churned_accounts_story(events: Any, lead_days: int | None = None) -> str:
     rows = {str(f): {"kind": events.kind(f), "first_month": events.first_month[f], "gap_at_first": events.gap_at_first[f]}
             for f in events.summary.index}
     start = int(events.months[0]) if events.months else None
-    return " ".join(_separation_sentences(rows, list(events.first_components), start, lead_days))
+    return fmt("sentence_sep").join(_separation_sentences(rows, list(events.first_components), start, lead_days))
 
 
 def churned_accounts_headline(section: Mapping) -> list[str]:
@@ -528,7 +529,7 @@ def kpi_story(kpis: Sequence[Any]) -> str:
                        below=describe_interval(k.churn_rate_below, "percent"),
                        above=describe_interval(k.churn_rate_above, "percent"))
                      + _kpi_now(getattr(k, "accounts_below_now", None), getattr(k, "arr_below_now", None)))
-    return " ".join(lines)
+    return fmt("sentence_sep").join(lines)
 
 
 def lead_time_story(result: Any) -> str:
@@ -797,6 +798,6 @@ def _at_risk_sentence(at_risk: Sequence[Mapping]) -> str:
 def retention_story(result: Any, at_risk: Sequence[Mapping] = ()) -> str:
     """GRR, NRR and logo retention with intervals, the ARR moves, and the ARR below the sharpest target (notebook 07)."""
     start = None if result.start is None else str(result.start.date())
-    text = " ".join(_retention_sentences(result.grr, result.nrr, result.logo_retention, result.totals, start))
+    text = fmt("sentence_sep").join(_retention_sentences(result.grr, result.nrr, result.logo_retention, result.totals, start))
     text += t("narrative.retention.story_end", at_risk=_at_risk_sentence(at_risk))
     return text.strip()
