@@ -203,7 +203,8 @@ def label(text: str) -> str:
     The ``labels`` section of a catalogue maps English text to its
     translation. A key with ``{placeholders}`` is a pattern: it matches text
     that differs only there (``"Churned within {years} years"`` matches
-    ``"Churned within 3 years"``) and its translation gets the matched parts.
+    ``"Churned within 3 years"``; a matched part never holds ``"; "``) and its
+    translation gets the matched parts.
     """
     text = str(text)
     found = _exact(text)
@@ -211,7 +212,7 @@ def label(text: str) -> str:
         return found
     for pattern, translation in _patterns(current(), str(_dir())):
         match = pattern.fullmatch(text)
-        if match is not None:
+        if match is not None and not any("; " in v for v in match.groupdict().values()):  # a value is never a clause
             return translation.format(**{k: _part(v) for k, v in match.groupdict().items()})
     return text
 
@@ -240,9 +241,10 @@ def label_text(text: str) -> str:
     language's ``format.list_sep``. A clause nobody translated stays as it is.
     """
     text = str(text)
+    whole = label(text)
     clauses = _clauses(text)
-    if len(clauses) == 1 or _exact(text) is not None:
-        return label(text)
+    if whole != text or len(clauses) == 1:
+        return whole
     return fmt("list_sep").join(label(part) for part in clauses)
 
 
