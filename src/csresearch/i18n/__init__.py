@@ -224,13 +224,15 @@ def _exact(text: str) -> str | None:
 
 
 def _part(value: str) -> str:
-    """A matched part of a pattern: translated when the labels know it (a ``", "`` list word by word)."""
+    """A matched part of a pattern in the current language: a label or a feature's name, a ``", "`` list item by item."""
     found = _exact(value)
+    if found is None:
+        found = _lookup(catalogue(), f"features.{value}") if value.isidentifier() else None
     if found is not None:
-        return found
+        return str(found)
     if ", " in value:
-        return fmt("comma").join(_exact(v) or v for v in value.split(", "))
-    return value
+        return fmt("comma").join(label(v) for v in value.split(", "))
+    return label(value)
 
 
 def label_text(text: str) -> str:

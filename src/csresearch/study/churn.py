@@ -326,10 +326,10 @@ def _compared(factor: str, term: Any) -> str:
     if not isinstance(term, str) or not term:
         return ""
     if term == factor:
-        return "per 1 SD"
+        return tl("per 1 SD")
     name = term_name(term)
     prefix = display_name(factor) + ": "
-    return (name.removeprefix(prefix) + " vs reference") if name.startswith(prefix) else name
+    return t("view.vs_reference", level=name.removeprefix(prefix)) if name.startswith(prefix) else name
 
 
 def compute_churn_factors(step: Step, ctx: StudyContext) -> ChurnFactorsStep:

@@ -136,8 +136,9 @@ class _Plain:
 def _in_words(row: pd.Series, name: str) -> str:
     value = row[name]
     if not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
-        return str(value) if isinstance(value, str) else "n/a"
-    return f"{fmt_pct(value)} ({fmt_pct(row[f'{name}_ci_low'])} to {fmt_pct(row[f'{name}_ci_high'])})"
+        return str(value) if isinstance(value, str) else fmt("na")
+    return fmt_pct(value) + fmt("bracket", text=fmt("range", low=fmt_pct(row[f"{name}_ci_low"]),
+                                                     high=fmt_pct(row[f"{name}_ci_high"])))
 
 
 def _money(x: Any) -> str:
