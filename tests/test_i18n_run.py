@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-
 from i18n_check import JA_LABELS, english_runs, relabel_japanese, visible_text
 
 pytestmark = pytest.mark.xdist_group("ja_run")

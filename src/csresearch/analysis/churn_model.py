@@ -36,9 +36,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..i18n import label as tl
 from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError
+from ..i18n import label as tl
 from ..jsonsafe import json_safe
 from .association import rank_auc
 from .folds import stratified_group_folds

@@ -29,8 +29,8 @@ import pandas as pd
 from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
-from ..i18n import label as tl
 from ..errors import ParameterError
+from ..i18n import label as tl
 from .intervals import bh_qvalues
 from .results import AnalysisResult, Interval
 

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..i18n import label as tl
 from ..display import display_name, unit_of
 from ..errors import ParameterError
+from ..i18n import label as tl
 from .intervals import cluster_resampler
 from .results import Interval
 

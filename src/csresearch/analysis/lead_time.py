@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..i18n import label as tl
 from ..errors import AnalysisError
+from ..i18n import label as tl
 from ..jsonsafe import json_safe
 from .results import AnalysisResult
 

@@ -19,8 +19,11 @@ from typing import Any
 from .. import i18n
 from ..jsonsafe import json_safe, write_json_atomic  # noqa: F401 - re-exported: findings code imports them from here
 from ..study.protocol import steps
+from ..study.sections import (  # re-exported for notebooks of your own
+    FINDINGS_DIRNAME,
+    write_section,
+)
 from .summary import build_actions, build_summary
-from ..study.sections import FINDINGS_DIRNAME, write_section  # re-exported for notebooks of your own
 
 __all__ = [
     "FINDINGS_DIRNAME",

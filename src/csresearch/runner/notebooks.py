@@ -192,7 +192,8 @@ def translate_markdown(nb, notebook: str):
     return nb
 
 
-def export_notebooks(out_dir: str | Path, notebooks_dir: str | Path | None = None, *, force: bool = False) -> list[Path]:
+def export_notebooks(out_dir: str | Path, notebooks_dir: str | Path | None = None, *, force: bool = False,
+                     lang: str | None = None) -> list[Path]:
     """Write the suite's notebooks into ``out_dir`` as ``.ipynb`` files.
 
     Parameters
@@ -204,6 +205,10 @@ def export_notebooks(out_dir: str | Path, notebooks_dir: str | Path | None = Non
         :func:`default_notebooks_dir`).
     force : bool, default False
         Overwrite notebooks already in ``out_dir``.
+    lang : str, optional
+        Language of the notebooks: their markdown translated
+        (:func:`translate_markdown`) and their ``lang`` parameter set to it
+        (None: English, as shipped).
 
     Returns
     -------
@@ -226,8 +231,13 @@ def export_notebooks(out_dir: str | Path, notebooks_dir: str | Path | None = Non
     if existing and not force:
         raise InputError(f"{out} already holds {', '.join(existing)}; pass --force to overwrite them")
     out.mkdir(parents=True, exist_ok=True)
-    for spec, target in zip(specs, targets):
-        nbformat.write(as_ipynb(spec.path), target)
+    with i18n.language(lang):
+        for spec, target in zip(specs, targets):
+            nb = translate_markdown(as_ipynb(spec.path), spec.name)
+            for cell in nb.cells:
+                if "parameters" in cell.get("metadata", {}).get("tags", []):
+                    cell.source = re.sub(r'^lang = "[^"]*"', f'lang = "{i18n.current()}"', cell.source, flags=re.M)
+            nbformat.write(nb, target)
     return targets
 
 

@@ -23,7 +23,13 @@ from ..report.index import scope_line
 from ..report.privacy import ID_COLUMNS, dataset_identifiers, identifying_columns
 from ..violations import ValidationReport
 from .execute import ExecTask
-from .notebooks import RUNNER_PARAMETERS, NotebookSpec, discover_notebooks, parse_parameters, select_notebooks
+from .notebooks import (
+    RUNNER_PARAMETERS,
+    NotebookSpec,
+    discover_notebooks,
+    parse_parameters,
+    select_notebooks,
+)
 from .outdir import check_out_dir
 from .parameters import check_parameters
 
