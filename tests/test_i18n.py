@@ -202,3 +202,16 @@ def test_no_language_branches_in_the_code():
     pattern = re.compile(r"""(lang|language|current\(\))\s*[!=]=\s*["'](?!en["'])[a-z]{2}["']""")
     hits = [p.name for p in SRC.rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
     assert hits == []
+
+
+def test_an_unknown_language_exits_2_before_any_notebook(repo_root, tmp_path):
+    from click.testing import CliRunner
+
+    from csresearch.cli import main as cli
+
+    data = str(repo_root / "data" / "sample")
+    result = CliRunner().invoke(cli, ["run", data, "-o", str(tmp_path / "a"), "--lang", "xx"])
+    assert result.exit_code == 2 and "xx" in result.output
+    result = CliRunner().invoke(cli, ["run", data, "-o", str(tmp_path / "b"), "-p", "lang=xx"])
+    assert result.exit_code == 2 and "lang: expects one of en, ja" in result.output
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

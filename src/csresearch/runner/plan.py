@@ -179,6 +179,8 @@ def _user_parameters(specs: Sequence[NotebookSpec], request: RunRequest) -> dict
             kinds[name] = kinds.get(name) or kind
     check_parameters(user, kinds, include_ids=request.include_ids)
     user = dict(user)
+    if user.get("lang") is not None and str(user["lang"]) not in i18n.languages():
+        raise ParameterError(f"lang: expects one of {', '.join(i18n.languages())} (docs/i18n.md); got {user['lang']!r}")
     if user.get("scorecard"):
         path = Path(str(user["scorecard"])).expanduser().resolve()
         if not path.is_file():
