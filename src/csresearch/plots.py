@@ -172,7 +172,7 @@ def bar_with_intervals(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | 
     y = np.arange(len(frame))
     colours = [_colour(i) or "#4a6fa5" for i in frame.index]
     ax.barh(y, frame["estimate"].fillna(0), xerr=_errors(frame), capsize=3, color=colours, alpha=0.85)
-    ax.set_yticks(y, [str(i) for i in frame.index])
+    ax.set_yticks(y, [tl(str(i)) for i in frame.index])
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(tl(xlabel))
     return unit_axis(ax, unit, "x")
@@ -286,7 +286,7 @@ def forest_plot(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | None = 
     ax.axvline(ref, ls="--", color="grey")
     if log:
         ax.set_xscale("log")
-    ax.set_yticks(y, [str(i) for i in frame.index])
+    ax.set_yticks(y, [tl(str(i)) for i in frame.index])
     ax.set_xlabel(tl(xlabel))
     if log:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))

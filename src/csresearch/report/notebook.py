@@ -35,7 +35,8 @@ def _templates_dir() -> str:
 
 def how_to_read_html() -> str:
     """The "How to read this" box every report shows: one line per term of :func:`csresearch.narrative.how_to_read`."""
-    items = "".join(f"<li><strong>{escape(term)}</strong>: {escape(text)}</li>" for term, text in how_to_read())
+    colon = t("how_to_read.colon")
+    items = "".join(f"<li><strong>{escape(term)}</strong>{escape(colon)}{escape(text)}</li>" for term, text in how_to_read())
     return f'<aside class="callout howto"><strong>{escape(t("how_to_read.title"))}</strong><ul>{items}</ul></aside>'
 
 
