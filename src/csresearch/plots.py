@@ -37,6 +37,8 @@ from scipy import stats
 
 from .analysis.results import Interval, intervals_frame
 from .display import display_name, unit_of
+from .i18n import label as tl
+from .i18n import t
 
 __all__ = ["BODY_PX", "COLUMN_PX", "DPI", "FONT_FAMILIES", "FONT_PT", "GROUP_COLOURS", "MAX_WIDTH_IN", "REPORT_STYLE",
            "adjusted_curves_plot", "bar_with_intervals", "calibration_plot", "figure", "forest_plot", "km_plot",
@@ -207,17 +209,17 @@ def km_plot(result: Any, ax: Axes | None = None, level: float = 0.95) -> Axes:
     z = stats.norm.ppf(0.5 + level / 2)
     for group, curve in km.curves.groupby("group", sort=True):
         s, se = curve["survival"].to_numpy(), curve["se"].to_numpy()
-        line = ax.step(curve["time"], 1 - s, where="post", label=str(group), color=_colour(group))[0]
+        line = ax.step(curve["time"], 1 - s, where="post", label=tl(str(group)), color=_colour(group))[0]
         with np.errstate(divide="ignore", invalid="ignore"):
             w = z * se / (s * np.abs(np.log(s)))
             low, high = 1 - s ** np.exp(-w), 1 - s ** np.exp(w)
         ok = np.isfinite(low) & np.isfinite(high)
         ax.fill_between(curve["time"][ok], low[ok], high[ok], step="post", alpha=0.2, color=line.get_color())
     ax.axvline(km.horizon, ls=":", color="grey")
-    ax.set_xlabel("years since signup")
-    ax.set_ylabel("cumulative churn")
+    ax.set_xlabel(tl("years since signup"))
+    ax.set_ylabel(tl("cumulative churn"))
     unit_axis(ax, "share")
-    ax.legend(title="onboarding")
+    ax.legend(title=tl("onboarding"))
     return ax
 
 
@@ -234,9 +236,9 @@ def bar_with_intervals(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | 
     y = np.arange(len(frame))
     colours = [_colour(i) or "#4a6fa5" for i in frame.index]
     ax.barh(y, frame["estimate"].fillna(0), xerr=_errors(frame), capsize=3, color=colours, alpha=0.85)
-    ax.set_yticks(y, [str(i) for i in frame.index])
+    ax.set_yticks(y, [tl(str(i)) for i in frame.index])
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(tl(xlabel))
     return unit_axis(ax, unit, "x")
 
 
@@ -245,8 +247,8 @@ def calibration_plot(result: Any, ax: Axes | None = None) -> Axes:
     s = getattr(result, "summary", result)
     ax = _axes(ax)
     ax.errorbar(s["mean_score"], s["rate"], yerr=_errors(s, "rate"), fmt="o-", capsize=3)
-    ax.set_xlabel("mean score in bin")
-    ax.set_ylabel("observed rate")
+    ax.set_xlabel(tl("mean score in bin"))
+    ax.set_ylabel(tl("observed rate"))
     ax.set_ylim(bottom=0)
     return unit_axis(ax, "share")
 
@@ -269,7 +271,7 @@ def trajectory_plot(traj: Any, feature: str, ax: Axes | None = None, band: bool 
         if band:
             ax.fill_between(part["rel_month"], part["ci_low"], part["ci_high"], alpha=0.2, color=line.get_color())
     ax.axvline(0, ls=":", color="grey")
-    ax.set_xlabel("months before the decision")
+    ax.set_xlabel(tl("months before the decision"))
     ax.set_ylabel(display_name(feature))
     unit_axis(ax, unit_of(feature))
     if legend:
@@ -312,7 +314,7 @@ def small_multiples(features: Sequence[str], draw: Callable[[str, Axes], Any], n
 def trajectory_grid(traj: Any, features: Sequence[str], labels: Mapping[Any, str], ncols: int = 3):
     """Mean trajectories of every feature as small multiples, the groups in two colours, one legend on top."""
     axes = small_multiples(features, lambda f, ax: trajectory_plot(traj, f, ax=ax, labels=labels, legend=False),
-                           ncols=ncols, xlabel="months before the renewal decision (mean with 95% band)")
+                           ncols=ncols, xlabel=tl("months before the renewal decision (mean with 95% band)"))
     if len(axes):
         handles, names = axes[0].get_legend_handles_labels()
         axes[0].figure.legend(handles, names, loc="outside upper center", ncols=len(names), frameon=False)
@@ -327,11 +329,11 @@ def trend_plot(medians: pd.DataFrame, feature: str, ax: Axes | None = None, slop
     ax = _axes(ax)
     ax.plot(part["tenure_year"], part["median"], marker="o")
     ax.fill_between(part["tenure_year"], part["q25"], part["q75"], alpha=0.2)
-    ax.set_xlabel("tenure year")
+    ax.set_xlabel(tl("tenure year"))
     ax.set_ylabel(display_name(feature))
     unit_axis(ax, unit_of(feature))
     if slope is not None:
-        ax.set_title(f"{display_name(feature)}: {slope} per year")
+        ax.set_title(t("figures.per_year", name=display_name(feature), slope=slope))
     return ax
 
 
@@ -348,8 +350,8 @@ def forest_plot(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | None = 
     ax.axvline(ref, ls="--", color="grey")
     if log:
         ax.set_xscale("log")
-    ax.set_yticks(y, [str(i) for i in frame.index])
-    ax.set_xlabel(xlabel)
+    ax.set_yticks(y, [tl(str(i)) for i in frame.index])
+    ax.set_xlabel(tl(xlabel))
     if log:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
@@ -360,17 +362,17 @@ def adjusted_curves_plot(curves: pd.DataFrame, ax: Axes | None = None, horizon: 
     """Weighted cumulative churn ``1 - S(t)`` by group from the landmark (``group, time, survival`` step points)."""
     ax = _axes(ax)
     for group, curve in curves.groupby("group", sort=True):
-        ax.step(curve["time"], 1 - curve["survival"], where="post", label=str(group), color=_colour(group))
+        ax.step(curve["time"], 1 - curve["survival"], where="post", label=tl(str(group)), color=_colour(group))
     if horizon is not None:
         ax.axvline(horizon, color="grey", linestyle=":", linewidth=1)
     unit_axis(ax, "share")
-    return _labelled(ax, "years since the onboarding outcome was known", "cumulative churn (weighted)", "had every account")
+    return _labelled(ax, tl("years since the onboarding outcome was known"), tl("cumulative churn (weighted)"), tl("had every account"))
 
 
 def _labelled(ax: Axes, xlabel: str, ylabel: str, legend_title: str) -> Axes:
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(title=legend_title)
+    ax.set_xlabel(tl(xlabel))
+    ax.set_ylabel(tl(ylabel))
+    ax.legend(title=tl(legend_title))
     return ax
 
 
@@ -379,8 +381,8 @@ def propensity_plot(propensity: pd.DataFrame, ax: Axes | None = None, bins: int 
     ax = _axes(ax)
     edges = np.linspace(0, 1, bins + 1)
     for group, part in propensity.groupby("group", sort=True):
-        ax.hist(part["propensity"], bins=edges, density=True, alpha=0.5, label=str(group), color=_colour(group))
-    return _labelled(ax, "propensity to fail onboarding", "density", "onboarding")
+        ax.hist(part["propensity"], bins=edges, density=True, alpha=0.5, label=tl(str(group)), color=_colour(group))
+    return _labelled(ax, tl("propensity to fail onboarding"), tl("density"), tl("onboarding"))
 
 
 def love_plot(balance: pd.DataFrame, ax: Axes | None = None, threshold: float = 0.1) -> Axes:
@@ -388,11 +390,11 @@ def love_plot(balance: pd.DataFrame, ax: Axes | None = None, threshold: float = 
     ax = _axes(ax)
     frame = balance.abs().sort_values("before")
     y = np.arange(len(frame))
-    ax.scatter(frame["before"], y, marker="o", facecolors="none", edgecolors="C0", label="before weighting")
-    ax.scatter(frame["after"], y, marker="o", color="C1", label="after weighting")
+    ax.scatter(frame["before"], y, marker="o", facecolors="none", edgecolors="C0", label=tl("before weighting"))
+    ax.scatter(frame["after"], y, marker="o", color="C1", label=tl("after weighting"))
     ax.axvline(threshold, color="grey", linestyle=":", linewidth=1)
     ax.set_yticks(y, [_covariate_name(i) for i in frame.index])
-    ax.set_xlabel("|standardised mean difference|")
+    ax.set_xlabel(tl("|standardised mean difference|"))
     ax.legend()
     return ax
 

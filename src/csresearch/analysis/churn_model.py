@@ -38,6 +38,7 @@ import pandas as pd
 
 from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError
+from ..i18n import label as tl
 from ..jsonsafe import json_safe
 from .association import rank_auc
 from .folds import stratified_group_folds
@@ -269,7 +270,7 @@ class FactorResult(AnalysisResult):
         err = np.vstack([imp["importance"] - imp["ci_low"], imp["ci_high"] - imp["importance"]]).clip(min=0)
         ax.barh(imp.index.astype(str), imp["importance"], xerr=err, color="#4a6fa5", ecolor="#333")
         ax.axvline(0, color="#999", lw=0.8)
-        ax.set_xlabel("drop in cross-validated AUC when shuffled")
+        ax.set_xlabel(tl("drop in cross-validated AUC when shuffled"))
         return ax
 
     def stable_odds_ratios(self) -> pd.DataFrame:
@@ -291,7 +292,7 @@ class FactorResult(AnalysisResult):
         ax.set_yticks(ypos, [str(t) for t in o.index])
         ax.axvline(1, color="#999", lw=0.8)
         ax.set_xscale("log")
-        ax.set_xlabel("odds ratio (per 1 SD / vs reference level)")
+        ax.set_xlabel(tl("odds ratio (per 1 SD / vs reference level)"))
         return ax
 
     def kpi_tree_plot(self, ax=None):

@@ -33,6 +33,7 @@ from scipy import stats
 
 from ..display import display_name, unit_of
 from ..errors import ParameterError
+from ..i18n import label as tl
 from .intervals import cluster_resampler
 from .results import Interval
 
@@ -134,7 +135,7 @@ class KpiThreshold:
             if self.threshold.ci_low is not None:
                 ax.axvspan(self.threshold.ci_low, self.threshold.ci_high, color="#c0392b", alpha=0.12, lw=0)
         ax.set_xlabel(self.feature)
-        ax.set_ylabel("churn risk")
+        ax.set_ylabel(tl("churn risk"))
         return ax
 
 

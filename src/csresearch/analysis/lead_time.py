@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..i18n import label as tl
 from ..jsonsafe import json_safe
 from .results import AnalysisResult
 
@@ -117,8 +118,8 @@ class LeadTimeResult(AnalysisResult):
         ax.errorbar(s.index[ok], s.loc[ok, "cv_auc"], yerr=err.astype("float64").clip(min=0),
                     fmt="o-", color="#4a6fa5", ecolor="#333", capsize=3)
         ax.axhline(0.5, color="#999", lw=0.8, ls="--")
-        ax.set_xlabel("days before the renewal decision")
-        ax.set_ylabel("cross-validated AUC")
+        ax.set_xlabel(tl("days before the renewal decision"))
+        ax.set_ylabel(tl("cross-validated AUC"))
         ax.invert_xaxis()
         return ax
 

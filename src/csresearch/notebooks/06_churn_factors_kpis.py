@@ -17,12 +17,13 @@ seed = 0  # random seed for bootstraps and cross-validation (>= 0)
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
 min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 5; smaller needs include_ids)
 include_ids = False  # internal report: allow account ids and small groups
+lang = "en"  # language of the text, tables and figures (en, ja; csresearch run --lang)
 
 # %%
 from csresearch import study
 
 ctx = study.open(data_dir, as_of, lead_days=lead_days, lead_time_days=lead_time_days, kpi_risk_multiple=kpi_risk_multiple,
-                 scorecard=scorecard, seed=seed, output_dir=output_dir, min_group_size=min_group_size, include_ids=include_ids)
+                 scorecard=scorecard, seed=seed, output_dir=output_dir, min_group_size=min_group_size, include_ids=include_ids, lang=lang)
 factors = study.run("churn_factors", ctx)
 lead_time = study.run("lead_time", ctx)
 kpis = study.run("kpis", ctx)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..i18n import t
 from ..report.findings import merge_findings, validate_findings, write_json_atomic
 from ..report.index import render_index
 from ..report.privacy import html_text
@@ -66,7 +67,7 @@ def build_findings(plan: RunPlan, outcome: RunOutcome) -> dict[str, Any]:
     """
     parameters = shareable(dict(plan.recorded, output_dir=str(plan.out)))
     findings = merge_findings(outcome.sections, dataset=plan.dataset_info, parameters=parameters,
-                              missing_sections=outcome.missing)
+                              missing_sections=outcome.missing, language=plan.given.get("lang"))
     schema_errors = validate_findings(findings)
     if schema_errors:
         findings["schema_errors"] = schema_errors
@@ -101,7 +102,7 @@ def report_rows(specs: Sequence[NotebookSpec], results: Mapping[str, ExecResult]
          "href": r.html.name if r.html is not None else None}
         for r in results.values()
     ]
-    return rows + [{"name": s.name, "status": "not run", "error": "excluded by --only"} for s in specs if s.name not in results]
+    return rows + [{"name": s.name, "status": "not run", "error": t("index.excluded")} for s in specs if s.name not in results]
 
 
 def checked_index(

@@ -19,6 +19,7 @@ from ..analysis.results import Interval
 from ..analysis.trends import median_trajectories, slopes_per_year
 from ..display import display_name
 from ..health import HealthScore, health_definitions
+from ..i18n import label as tl
 from ..narrative import continuing_trends_story, definitions_story, features_against_score, health_validity_story
 from ..tables import decision_table, points_anniversaries, points_continuing, snapshot_table
 from .common import attempt
@@ -207,10 +208,10 @@ class HealthValidityStep(StepResult):
         if ax is None:
             ax = plots.figure(height=3.8)[1][0, 0]
         ax = medians.plot(marker="o", ax=ax)
-        ax.set_title("median health score by tenure year")
-        ax.set_ylabel("health score")
-        ax.set_xlabel("tenure year")
-        ax.legend(title="tenure cohort", loc="center left", bbox_to_anchor=(1.0, 0.5))
+        ax.set_title(tl("median health score by tenure year"))
+        ax.set_ylabel(tl("health score"))
+        ax.set_xlabel(tl("tenure year"))
+        ax.legend(title=tl("tenure cohort"), loc="center left", bbox_to_anchor=(1.0, 0.5))
         return ax
 
     def calibration(self) -> Any:
@@ -221,8 +222,8 @@ class HealthValidityStep(StepResult):
     def calibration_plot(self, ax=None):
         """The calibration as a plot; returns the Axes."""
         ax = plots.calibration_plot(self.calibration(), ax=ax)
-        ax.set_xlabel("mean health score in the decile")
-        ax.set_ylabel("churn rate at the next decision")
+        ax.set_xlabel(tl("mean health score in the decile"))
+        ax.set_ylabel(tl("churn rate at the next decision"))
         return ax
 
     def calibration_table(self) -> Table:
@@ -316,7 +317,7 @@ class ContinuingTrendsStep(StepResult):
         shown = [f for f in dict.fromkeys(shown) if f in self.trends.slopes]
         medians = median_trajectories(self.panel, "tenure_years", shown)
         return plots.small_multiples(shown, lambda feature, ax: plots.trend_plot(medians, feature, ax=ax), ncols=2,
-                                     height=2.8, xlabel="tenure year (line: median; band: interquartile range)")
+                                     height=2.8, xlabel=tl("tenure year (line: median; band: interquartile range)"))
 
 
 def compute_continuing_trends(step: Step, ctx: StudyContext) -> ContinuingTrendsStep:

@@ -30,7 +30,7 @@ from .accounts import draw_accounts, draw_onboarding
 from .contracts import draw_contracts
 from .engagement import draw_engagement, draw_roi
 from .events import events_from_usage, iter_events_from_usage
-from .labels import LABELS, localise
+from .labels import DESCRIPTIONS, LABELS, localise
 from .scenario import Scenario, resolve_scenario
 from .truth import build_truth
 from .usage import draw_usage
@@ -261,11 +261,7 @@ def generate_dataset(
 
 def _description(n_accounts: int, seed: int, lang: str) -> str:
     """dataset.yml's description: what was generated, where the planted effects are."""
-    if lang == "ja":
-        return (f"csresearch 合成データ: {n_accounts}社、シード {seed}、日本語ラベル; "
-                "植え込んだ効果は truth.json、生成モデルは docs/synthetic-data.md")
-    return (f"csresearch synthetic data: {n_accounts} accounts, seed {seed}; "
-            "planted effects in truth.json, model in docs/synthetic-data.md")
+    return DESCRIPTIONS[lang].format(n_accounts=n_accounts, seed=seed)
 
 
 def synthesize(

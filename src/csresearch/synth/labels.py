@@ -16,10 +16,17 @@ import pandas as pd
 
 from ..errors import ParameterError
 
-__all__ = ["LABELS", "LANGS", "company_names", "localise"]
+__all__ = ["DESCRIPTIONS", "LABELS", "LANGS", "company_names", "localise"]
 
 #: Languages of the synthetic labels (``en``: the labels the generator draws).
 LANGS = ("en", "ja")
+#: dataset.yml's description of a generated dataset, per label language.
+DESCRIPTIONS = {
+    "en": ("csresearch synthetic data: {n_accounts} accounts, seed {seed}; "
+           "planted effects in truth.json, model in docs/synthetic-data.md"),
+    "ja": ("csresearch 合成データ: {n_accounts}社、シード {seed}、日本語ラベル; "
+           "植え込んだ効果は truth.json、生成モデルは docs/synthetic-data.md"),
+}
 
 #: Column -> English label -> label per language (``en`` needs none).
 LABELS = {
