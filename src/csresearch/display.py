@@ -55,6 +55,12 @@ DISPLAY_NAMES: dict[str, str] = {
     "region": "Region",
     "arr": "ARR",
     "churned": "Churned",
+    "purpose": "Purpose of purchase",
+    "size_band": "Size band",
+    "churn_rate": "Churn rate at the renewal decision",
+    "team_onboarding": "Onboarding team",
+    "team_customer_success": "Customer success team",
+    "team_support": "Support team",
 }
 
 #: How each feature's values read (see the module docstring).

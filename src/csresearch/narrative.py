@@ -55,6 +55,9 @@ __all__ = [
     "HOW_TO_READ",
     "health_validity_story",
     "kpi_story",
+    "kpi_tree_headline",
+    "kpi_tree_lines",
+    "kpi_tree_story",
     "lead_time_headline",
     "lead_time_story",
     "onboarding_churn_story",
@@ -807,3 +810,60 @@ def retention_story(result: Any, at_risk: Sequence[Mapping] = ()) -> str:
     text += (f" New customers since then are not counted; the intervals are 95% account-bootstrap intervals. "
              f"{_at_risk_sentence(at_risk)}")
     return text.strip()
+
+
+# --------------------------------------------------------------------------- KPI tree, peers and purpose
+
+def _fraction_text(af: Any) -> str:
+    """An attributable fraction in words: ``"12.3% of churn (95% CI 4.0% to 20.1%)"`` or why not."""
+    iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
+    if not iv.available:
+        return f"attributable churn not computable ({iv.reason})"
+    return describe_interval(iv, "percent") + " of churn"
+
+
+def kpi_tree_lines(node: Mapping[str, Any]) -> list[str]:
+    """The text of one KPI-tree box: name, value, target, misses now, attributable churn."""
+    label = display_name(str(node.get("label")))
+    af = node.get("attributable_fraction") or {}
+    iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
+    share = (f"churn avoided if met: {fmt_pct(iv.estimate)} ({fmt_pct(iv.ci_low)} to {fmt_pct(iv.ci_high)})"
+             if iv.available and iv.ci_low is not None else f"churn avoided if met: {fmt_pct(iv.estimate)}")
+    if node.get("parent") is None:
+        value = Interval.from_dict(node.get("value"))
+        return [label, f"{fmt_pct(value.estimate)} (95% CI {fmt_pct(value.ci_low)} to {fmt_pct(value.ci_high)})",
+                share if iv.available else "no KPI with a target"]
+    if node.get("feature") is None:
+        return [label, share if iv.available else "no KPI with a target"]
+    feature = str(node["feature"])
+    if node.get("target") is None:
+        return [label, f"now {fmt_value(node.get('value'), feature)}; no target"]
+    misses = node.get("misses")
+    return [label, f"now {fmt_value(node.get('value'), feature)}; target "
+                   f"{describe_target(feature, str(node.get('direction')), node.get('target'))}",
+            f"missing now: {'n/a' if misses is None else f'{misses:,}'} customers; {share}" if iv.available
+            else f"missing now: {'n/a' if misses is None else f'{misses:,}'} customers; not estimable"]
+
+
+def kpi_tree_story(nodes: Sequence[Mapping[str, Any]]) -> str:
+    """The churn rate, the churn attributable to all KPIs, and the KPI with the largest attributable churn."""
+    root = next((n for n in nodes if n.get("parent") is None), None)
+    if root is None:
+        return "No KPI tree."
+    rate = Interval.from_dict(root.get("value"))
+    text = f"Churn per renewal decision: {describe_interval(rate, 'percent')}. "
+    text += f"Had every decision met all the tree's KPI targets: {_fraction_text(root.get('attributable_fraction'))} "
+    text += "would not have happened (estimated with the churn model; causal only if the KPIs drive churn)."
+    leaves = [n for n in nodes if n.get("feature") and Interval.from_dict(n.get("attributable_fraction")).available]
+    if leaves:
+        top = max(leaves, key=lambda n: Interval.from_dict(n["attributable_fraction"]).estimate)
+        text += (f" Largest single KPI: {feature_name(str(top['feature']))} "
+                 f"({_fraction_text(top['attributable_fraction'])}).")
+    return text
+
+
+def kpi_tree_headline(section: Any) -> list[str]:
+    """The KPI tree's story from its findings section."""
+    if not isinstance(section, Mapping) or not isinstance(section.get("nodes"), list):
+        return []
+    return [kpi_tree_story(section["nodes"])]

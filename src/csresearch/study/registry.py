@@ -18,6 +18,7 @@ from __future__ import annotations
 from .. import answers, narrative, summary_figures
 from .audit import compute_audit
 from .churn import compute_churn_factors, compute_churned_accounts, compute_kpis
+from .kpi_tree import compute_kpi_tree
 from .lead_time import compute_lead_time
 from .onboarding import compute_onboarding_churn, compute_onboarding_health
 from .protocol import Step, register
@@ -56,6 +57,8 @@ SUITE_STEPS = (
          answer=answers.churn_factors_answer, figure=summary_figures.churn_factors_figure),
     Step("kpis", "KPIs to manage to", "Which levels should the CS team manage to?",
          "06_churn_factors_kpis", compute_kpis, narrative.kpis_headline, actions=answers.kpi_actions),
+    Step("kpi_tree", "KPI tree", "How much churn would fall if every team met its KPI targets?",
+         "06_churn_factors_kpis", compute_kpi_tree, narrative.kpi_tree_headline, required=False),
     Step("lead_time", "How far ahead churn shows", "How far ahead of the renewal decision can churn be seen?",
          "06_churn_factors_kpis", compute_lead_time, narrative.lead_time_headline, required=False),
     Step("retention", "Retention", "How much revenue and how many customers do we keep?",
