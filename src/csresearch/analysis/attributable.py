@@ -24,7 +24,9 @@ missing the target, not how much meeting it would prevent.
 Interval. Account-cluster percentile bootstrap with the suite's resample
 weights (:func:`csresearch.analysis.intervals.bootstrap_weights`): in each
 resample the logistic fit is updated by one weighted Newton step from the
-full-data fit (the one-step bootstrap, asymptotically equivalent to refitting)
+full-data fit with the full-data information matrix (a linearised
+bootstrap, asymptotically equivalent to refitting; checked against
+simulated truth in tests/test_kpi_tree.py)
 and the standardisation is repeated with the resample's weights.
 """
 
@@ -51,7 +53,8 @@ METHOD = ("attributable fraction = 1 - sum P(churn | KPIs moved to their targets
           "renewal decisions (standardisation / g-computation); P from a logistic regression of churn on every factor "
           "(standardised, median-imputed with missing indicators, dummies; the KPIs as restricted cubic splines with 4 "
           "knots); {interval}")
-INTERVAL = "account-cluster percentile bootstrap ({n_boot} resamples, one-step Newton update of the fit per resample)"
+INTERVAL = ("account-cluster percentile bootstrap ({n_boot} resamples; per resample one Newton step of the fit from the "
+            "full-data estimate: a linearised bootstrap)")
 
 #: A KPI move: (feature, direction, target); direction "above" = keep at or above the target, "below" = keep below it.
 Move = tuple[str, str, float]
@@ -178,29 +181,38 @@ def _shifts(rows: pd.DataFrame, width: int, bases: Mapping[str, _Basis],
     return shifts, moved, reasons
 
 
-def _statistics(X: np.ndarray, y: np.ndarray, beta: np.ndarray, W: np.ndarray,
+def _statistics(X: np.ndarray, y: np.ndarray, beta: np.ndarray, info: np.ndarray, W: np.ndarray,
                 shifts: Mapping[str, np.ndarray]) -> np.ndarray:
-    """(b, m) attributable fractions, one row per resample weight vector in ``W`` (b, n), one column per intervention."""
+    """(b, m) attributable fractions, one row per resample weight vector in ``W`` (b, n), one column per intervention.
+
+    Each resample's coefficients are one Newton step from the full-data fit
+    ``beta`` with the resample's score and the full-data information ``info``
+    (a linearised bootstrap); with weights 1 the step is zero.
+    """
     p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-    v = p * (1 - p)
     pen = np.full(X.shape[1], RIDGE)
     pen[0] = 0.0
-    grads = (W * (y - p)).T if W.shape[0] else np.zeros((len(y), 0))
-    G = X.T @ grads - (pen * beta)[:, None]
-    B = np.empty((X.shape[1], W.shape[0]))
-    for b in range(W.shape[0]):
-        H = (X * (W[b] * v)[:, None]).T @ X + np.diag(pen)
-        B[:, b] = beta + scipy.linalg.solve(H, G[:, b], assume_a="pos")
+    scores = X.T @ (W * (y - p)).T - (pen * beta)[:, None]
+    B = beta[:, None] + scipy.linalg.solve(info, scores, assume_a="pos")
     eta = X @ B
     observed = np.einsum("bn,nb->b", W, 1.0 / (1.0 + np.exp(-eta)))
     out = np.empty((W.shape[0], len(shifts)))
     for j, delta in enumerate(shifts.values()):
-        moved = np.einsum("bn,nb->b", W, 1.0 / (1.0 + np.exp(-(eta + delta @ B))))
+        cols = np.flatnonzero(np.abs(delta).sum(axis=0) > 0)
+        moved = np.einsum("bn,nb->b", W, 1.0 / (1.0 + np.exp(-(eta + delta[:, cols] @ B[cols]))))
         out[:, j] = 1.0 - moved / observed
     return out
 
 
-def attributable_fractions(frame: pd.DataFrame, label: str, factors: Sequence[str],
+def attributable_fractions(*args: Any, **kwargs: Any) -> "AttributableResult":
+    """:func:`_attributable_fractions` on one thread (BLAS threads on a shared machine slow the small products)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _attributable_fractions(*args, **kwargs)
+
+
+def _attributable_fractions(frame: pd.DataFrame, label: str, factors: Sequence[str],
                            interventions: Mapping[str, Sequence[Move]], *, groups: Sequence[Any] | None = None,
                            n_boot: int = 200, seed: int = 0, level: float = 0.95) -> AttributableResult:
     """Attributable fraction of churn of each intervention, with an account-cluster bootstrap interval.
@@ -235,13 +247,15 @@ def attributable_fractions(frame: pd.DataFrame, label: str, factors: Sequence[st
     X, bases = _add_splines(X, rows, cols, {m[0] for moves in interventions.values() for m in moves})
     shifts, moved, reasons = _shifts(rows, X.shape[1], bases, interventions)
     beta = _fit(X, y)
+    p = 1.0 / (1.0 + np.exp(-(X @ beta)))
+    info = (X * (p * (1 - p))[:, None]).T @ X + np.diag(np.r_[0.0, np.full(X.shape[1] - 1, RIDGE)])
     method = METHOD.format(interval=_bootstrap_method(n_boot, seed, groups, level, INTERVAL.format(n_boot=n_boot)))
-    estimate = _statistics(X, y, beta, np.ones((1, len(y))), shifts)[0]
+    estimate = _statistics(X, y, beta, info, np.ones((1, len(y))), shifts)[0]
     g = None if groups is None else np.asarray(groups)[keep]
     n_units = len(y) if g is None else int(pd.Series(g).nunique())
-    draws = np.concatenate([_statistics(X, y, beta, W, shifts)
+    draws = np.concatenate([_statistics(X, y, beta, info, W, shifts)
                             for W in bootstrap_weights(len(y), n_boot, seed, g, max_cells=1 << 21)])
-    p_obs = 1.0 / (1.0 + np.exp(-(X @ beta)))
+    p_obs = p
     fractions, table = {}, []
     for j, name in enumerate(shifts):
         iv = _percentile_interval(float(estimate[j]), draws[:, j], n_boot, n_units, level, method)

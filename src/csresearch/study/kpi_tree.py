@@ -42,7 +42,7 @@ from ..narrative import kpi_tree_lines, kpi_tree_story
 from .lead_time import current_snapshot, decision_rows, kpi_targets
 from .protocol import Step, StepResult, StudyContext
 
-__all__ = ["KpiTreeStep", "TEAMS", "compute_kpi_tree", "kpi_tree_nodes"]
+__all__ = ["KpiTreeStep", "TEAMS", "compute_kpi_tree", "current_customers", "kpi_tree_nodes"]
 
 #: KPIs each team owns (customer success: the leading DEAR KPIs of the kpis step, added at run time).
 TEAMS: dict[str, tuple[str, ...]] = {
@@ -83,12 +83,20 @@ def _kpi_list(ctx: StudyContext) -> list[dict[str, Any]]:
     return out
 
 
+def current_customers(ctx: StudyContext) -> pd.DataFrame:
+    """:func:`~csresearch.study.lead_time.current_snapshot` rows of the accounts with a term in force at as_of."""
+    def build() -> pd.DataFrame:
+        now, ds = current_snapshot(ctx), ctx.ds
+        c = ds.contracts
+        in_force = c.loc[(c["term_start"] <= ds.extracted_at) & (ds.extracted_at < c["term_end"]), "account_id"]
+        return now[now["account_id"].isin(set(in_force.astype("str")))]
+
+    return ctx.cached("current_customers", build)
+
+
 def _now(ctx: StudyContext, feature: str, direction: str | None, target: float | None) -> dict[str, Any]:
     """Current customers' value of ``feature`` (median, share for a flag) and how many miss the target."""
-    now, ds = current_snapshot(ctx), ctx.ds
-    c = ds.contracts
-    in_force = c[(c["term_start"] <= ds.extracted_at) & (ds.extracted_at < c["term_end"])]
-    current = now[now["account_id"].isin(in_force["account_id"].astype("str"))]
+    current = current_customers(ctx)
     x = pd.to_numeric(current[feature], errors="coerce").dropna() if feature in current else pd.Series(dtype=float)
     value = (float(x.mean()) if unit_of(feature) == "flag" else float(x.median())) if len(x) else None
     misses = None
