@@ -125,7 +125,7 @@ def kpi_tree_nodes(ctx: StudyContext) -> tuple[list[dict[str, Any]], str]:
 
     def fraction(key: str, reason: str) -> dict[str, Any]:
         if key in (result.fractions or {}):
-            return result.fractions[key].to_dict()
+            return {k: v for k, v in result.fractions[key].to_dict().items() if k != "method"}  # the section's method
         return Interval.unavailable((result.reasons or {}).get(key, reason)).to_dict()
 
     root = {"id": ROOT, "parent": None, "team": None, "label": ROOT, "feature": None,
