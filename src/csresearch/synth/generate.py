@@ -26,7 +26,7 @@ import pandas as pd
 from .. import contract
 from ..dataset import Dataset
 from ..errors import ParameterError
-from .accounts import draw_accounts, draw_onboarding
+from .accounts import draw_accounts, draw_onboarding, draw_purpose
 from .contracts import draw_contracts
 from .engagement import draw_engagement, draw_roi
 from .events import events_from_usage, iter_events_from_usage
@@ -53,7 +53,7 @@ SORT_KEYS = {
 #: the seed's meaning: another value gives other (equally valid) events.
 CHUNK_EVENTS = 500_000
 
-_STREAMS = ("accounts", "onboarding", "contracts", "usage", "engagement", "roi", "events")
+_STREAMS = ("accounts", "onboarding", "contracts", "usage", "engagement", "roi", "events", "purpose")
 
 
 class EventStream:
@@ -232,6 +232,7 @@ def generate_dataset(
     usage, panel = draw_usage(accounts, latent, terms, sc, rng["usage"])
     engagement = draw_engagement(accounts, latent, panel, sc, rng["engagement"])
     roi = draw_roi(accounts, latent, onboarding, terms, sc, rng["roi"])
+    accounts["purpose"] = draw_purpose(latent, sc, rng["purpose"])  # last stream: the other tables stay as they were
     raw = {
         "accounts": accounts,
         "contracts": contracts,
