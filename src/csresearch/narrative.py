@@ -58,6 +58,12 @@ __all__ = [
     "kpi_tree_headline",
     "kpi_tree_lines",
     "kpi_tree_story",
+    "peer_headline",
+    "peer_story",
+    "purpose_headline",
+    "purpose_name",
+    "purpose_rows",
+    "purpose_story",
     "lead_time_headline",
     "lead_time_story",
     "onboarding_churn_story",
@@ -867,3 +873,68 @@ def kpi_tree_headline(section: Any) -> list[str]:
     if not isinstance(section, Mapping) or not isinstance(section.get("nodes"), list):
         return []
     return [kpi_tree_story(section["nodes"])]
+
+
+def peer_story(section: Mapping[str, Any]) -> str:
+    """How churn falls per 10 peer-percentile points for the health score and the component that matters most."""
+    comps = section.get("components") or {}
+    ors = {c: Interval.from_dict(v.get("odds_ratio_per_10_points")) for c, v in comps.items() if isinstance(v, Mapping)}
+    ors = {c: iv for c, iv in ors.items() if iv.available}
+    if not ors:
+        return "No peer benchmark could be related to churn on this data."
+    strongest = min(ors, key=lambda c: ors[c].estimate)
+    text = (f"Peers are customers of the same segment and size band at the same date. "
+            f"Per 10 peer-percentile points of {feature_name(strongest)} the odds of churn at the next renewal "
+            f"change by a factor of {describe_interval(ors[strongest], 'ratio')}")
+    if "health_score" in ors and strongest != "health_score":
+        text += f"; of the health score, {describe_interval(ors['health_score'], 'ratio')}"
+    bands = (comps.get(strongest) or {}).get("bands") or {}
+    low, high = bands.get("0-25", {}).get("churn_rate"), bands.get("75-100", {}).get("churn_rate")
+    if isinstance(low, Mapping) and isinstance(high, Mapping):
+        text += (f". Churn in the bottom quarter of peers: {describe_interval(Interval.from_dict(low), 'percent')}; "
+                 f"in the top quarter: {describe_interval(Interval.from_dict(high), 'percent')}")
+    return text + "."
+
+
+def peer_headline(section: Any) -> list[str]:
+    """The peer-benchmark story from its findings section."""
+    return [peer_story(section)] if isinstance(section, Mapping) and "components" in section else []
+
+
+def purpose_name(purpose: str) -> str:
+    """A purpose of purchase in words (``sales_enablement`` -> ``Sales enablement``; unknown stays as written)."""
+    return purpose if purpose.startswith("(") else display_name(purpose)
+
+
+def purpose_rows(groups: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The purpose table's rows: purpose, accounts, churn rate and health score in words."""
+    rows = []
+    for purpose, g in groups.items():
+        if g.get("suppressed"):
+            rows.append({"Purpose of purchase": purpose_name(purpose), "Accounts": "suppressed",
+                         "Churn per renewal decision (95% CI)": g.get("reason", ""), "Health score now (95% CI)": ""})
+            continue
+        rows.append({"Purpose of purchase": purpose_name(purpose), "Accounts": f"{g['n_accounts']:,}",
+                     "Churn per renewal decision (95% CI)": describe_interval(Interval.from_dict(g["churn_rate"]),
+                                                                               "percent"),
+                     "Health score now (95% CI)": describe_interval(Interval.from_dict(g["health_score"]), "fixed")})
+    return rows
+
+
+def purpose_story(section: Mapping[str, Any]) -> str:
+    """The purposes with the highest and lowest churn, with their intervals."""
+    groups = {p: g for p, g in (section.get("by_purpose") or {}).items()
+              if isinstance(g, Mapping) and not g.get("suppressed") and not str(p).startswith("(")}
+    rates = {p: Interval.from_dict(g.get("churn_rate")) for p, g in groups.items()}
+    rates = {p: iv for p, iv in rates.items() if iv.available}
+    if len(rates) < 2:
+        return "Too few accounts per purpose of purchase to compare churn."
+    hi, lo = max(rates, key=lambda p: rates[p].estimate), min(rates, key=lambda p: rates[p].estimate)
+    return (f"Churn per renewal decision is highest for customers who bought for {purpose_name(hi).lower()} "
+            f"({describe_interval(rates[hi], 'percent')}) and lowest for {purpose_name(lo).lower()} "
+            f"({describe_interval(rates[lo], 'percent')}); purpose is what the customer said, not a cause.")
+
+
+def purpose_headline(section: Any) -> list[str]:
+    """The purpose story from its findings section."""
+    return [purpose_story(section)] if isinstance(section, Mapping) and "by_purpose" in section else []

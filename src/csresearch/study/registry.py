@@ -21,6 +21,7 @@ from .churn import compute_churn_factors, compute_churned_accounts, compute_kpis
 from .kpi_tree import compute_kpi_tree
 from .lead_time import compute_lead_time
 from .onboarding import compute_onboarding_churn, compute_onboarding_health
+from .peers import compute_adoption_purpose, compute_peer_benchmarks
 from .protocol import Step, register
 from .retention import compute_retention
 from .validity import compute_continuing_trends, compute_health_validity
@@ -65,6 +66,10 @@ SUITE_STEPS = (
          "07_retention", compute_retention, narrative.retention_headline, required=False,
          answer=answers.retention_answer, actions=answers.retention_actions, figure=summary_figures.retention_figure,
          segments=answers.retention_segments),
+    Step("peer_benchmarks", "Peer benchmarks", "Do accounts that trail their peers churn more?",
+         "08_peers_and_purpose", compute_peer_benchmarks, narrative.peer_headline, required=False),
+    Step("adoption_purpose", "Purpose of purchase", "Do churn and health differ by why the customer bought?",
+         "08_peers_and_purpose", compute_adoption_purpose, narrative.purpose_headline, required=False),
 )
 
 for _step in SUITE_STEPS:
