@@ -4,7 +4,8 @@ Peers are the accounts of the same segment and size band (seats of the term
 in force: 1-9, 10-49, 50-249, 250 or more) observed at the same date. An
 account's percentile is the mid-rank share of its peers (itself included)
 with a lower value, ``100 x (below + 0.5 x equal) / n``: 50 is the peer
-median, and the same value always gets the same percentile. A peer group with
+median, and the same value always gets the same percentile (values are
+rounded to 9 decimals first, so floating-point noise does not break ties). A peer group with
 fewer than ``min_peers`` accounts falls back to the whole segment; a segment
 that small gets no percentile.
 """
@@ -70,10 +71,11 @@ def peer_percentiles(frame: pd.DataFrame, value_cols: Sequence[str], by: Sequenc
     wide = frame.groupby(list(fallback), sort=False, dropna=False, observed=True).ngroup()
     small = key.map(key.value_counts()) < min_peers
     too_few = wide.map(wide.value_counts()) < min_peers
-    group = key.where(~small, -1 - wide)  # fallback groups get negative codes
     out = pd.DataFrame(index=frame.index)
     for col in value_cols:
-        pct = _mid_rank(pd.to_numeric(frame[col], errors="coerce").astype("float64"), group)
+        # rounded so that values equal up to floating-point noise tie (the same value, the same percentile)
+        values = pd.to_numeric(frame[col], errors="coerce").astype("float64").round(9)
+        pct = _mid_rank(values, key).where(~small, _mid_rank(values, wide))  # a small group: among the whole segment
         out[f"pct_{col}"] = pct.where(~(small & too_few))
     out["peer_group"] = np.where(~small, "segment and size band", np.where(~too_few, "segment", None))
     return out
