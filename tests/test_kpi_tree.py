@@ -10,7 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csresearch.analysis.attributable import attributable_fractions, moved_values, spline_terms
+from csresearch.analysis.attributable import (
+    attributable_fractions,
+    moved_values,
+    spline_terms,
+)
 from csresearch.analysis.churn_model import SUITE_EXTRA_FACTORS
 from csresearch.contract import CANONICAL_FEATURES
 

@@ -18,8 +18,9 @@ EXPECTED = {
     "03_health_score_validity": ("health_validity",),
     "04_continuing_accounts": ("continuing_trends",),
     "05_churned_accounts": ("churned_accounts",),
-    "06_churn_factors_kpis": ("churn_factors", "kpis", "lead_time"),
+    "06_churn_factors_kpis": ("churn_factors", "kpis", "kpi_tree", "lead_time"),
     "07_retention": ("retention",),
+    "08_peers_and_purpose": ("peer_benchmarks", "adoption_purpose"),
 }
 COMMON = {"data_dir": "data/sample", "as_of": None, "lead_days": 90, "horizon_years": 3, "months_after": 12,
           "unhealthy_threshold": 40, "scorecard": None, "seed": 0, "output_dir": None, "min_group_size": 5,

@@ -94,7 +94,7 @@ def spline_terms(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
     t = np.asarray(knots, dtype="float64")
     k = len(t)
     scale = (t[-1] - t[0]) ** 2
-    cube = lambda u: np.clip(u, 0, None) ** 3  # noqa: E731
+    cube = lambda u: np.clip(u, 0, None) ** 3
     cols = [(cube(x - t[j]) - cube(x - t[k - 2]) * (t[-1] - t[j]) / (t[-1] - t[k - 2])
              + cube(x - t[-1]) * (t[k - 2] - t[j]) / (t[-1] - t[k - 2])) / scale for j in range(k - 2)]
     return np.column_stack(cols) if cols else np.empty((len(x), 0))
@@ -204,7 +204,7 @@ def _statistics(X: np.ndarray, y: np.ndarray, beta: np.ndarray, info: np.ndarray
     return out
 
 
-def attributable_fractions(*args: Any, **kwargs: Any) -> "AttributableResult":
+def attributable_fractions(*args: Any, **kwargs: Any) -> AttributableResult:
     """:func:`_attributable_fractions` on one thread (BLAS threads on a shared machine slow the small products)."""
     from threadpoolctl import threadpool_limits
 

@@ -42,7 +42,7 @@ from ..narrative import kpi_tree_lines, kpi_tree_story
 from .lead_time import current_snapshot, decision_rows, kpi_targets
 from .protocol import Step, StepResult, StudyContext
 
-__all__ = ["KpiTreeStep", "TEAMS", "compute_kpi_tree", "current_customers", "kpi_tree_nodes"]
+__all__ = ["TEAMS", "KpiTreeStep", "compute_kpi_tree", "current_customers", "kpi_tree_nodes"]
 
 #: KPIs each team owns (customer success: the leading DEAR KPIs of the kpis step, added at run time).
 TEAMS: dict[str, tuple[str, ...]] = {
@@ -70,7 +70,7 @@ def _kpi_list(ctx: StudyContext) -> list[dict[str, Any]]:
                 entry["reason"] = "the data has no values of this KPI"
             elif f in managed and managed[f].threshold.available:
                 k = managed[f]
-                entry.update(direction=k.direction, target=k.threshold.estimate, target_source="kpis")
+                entry.update(direction=k.direction, target=k.threshold.estimate, target_source="kpi_target")
             elif unit_of(f) == "flag":
                 entry.update(direction="above", target=1.0, target_source="yes")
             else:
@@ -102,7 +102,7 @@ def _now(ctx: StudyContext, feature: str, direction: str | None, target: float |
     misses = None
     if target is not None and direction is not None and len(x):
         misses = int(((x < target) if direction == "above" else (x >= target)).sum())
-    return {"value": value, "n_current": int(len(x)), "misses": misses,
+    return {"value": value, "n_current": len(x), "misses": misses,
             "misses_share": misses / len(x) if misses is not None and len(x) else None}
 
 

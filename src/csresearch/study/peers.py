@@ -192,8 +192,8 @@ def purpose_groups(ctx: StudyContext) -> dict[str, dict[str, Any]]:
             out[str(purpose)] = {"suppressed": True, "reason": f"fewer than {ctx.min_group_size} accounts"}
             continue
         churn = wilson_interval(int(d["churned"].sum()), len(d)) if len(d) else Interval.unavailable("no decisions")
-        out[str(purpose)] = {"n_accounts": n_accounts, "n_decisions": int(len(d)), "churn_rate": churn.to_dict(),
-                             "n_current": int(len(n)), "health_score": _mean_interval(n["health_score"]).to_dict()}
+        out[str(purpose)] = {"n_accounts": n_accounts, "n_decisions": len(d), "churn_rate": churn.to_dict(),
+                             "n_current": len(n), "health_score": _mean_interval(n["health_score"]).to_dict()}
     return json_safe(out)
 
 

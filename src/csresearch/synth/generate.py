@@ -232,9 +232,8 @@ def generate_dataset(
     usage, panel = draw_usage(accounts, latent, terms, sc, rng["usage"])
     engagement = draw_engagement(accounts, latent, panel, sc, rng["engagement"])
     roi = draw_roi(accounts, latent, onboarding, terms, sc, rng["roi"])
-    accounts["purpose"] = draw_purpose(latent, sc, rng["purpose"])  # last stream: the other tables stay as they were
     raw = {
-        "accounts": accounts,
+        "accounts": accounts.assign(purpose=draw_purpose(latent, sc, rng["purpose"])),  # own stream: others unchanged
         "contracts": contracts,
         "onboarding": onboarding,
         "usage_monthly": usage,
