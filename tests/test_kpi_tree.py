@@ -145,4 +145,6 @@ def test_kpi_tree_in_findings_and_report_of_a_run(generated_run):
     section = findings["kpi_tree"]
     assert section["nodes"][0]["id"] == "churn_rate"
     report = next((root / "out").rglob("06_churn_factors_kpis*.html")).read_text()
-    assert "KPI tree" in report and "Customer success team" in report
+    at = report.index("KPI tree: from the churn rate")
+    assert "all the tree&#x27;s KPI targets" in report[at:] or "all the tree's KPI targets" in report[at:]  # the story
+    assert "<img" in report[at:]  # the tree figure
