@@ -157,12 +157,21 @@ def _add_splines(X: np.ndarray, rows: pd.DataFrame, cols: list[str], features: s
     return (np.column_stack([X, *extra]) if extra else X), bases
 
 
+@dataclass(frozen=True)
+class _Shift:
+    """An intervention on the design: the rows it changes, the columns, and the change (rows x columns)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    delta: np.ndarray
+
+
 def _shifts(rows: pd.DataFrame, width: int, bases: Mapping[str, _Basis],
-            interventions: Mapping[str, Sequence[Move]]) -> tuple[dict[str, np.ndarray], dict[str, int], dict[str, str]]:
-    """Per intervention: the change of each design column (n x width), the decisions moved, or why it cannot be done."""
+            interventions: Mapping[str, Sequence[Move]]) -> tuple[dict[str, _Shift], dict[str, int], dict[str, str]]:
+    """Per intervention: the change of the design (:class:`_Shift`), the decisions moved, or why it cannot be done."""
     shifts, moved, reasons = {}, {}, {}
     for name, moves in interventions.items():
-        delta = np.zeros((len(rows), width))
+        changes: dict[int, np.ndarray] = {}
         hit = np.zeros(len(rows), dtype=bool)
         for feature, direction, target in moves:
             if feature not in bases:
@@ -174,20 +183,25 @@ def _shifts(rows: pd.DataFrame, width: int, bases: Mapping[str, _Basis],
             x = rows[feature].to_numpy(dtype="float64", na_value=np.nan)
             new = moved_values(x, direction, float(target))
             basis = bases[feature]
-            delta[:, list(basis.cols)] += np.nan_to_num(basis.values(new) - basis.values(x))
+            for col, change in zip(basis.cols, np.nan_to_num(basis.values(new) - basis.values(x)).T):
+                changes[col] = changes.get(col, 0.0) + change
             hit |= np.nan_to_num(new - x) != 0
         if name not in reasons:
-            shifts[name], moved[name] = delta, int(hit.sum())
+            cols = np.array(sorted(changes), dtype=int)
+            idx = np.flatnonzero(hit)
+            delta = np.column_stack([changes[c][idx] for c in cols]) if len(cols) else np.zeros((len(idx), 0))
+            shifts[name], moved[name] = _Shift(idx, cols, delta), int(hit.sum())
     return shifts, moved, reasons
 
 
 def _statistics(X: np.ndarray, y: np.ndarray, beta: np.ndarray, info: np.ndarray, W: np.ndarray,
-                shifts: Mapping[str, np.ndarray]) -> np.ndarray:
+                shifts: Mapping[str, _Shift]) -> np.ndarray:
     """(b, m) attributable fractions, one row per resample weight vector in ``W`` (b, n), one column per intervention.
 
     Each resample's coefficients are one Newton step from the full-data fit
     ``beta`` with the resample's score and the full-data information ``info``
-    (a linearised bootstrap); with weights 1 the step is zero.
+    (a linearised bootstrap); with weights 1 the step is zero. Only the rows an
+    intervention moves are predicted again.
     """
     p = 1.0 / (1.0 + np.exp(-(X @ beta)))
     pen = np.full(X.shape[1], RIDGE)
@@ -195,11 +209,13 @@ def _statistics(X: np.ndarray, y: np.ndarray, beta: np.ndarray, info: np.ndarray
     scores = X.T @ (W * (y - p)).T - (pen * beta)[:, None]
     B = beta[:, None] + scipy.linalg.solve(info, scores, assume_a="pos")
     eta = X @ B
-    observed = np.einsum("bn,nb->b", W, 1.0 / (1.0 + np.exp(-eta)))
+    risk = 1.0 / (1.0 + np.exp(-eta))
+    observed = np.einsum("bn,nb->b", W, risk)
     out = np.empty((W.shape[0], len(shifts)))
-    for j, delta in enumerate(shifts.values()):
-        cols = np.flatnonzero(np.abs(delta).sum(axis=0) > 0)
-        moved = np.einsum("bn,nb->b", W, 1.0 / (1.0 + np.exp(-(eta + delta[:, cols] @ B[cols]))))
+    for j, sh in enumerate(shifts.values()):
+        w = W[:, sh.rows]
+        new = 1.0 / (1.0 + np.exp(-(eta[sh.rows] + sh.delta @ B[sh.cols])))
+        moved = observed - np.einsum("bn,nb->b", w, risk[sh.rows]) + np.einsum("bn,nb->b", w, new)
         out[:, j] = 1.0 - moved / observed
     return out
 
