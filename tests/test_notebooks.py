@@ -121,7 +121,7 @@ def test_shared_output_holds_no_machine_path(generated_run):
     _, findings, _, root = generated_run
     out = root / "out"
     shared = sorted(out.glob("*.html")) + [out / "findings.json"]
-    assert len(shared) == 10  # index + 8 reports + findings.json
+    assert len(shared) == 11  # index + 9 reports + findings.json
     machine_paths = {str(root), str(root.resolve()), str(out.resolve()), str(Path.cwd().resolve()), str(Path.home())}
     for path in shared:
         text = path.read_text(encoding="utf-8")
