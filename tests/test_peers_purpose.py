@@ -137,3 +137,15 @@ def test_a_dataset_without_purpose_skips_that_part_with_a_reason(data_dir, tmp_p
     assert "no purpose column" in result.to_findings()["reason"]
     _validate(result.to_findings(), "adoption_purpose")
     assert study.run("peer_benchmarks", ctx)  # the peer part still runs
+
+
+def test_small_percentile_bands_are_suppressed(data_dir):
+    from csresearch.study.peers import PeerBenchmarksStep
+
+    ctx = study.open(data_dir, None, lead_days=90)
+    peers = study.run("peer_benchmarks", ctx)
+    shown = PeerBenchmarksStep(peers.step, study.open(data_dir, None, lead_days=90, min_group_size=10**6),
+                               peers.results, peers.n_decisions, peers.n_with_percentile).to_findings()
+    bands = shown["components"]["health_score"]["bands"]
+    assert all(b == {"suppressed": True, "reason": f"fewer than {10**6} accounts"} for b in bands.values())
+    _validate(shown, "peer_benchmarks")

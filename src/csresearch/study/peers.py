@@ -123,7 +123,17 @@ class PeerBenchmarksStep(StepResult):
             "reference": "each decision's percentiles at the last quarter start on or before term_end - lead_days",
             "percentile": "100 x (peers below + 0.5 x peers equal) / peers, the account itself included",
             "n_decisions": self.n_decisions, "n_with_percentile": self.n_with_percentile,
-            "components": {c.removeprefix("pct_"): r.to_findings() for c, r in self.results.items()}})
+            "components": {c.removeprefix("pct_"): self._suppressed(r.to_findings()) for c, r in self.results.items()}})
+
+    def _suppressed(self, component: dict[str, Any]) -> dict[str, Any]:
+        """A component's findings with the percentile bands of fewer than ``min_group_size`` accounts suppressed."""
+        if self.ctx.include_ids:
+            return component
+        limit = self.ctx.min_group_size
+        component["bands"] = {b: v if v["n_accounts"] >= limit else
+                              {"suppressed": True, "reason": f"fewer than {limit} accounts"}
+                              for b, v in component["bands"].items()}
+        return component
 
     def story(self) -> str:
         """The component whose peer percentile separates churn most, and the health score's odds ratio."""
@@ -135,6 +145,8 @@ class PeerBenchmarksStep(StepResult):
 
         def draw(col: str, ax) -> None:
             s = self.results[f"pct_{col}"].summary
+            if not self.ctx.include_ids:  # suppressed bands are not drawn either
+                s = s.assign(churn_rate=s["churn_rate"].where(s["n_accounts"] >= self.ctx.min_group_size))
             x = np.arange(len(s))
             err = np.vstack([s["churn_rate"] - s["ci_low"], s["ci_high"] - s["churn_rate"]]).clip(min=0)
             ax.bar(x, s["churn_rate"], yerr=err, color="#4a6fa5", ecolor="#333", capsize=3)
