@@ -18,7 +18,11 @@ attributable fraction of churn (:mod:`csresearch.analysis.attributable`): how
 much of the churn of the renewal decisions would not happen had every
 decision missing the target met it, with an account-cluster bootstrap
 interval. A team node's fraction moves all its KPIs together, the root's every
-KPI of the tree. A node whose feature the data lacks says why.
+KPI of the tree (all other factors as observed). The onboarding KPIs come
+before usage and act largely through it, so each onboarding node uses a churn
+model of the KPIs it moves and the account's context only: a total effect,
+not the direct effect left once later usage is held fixed. A node whose feature the
+data lacks says why.
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ TEAMS: dict[str, tuple[str, ...]] = {
     "support": ("support_tickets_6m", "nps_last"),
 }
 ROOT = "churn_rate"
+#: The team whose KPIs come before the others (their effect runs through later usage), its KPIs, and the context.
+UPSTREAM_TEAM = "onboarding"
+UPSTREAM = TEAMS[UPSTREAM_TEAM]
+CONTEXT = ("tenure_years", "renewal_number", "segment", "touch_model")
 N_BOOT = 200
 
 
@@ -106,6 +114,39 @@ def _now(ctx: StudyContext, feature: str, direction: str | None, target: float |
             "misses_share": misses / len(x) if misses is not None and len(x) else None}
 
 
+def _fractions(ctx: StudyContext, table: pd.DataFrame, moves: dict[str, list]) -> tuple[dict, dict, dict, str]:
+    """Attributable fractions of every node: upstream (onboarding) nodes from a model without the later usage.
+
+    The onboarding KPIs come before usage and engagement, which carry much of
+    their effect: holding those as observed would estimate only a direct
+    effect. Each onboarding node's fraction comes from a churn model on the
+    KPIs it moves and the account's context only (a total effect; the two
+    onboarding KPIs are tied, success means finishing in time, so neither is
+    held fixed while the other moves); every other node holds all other
+    factors as observed.
+    """
+    factors = [c for c in (*CANONICAL_FEATURES, *SUITE_EXTRA_FACTORS) if c in table and table[c].notna().any()]
+    upstream = {k: v for k, v in moves.items() if k in UPSTREAM or k == f"team_{UPSTREAM_TEAM}"}
+    fits = [(factors, {k: v for k, v in moves.items() if k not in upstream})]
+    for key, chosen in upstream.items():  # each with the context and the KPIs it moves (they are tied to each other)
+        fits.append(([c for c in factors if c in CONTEXT or c in {m[0] for m in chosen}], {key: chosen}))
+    fractions, reasons, n_moved, methods = {}, {}, {}, []
+    for cols, chosen in fits:
+        if not chosen:
+            continue
+        r = attributable_fractions(table, "churned", cols, chosen, groups=table["account_id"].to_numpy(),
+                                   n_boot=N_BOOT, seed=int(ctx.param("seed", 0)))
+        fractions.update(r.fractions or {})
+        reasons.update(r.reasons or {})
+        n_moved.update({str(k): int(v) for k, v in r.summary["n_moved"].items()})
+        methods.append(r.method)
+    method = methods[0] if methods else ""
+    if upstream:
+        method += ("; onboarding nodes (before usage) from the same model on the KPIs they move and the context only "
+                   f"({', '.join(CONTEXT)}), so their fraction includes the churn that runs through later usage")
+    return fractions, reasons, n_moved, method
+
+
 def kpi_tree_nodes(ctx: StudyContext) -> tuple[list[dict[str, Any]], str]:
     """The tree's nodes (root, teams, KPIs) with values, targets, misses and attributable fractions; and the method."""
     table = decision_rows(ctx, int(ctx.param("lead_days", 90)))
@@ -118,15 +159,13 @@ def kpi_tree_nodes(ctx: StudyContext) -> tuple[list[dict[str, Any]], str]:
             moves[f"team_{team}"] = members
     if usable:
         moves[ROOT] = [m for k in usable for m in moves[k["feature"]]]
-    factors = [c for c in (*CANONICAL_FEATURES, *SUITE_EXTRA_FACTORS) if c in table and table[c].notna().any()]
-    result = attributable_fractions(table, "churned", factors, moves, groups=table["account_id"].to_numpy(),
-                                    n_boot=N_BOOT, seed=int(ctx.param("seed", 0)))
+    fractions, reasons, n_moved, method = _fractions(ctx, table, moves)
     y = table["churned"].to_numpy(dtype="int64")
 
     def fraction(key: str, reason: str) -> dict[str, Any]:
-        if key in (result.fractions or {}):
-            return {k: v for k, v in result.fractions[key].to_dict().items() if k != "method"}  # the section's method
-        return Interval.unavailable((result.reasons or {}).get(key, reason)).to_dict()
+        if key in fractions:
+            return {k: v for k, v in fractions[key].to_dict().items() if k != "method"}  # the section's method
+        return Interval.unavailable(reasons.get(key, reason)).to_dict()
 
     root = {"id": ROOT, "parent": None, "team": None, "label": ROOT, "feature": None,
             "value": wilson_interval(int(y.sum()), len(y)).to_dict(), "target": None, "direction": None,
@@ -144,11 +183,10 @@ def kpi_tree_nodes(ctx: StudyContext) -> tuple[list[dict[str, Any]], str]:
             nodes.append({"id": k["feature"], "parent": key, "team": team, "label": k["feature"],
                           "feature": k["feature"], "target": k["target"], "direction": k["direction"],
                           "target_source": k["target_source"], **_now(ctx, k["feature"], k["direction"], k["target"]),
-                          "decisions_missing": int(result.summary["n_moved"].get(k["feature"], 0))
-                          if k["feature"] in result.summary.index else None,
+                          "decisions_missing": n_moved.get(k["feature"]),
                           "attributable_fraction": af, "status": "ok" if af.get("estimate") is not None
                           else "not computable", "reason": k["reason"] or af.get("reason")})
-    return json_safe(nodes), result.method
+    return json_safe(nodes), method
 
 
 @dataclass
