@@ -416,3 +416,38 @@ def test_dataset_without_accounts_is_an_input_error():
     ds = Dataset(name="x", extracted_at=pd.Timestamp(EXTRACTED), tables={})
     with pytest.raises(InputError, match="accounts"):
         build_features(ds, "2024-01-01")
+
+
+# -- seat_deployment_term (Box's "80": the share of seats deployed this term) -------------
+
+
+def test_seat_deployment_term_known_values(contracts_ds):
+    from csresearch.features import seat_deployment_term
+
+    assert at(seat_deployment_term, contracts_ds, "2023-06-30", "a") == pytest.approx(10 / 10)
+    assert at(seat_deployment_term, contracts_ds, "2024-06-30", "a") == pytest.approx(10 / 20)  # new term: 20 seats
+    assert at(seat_deployment_term, contracts_ds, "2024-01-15", "a") == pytest.approx(10 / 10)  # December: old term
+    assert at(seat_deployment_term, contracts_ds, "2024-02-29", "p") == pytest.approx(5 / 10)
+    assert at(seat_deployment_term, contracts_ds, "2024-03-31", "p") == pytest.approx(10 / 10)
+    assert np.isnan(at(seat_deployment_term, contracts_ds, "2024-02-20", "p"))  # no complete month of the term yet
+    assert np.isnan(at(seat_deployment_term, contracts_ds, "2023-12-31", "ch"))  # churned
+    assert at(seat_deployment_term, contracts_ds, "2024-06-30", "n") == 0.0  # a customer without usage rows
+
+
+def test_seat_deployment_term_keeps_the_peak_and_restarts_with_each_term():
+    from csresearch.features import seat_deployment_term
+
+    accounts = _accounts({"x": "2023-01-01"})
+    contracts = pd.DataFrame([("x", "2023-01-01", "2024-01-01", 10, None, "renewed"),
+                              ("x", "2024-01-01", "2025-01-01", 8, None, "open")],
+                             columns=["account_id", "term_start", "term_end", "seats", "quota", "outcome"]).assign(arr=1.0)
+    active = [2, 9, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 6, 2, 1]  # 2023-01 .. 2024-04
+    usage = pd.DataFrame({"account_id": "x", "month": pd.date_range("2023-01-01", periods=len(active), freq="MS"),
+                          "active_users": active, "events": 1, "features_used": 1, "quota_used": 0.0})
+    ds = Dataset.from_tables({"accounts": accounts, "contracts": contracts, "usage_monthly": usage},
+                             extracted_at=EXTRACTED)
+    expected = {"2023-01-31": 2 / 10, "2023-03-15": 9 / 10, "2023-12-31": 9 / 10,  # the peak stays
+                "2024-01-01": 9 / 10, "2024-01-30": 9 / 10,  # December, the last complete month, is the old term's
+                "2024-01-31": 4 / 8, "2024-03-31": 6 / 8, "2024-04-30": 6 / 8}  # the new term starts afresh
+    for as_of, value in expected.items():
+        assert at(seat_deployment_term, ds, as_of, "x") == pytest.approx(value), as_of

@@ -23,7 +23,7 @@ EXPECTED = {
     "08_peers_and_purpose": ("peer_benchmarks", "adoption_purpose"),
 }
 COMMON = {"data_dir": "data/sample", "as_of": None, "lead_days": 90, "horizon_years": 3, "months_after": 12,
-          "unhealthy_threshold": 40, "scorecard": None, "seed": 0, "output_dir": None, "min_group_size": 5,
+          "unhealthy_threshold": 40, "scorecard": None, "definitions": None, "seed": 0, "output_dir": None, "min_group_size": 5,
           "include_ids": False, "lead_time_days": [30, 90, 180, 270, 365], "kpi_risk_multiple": 1.0,
           "window_months": 12}
 MAX_CODE_LINES = 15
@@ -103,6 +103,21 @@ def test_suite_runs_on_generated_data_and_fills_every_section(generated_run):
         assert not (isinstance(findings[section], dict) and set(findings[section]) == {"reason"}), findings[section]
     assert _nulls_without_reason(findings) == []
     assert findings["parameters"]["lead_days"] == 90 and findings["dataset"]["n_accounts"] == 1500
+
+
+@pytest.mark.xdist_group("generated_run")
+def test_generated_run_compares_the_health_definitions_side_by_side(generated_run):
+    _, findings, _, root = generated_run
+    entries = findings["health_validity"]["definitions"]
+    assert {e["name"] for e in entries} == {"dear", "dear_worst_of", "box_50_80"}
+    assert [e["rank"] for e in entries] == [1, 2, 3]
+    assert entries[0]["auc_vs_best"] is None and all(e["auc_vs_best"]["estimate"] <= 0 for e in entries[1:])
+    dear = next(e for e in entries if e["name"] == "dear")
+    assert dear["auc_vs_dear"] is None
+    assert sum(e["p_best"] for e in entries) == pytest.approx(1.0)
+    assert findings["health_validity"]["definition_comparison"]["best"] == entries[0]["name"]
+    report = (root / "out" / "03_health_score_validity.html").read_text(encoding="utf-8")
+    assert "health definitions tested against renewals" in report and "Box 50/80 healthy customer" in report
 
 
 @pytest.mark.slow

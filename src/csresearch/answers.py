@@ -218,7 +218,27 @@ def health_validity_answer(section: Any) -> dict[str, str]:
             "50% is a coin toss, 100% perfect)")
     if rho.available and verdict_of(rho, 0.0) == CLEAR:
         text += f", and it {'rises' if rho.estimate > 0 else 'falls'} with tenure (rank correlation {rho.estimate:.2f})"
-    return {"verdict": verdict, "answer": text + "."}
+    return {"verdict": verdict, "answer": text + "." + _definitions_answer(section)}
+
+
+def _definitions_answer(section: Any) -> str:
+    """One sentence on the health definitions side by side: the one that predicts renewals clearly better, if any."""
+    entries = [e for e in section.get("definitions") or [] if isinstance(e, Mapping)]
+    if len(entries) < 2:
+        return ""
+    best = entries[0]
+    if best.get("name") != "dear":
+        diff = _iv(best.get("auc_vs_dear"))
+        if verdict_of(diff, 0.0) != CLEAR:
+            return (f" Of the {len(entries)} health definitions tested, the {best.get('label')} ranks first, but no "
+                    "definition predicts renewals clearly better than the DEAR score.")
+        return (f" Of the {len(entries)} health definitions tested, the {best.get('label')} predicts renewals better "
+                f"than the DEAR score (AUC {_num(diff.estimate, 'number', True)}, {between(diff, 'number', '', True)}).")
+    beaten = [e.get("label") for e in entries[1:] if verdict_of(_iv(e.get("auc_vs_best")), 0.0) == CLEAR]
+    if not beaten:
+        return f" The other {len(entries) - 1} health definitions tested predict renewals about as well (no clear difference)."
+    listed = ", the ".join(beaten[:-1]) + (" and the " if len(beaten) > 1 else "") + beaten[-1]
+    return f" It predicts renewals clearly better than the {listed}."
 
 
 def health_validity_actions(section: Any) -> list[dict[str, Any]]:

@@ -240,12 +240,14 @@ CANONICAL_FEATURES = (
     "roi_reported",
     "seat_utilisation_delta_3m",
     "quota_consumption_delta_3m",
+    "seat_deployment_term",
 )
 
 #: DEAR axis of each canonical feature that has one.
 DEAR_AXIS = {
     "seat_utilisation_3m": "deployment",
     "setup_done": "deployment",
+    "seat_deployment_term": "deployment",
     "seat_utilisation_delta_3m": "deployment",
     "events_per_active_user_3m": "adoption",
     "features_used_3m": "adoption",

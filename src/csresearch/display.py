@@ -18,7 +18,7 @@ import re
 
 from .contract import CANONICAL_FEATURES, DEAR_AXIS, HEALTH_COLUMNS
 
-__all__ = ["DISPLAY_NAMES", "UNITS", "display_name", "display_names", "unit_of"]
+__all__ = ["DEFINITION_NAMES", "DISPLAY_NAMES", "UNITS", "display_name", "display_names", "unit_of"]
 
 #: Human name of every canonical feature, health component and common column.
 DISPLAY_NAMES: dict[str, str] = {
@@ -38,6 +38,7 @@ DISPLAY_NAMES: dict[str, str] = {
     "nps_last": "Latest NPS score",
     "roi_reported": "ROI reported",
     "seat_utilisation_delta_3m": "Change in seat utilisation (over 3 months)",
+    "seat_deployment_term": "Seats deployed (this term)",
     "quota_consumption_delta_3m": "Change in quota consumption (over 3 months)",
     "health_deployment": "Health: Deployment",
     "health_engagement": "Health: Engagement",
@@ -74,6 +75,7 @@ UNITS: dict[str, str] = {
     "onboarding_failed": "flag",
     "onboarding_days": "count",
     "seat_utilisation_3m": "share",
+    "seat_deployment_term": "share",
     "setup_done": "flag",
     "events_per_active_user_3m": "number",
     "features_used_3m": "number",
@@ -87,6 +89,13 @@ UNITS: dict[str, str] = {
     "seat_utilisation_delta_3m": "share_change",
     "quota_consumption_delta_3m": "share_change",
     **{c: "score" for c in HEALTH_COLUMNS},
+}
+
+#: Human names of the built-in health definitions (csresearch.health.definitions).
+DEFINITION_NAMES: dict[str, str] = {
+    "dear": "DEAR health score",
+    "dear_worst_of": "DEAR weakest component",
+    "box_50_80": "Box 50/80 healthy customer",
 }
 
 _WINDOW = re.compile(r"_(\d+)m$")

@@ -36,6 +36,7 @@ __all__ = [
     "churn_factors_headline",
     "continuing_trends_headline",
     "health_validity_headline",
+    "definitions_story",
     "kpis_headline",
     "onboarding_churn_headline",
     "onboarding_health_headline",
@@ -633,12 +634,53 @@ def onboarding_health_headline(section: Mapping) -> list[str]:
     return out
 
 
+def _versus(entry: Mapping, other: str, key: str) -> str:
+    """How one definition's renewal AUC compares with another's, with the paired interval, in words."""
+    diff = Interval.from_dict(entry.get(key))
+    if not diff.available:
+        return f"its difference from the {other} could not be computed ({diff.reason})"
+    if diff.excludes(0):
+        word = "higher" if diff.estimate > 0 else "lower"
+        return f"clearly {word} than the {other}: {describe_interval(diff, 'fixed', 2, 'AUC difference', signed=True)}"
+    return (f"not distinguishable from the {other}: {describe_interval(diff, 'fixed', 2, 'AUC difference', signed=True)}"
+            ", an interval that includes no difference")
+
+
+def definitions_story(section: Mapping) -> str:
+    """Which health definition deserves trust, and by how much: the renewal AUC ranking with paired differences.
+
+    ``section`` holds ``definitions`` (entries in rank order) and ``definition_comparison``
+    (the findings of :class:`csresearch.study.definitions.DefinitionValidity`).
+    """
+    entries = [e for e in section.get("definitions") or [] if isinstance(e, Mapping)]
+    if not entries:
+        why = (section.get("definition_comparison") or {}).get("reason")
+        return f"The health definitions could not be compared: {why}." if why else ""
+    best, dear = entries[0], next((e for e in entries if e.get("name") == "dear"), None)
+    auc = Interval.from_dict(best.get("auc_next_renewal"))
+    if not auc.available:
+        return f"The health definitions could not be compared on renewals: {auc.reason}."
+    parts = [f"Of the {len(entries)} health definitions tested against renewals, the {best['label']} deserves the "
+             f"most trust: AUC {describe_interval(auc, 'fixed', 2)} for the next renewal decision"]
+    if dear is not None and dear is not best:
+        parts[0] += f", {_versus(best, dear['label'], 'auc_vs_dear')}"
+    parts[0] += "."
+    others = [f"the {e['label']} is {_versus(e, best['label'], 'auc_vs_best')}" for e in entries[1:]]
+    if others:
+        parts.append("Against it, " + "; ".join(others) + ".")
+    hi, lo = (Interval.from_dict(best.get(k)) for k in ("churn_rate_unhealthy", "churn_rate_healthy"))
+    if hi.available and lo.available:
+        parts.append(f"Accounts it calls unhealthy churned at {describe_interval(hi, 'percent')} of their next "
+                     f"renewals, the healthy ones at {describe_interval(lo, 'percent')}.")
+    return " ".join(parts)
+
+
 def health_validity_headline(section: Mapping) -> list[str]:
     """The score's correlation with tenure and its AUC for the next renewal."""
     return [
         f"The health score correlates with tenure with Spearman rho {_said(_iv(section, 'tenure_spearman'))} and "
         f"predicts the next renewal with AUC {_said(_iv(section, 'auc_next_renewal'))}."
-    ]
+    ] + [text for text in [definitions_story(section)] if text]
 
 
 def continuing_trends_headline(section: Mapping, score: str = "health_score") -> list[str]:

@@ -16,6 +16,9 @@ from typing import Any
 from .results import AnalysisResult, Interval, intervals_frame
 
 _LAZY = {
+    "compare_aucs": "score_comparison",
+    "compare_rank_correlations": "score_comparison",
+    "ScoreComparison": "score_comparison",
     "wilson_interval": "intervals",
     "newcombe_difference": "intervals",
     "risk_ratio_katz": "intervals",

@@ -24,7 +24,9 @@ __all__ = [
     "bootstrap_weights",
     "cluster_resampler",
     "newcombe_difference",
+    "percentile_interval",
     "risk_ratio_katz",
+    "weighted_bootstrap_draws",
     "weighted_bootstrap_interval",
     "wilson_interval",
 ]
@@ -297,12 +299,50 @@ def weighted_bootstrap_interval(
     method = _bootstrap_method(n_boot, seed, groups, level, method)
     if n_rows == 0:
         return Interval.unavailable("no observations", method=method, n=0, level=level)
+    estimate, stats, n_units = weighted_bootstrap_draws(lambda w: np.asarray(stat(w), dtype="float64")[:, None], n_rows,
+                                                        n_boot, seed, groups)
+    return _percentile_interval(float(estimate[0]), stats[:, 0], n_boot, n_units, level, method)
+
+
+def weighted_bootstrap_draws(stats: Callable[[np.ndarray], np.ndarray], n_rows: int, n_boot: int = 1000,
+                             seed: int | None = 0, groups: Sequence[Any] | None = None
+                             ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Several statistics on the same resamples (:func:`bootstrap_weights`): estimates and every draw.
+
+    Paired comparisons (the difference of two AUCs on the same data) take
+    their intervals from the same draws (:func:`percentile_interval` of the
+    column differences), so the pairing of the rows is kept.
+
+    Parameters
+    ----------
+    stats : callable
+        ``stats(W)`` for a ``(b, n_rows)`` weight matrix returns ``(b, k)``:
+        ``k`` statistics of each resample (with weights 1: of the data).
+    n_rows, n_boot, seed, groups
+        As in :func:`bootstrap_interval`.
+
+    Returns
+    -------
+    (estimates, draws, n_units) : (ndarray, ndarray, int)
+        The ``k`` statistics of the data, the ``(n_boot, k)`` resampled ones
+        and the number of resampled units (rows or clusters).
+    """
     if groups is not None and len(groups) != n_rows:
         raise ParameterError(f"groups has {len(groups)} labels but data has {n_rows} rows")
     n_units = n_rows if groups is None else int(pd.Series(groups).nunique(dropna=False))
-    estimate = float(np.asarray(stat(np.ones((1, n_rows))))[0])
-    stats = np.concatenate([np.asarray(stat(w), dtype="float64") for w in bootstrap_weights(n_rows, n_boot, seed, groups)])
-    return _percentile_interval(estimate, stats, n_boot, n_units, level, method)
+    estimates = np.asarray(stats(np.ones((1, n_rows))), dtype="float64")[0]
+    draws = np.concatenate([np.asarray(stats(w), dtype="float64") for w in bootstrap_weights(n_rows, n_boot, seed, groups)])
+    return estimates, draws, n_units
+
+
+def percentile_interval(estimate: float, draws: np.ndarray, n_units: int, level: float = 0.95,
+                        method: str = "") -> Interval:
+    """The percentile interval of resampled ``draws`` around ``estimate`` (NaN draws dropped).
+
+    Unavailable when fewer than half of the draws are finite or the estimate is not.
+    """
+    _check_level(level)
+    return _percentile_interval(estimate, np.asarray(draws, dtype="float64"), len(draws), n_units, level, method)
 
 
 def bh_qvalues(pvals: Sequence[float] | pd.Series) -> np.ndarray | pd.Series:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["WeightedRanks", "weighted_auc", "weighted_spearman"]
+__all__ = ["WeightedRanks", "ranks_correlation", "weighted_auc", "weighted_spearman"]
 
 
 class WeightedRanks:
@@ -63,9 +63,17 @@ def weighted_spearman(weights: np.ndarray, x: WeightedRanks, y: WeightedRanks) -
     Equals ``scipy.stats.spearmanr`` of the resample that holds row ``i``
     ``weights[b, i]`` times (the Pearson correlation of its midranks).
     """
+    return ranks_correlation(weights, x.ranks(weights), y.ranks(weights))
+
+
+def ranks_correlation(weights: np.ndarray, x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]
+                      ) -> np.ndarray:
+    """Spearman correlation of each weighted resample from ranks already computed (:meth:`WeightedRanks.ranks`).
+
+    One variable's ranks can so serve the correlations with several others.
+    """
+    (rx, kx), (ry, ky) = x, y
     n = weights.sum(axis=1)
-    rx, kx = x.ranks(weights)
-    ry, ky = y.ranks(weights)
     with np.errstate(invalid="ignore", divide="ignore"):
         dx = rx - ((weights * rx).sum(axis=1) / n)[:, None]
         dy = ry - ((weights * ry).sum(axis=1) / n)[:, None]

@@ -39,6 +39,7 @@ from .usage import (
     quota_consumption,
     quota_consumption_delta_3m,
     seat_utilisation_3m,
+    seat_deployment_term,
     seat_utilisation_delta_3m,
 )
 
@@ -74,6 +75,7 @@ FEATURES: dict[str, Callable[..., pd.Series]] = {
         roi_reported,
         seat_utilisation_delta_3m,
         quota_consumption_delta_3m,
+        seat_deployment_term,
     )
 }
 assert tuple(FEATURES) == CANONICAL_FEATURES, "FEATURES must follow the contract order"

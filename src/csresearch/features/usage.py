@@ -31,6 +31,7 @@ __all__ = [
     "quota_consumption",
     "seat_utilisation_delta_3m",
     "quota_consumption_delta_3m",
+    "seat_deployment_term",
 ]
 
 _COLUMNS = ("active_users", "events", "features_used", "quota_used")
@@ -177,6 +178,52 @@ def quota_consumption(ctx: FeatureContext, points: Points) -> np.ndarray:
     elapsed = (month_start_day(last + 1) - start) / (end - start)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(ok, used / (quota * elapsed), np.nan)
+
+
+def _term_running_max(ctx: FeatureContext, panel: MonthlyPanel) -> np.ndarray:
+    """Per panel row, the most active users in any month from the first month of the latest term started by then.
+
+    The running maximum restarts at the first calendar month of every term
+    (one cumulative maximum over the panel, each segment lifted above the
+    previous ones so that it cannot see them).
+    """
+    if "term_running_max" in ctx.cache:
+        return ctx.cache["term_running_max"]
+    active = np.diff(panel.cum["active_users"])
+    t = ctx.terms
+    starts = np.searchsorted(panel.keys, pack_key(t.code, _month_of_day(t.start)))
+    reset = np.zeros(len(active) + 1, dtype=bool)
+    reset[starts] = True
+    segment = np.cumsum(reset[: len(active)])
+    lift = segment * (active.max(initial=0.0) + 1.0)
+    running = np.maximum.accumulate(active + lift) - lift if len(active) else active
+    ctx.cache["term_running_max"] = running
+    return running
+
+
+@feature
+def seat_deployment_term(ctx: FeatureContext, points: Points) -> np.ndarray:
+    """Most active_users in a complete month of the term of the last complete month / that term's seats (ratio; deployed seats)."""
+    # usage_monthly counts distinct users per month only, so users active in different months cannot be told
+    # apart: the peak month is the share of seats known to be deployed (a lower bound of the distinct users active
+    # since term_start). The term is the one in force on the last day of the last complete month, so that right
+    # after a renewal the finished term still counts; its first calendar month counts whole (docs/features.md).
+    panel = monthly_panel(ctx)
+    t = ctx.terms
+    _, customer = ctx.term_at(points)
+    if len(t.code) == 0 or not panel.has_usage:
+        return np.full(len(points), np.nan)
+    last = last_complete_month(points.day).astype("int64")
+    month_end = Points(points.account_id, month_start_day(last + 1) - 1, points.code, points.scalar)
+    pos, in_force = ctx.term_at(month_end)
+    first = _month_of_day(t.start[pos])
+    lo, hi = panel.window(points.code, first - 1, last)
+    seats = t.seats[pos]
+    ok = customer & in_force & (hi > lo) & (seats > 0)
+    running = _term_running_max(ctx, panel)
+    top = running[np.clip(hi - 1, 0, max(len(running) - 1, 0))] if len(running) else np.zeros(len(points))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, top / np.where(seats > 0, seats, 1.0), np.nan)
 
 
 def _delta(kernel, ctx: FeatureContext, points: Points) -> np.ndarray:

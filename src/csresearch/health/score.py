@@ -114,6 +114,12 @@ def _composite(comps: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.clip(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan), 0.0, 100.0)
 
 
+def _weakest(comps: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The lowest present component with positive weight per row (the worst-of composite); NaN when none."""
+    use = ~np.isnan(comps) & (np.broadcast_to(weights, comps.shape) > 0)
+    return np.where(use.any(axis=1), np.where(use, comps, np.inf).min(axis=1), np.nan)
+
+
 def _normalised(weights: dict[str, float]) -> np.ndarray:
     w = np.array([weights[c] for c in COMPONENTS], dtype="float64")
     return w / w.sum()
@@ -300,14 +306,17 @@ class HealthScore(TransformerMixin, BaseEstimator):
         DataFrame
             Same index as ``X``; columns ``health_deployment``,
             ``health_engagement``, ``health_adoption``, ``health_roi``,
-            ``health_score`` (0-100, NaN when nothing is available),
+            ``health_score`` (0-100, NaN when nothing is available; the
+            weakest component with positive weight for a ``combine: worst_of``
+            scorecard),
             ``health_coverage`` (0-1 share of weight available) and, with
             ``return_feature_scores``, ``score_<feature>``.
         """
         feature_scores, comps, cover, expert = self._score(X)
         weights = self._weights_for(expert)
         out = pd.DataFrame(comps, index=X.index, columns=list(COMPONENT_COLUMNS))
-        out["health_score"] = _composite(comps, weights)
+        combine = _weakest if self._scorecard().combine == "worst_of" else _composite
+        out["health_score"] = combine(comps, weights)
         w = np.broadcast_to(weights, comps.shape)
         out["health_coverage"] = (cover * w).sum(axis=1) / w.sum(axis=1)
         if self.return_feature_scores:

@@ -1,8 +1,9 @@
 """The health scorecard: how each canonical feature becomes a 0-100 score.
 
-A scorecard is a YAML file (or the equivalent dict) with four keys::
+A scorecard is a YAML file (or the equivalent dict) with these keys::
 
     name: default
+    combine: weighted_mean         # optional: or worst_of (the lowest component)
     component_weights: {deployment: 35, engagement: 20, adoption: 35, roi: 10}
     features:
       seat_utilisation_3m:
@@ -48,19 +49,27 @@ import yaml
 from ..contract import CANONICAL_FEATURES, DEAR_AXIS
 from ..errors import InputError
 
-__all__ = ["COMPONENTS", "FeatureRule", "Scorecard", "default_scorecard_path", "load_scorecard"]
+__all__ = ["COMBINES", "COMPONENTS", "FeatureRule", "Problems", "Scorecard", "default_scorecard_path", "load_scorecard",
+           "read_yaml"]
 
 #: The four DEAR components, in output order.
 COMPONENTS = ("deployment", "engagement", "adoption", "roi")
 DIRECTIONS = ("higher", "lower")
-_TOP_KEYS = {"name", "description", "component_weights", "features", "segments"}
+_TOP_KEYS = {"name", "description", "component_weights", "features", "segments", "combine"}
+#: How the components make the composite: their weighted mean, or the weakest of them.
+COMBINES = ("weighted_mean", "worst_of")
 _FEATURE_KEYS = {"component", "weight", "direction", "linear", "bands", "why"}
 _SEGMENT_KEYS = {"component_weights", "features"}
 
 
+def shipped_path(name: str) -> Path:
+    """Path of a definition file shipped with csresearch in ``csresearch/health`` (e.g. ``box_50_80.yml``)."""
+    return Path(str(resources.files("csresearch.health").joinpath(name)))
+
+
 def default_scorecard_path() -> Path:
     """Path of the scorecard shipped with csresearch (``default_scorecard.yml``)."""
-    return Path(str(resources.files("csresearch.health").joinpath("default_scorecard.yml")))
+    return shipped_path("default_scorecard.yml")
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,10 @@ class Scorecard:
         Fully resolved scorecard per segment that has overrides.
     source : str
         Where it was read from (file path or ``"dict"``), for messages.
+    combine : {"weighted_mean", "worst_of"}
+        The composite: the weighted mean of the components, or the lowest
+        component with positive weight ("an account is only as healthy as its
+        weakest component").
     """
 
     name: str
@@ -140,6 +153,7 @@ class Scorecard:
     rules: dict[str, FeatureRule]
     segments: dict[str, "Scorecard"] = field(default_factory=dict)
     source: str = "dict"
+    combine: str = "weighted_mean"
 
     def features_of(self, component: str) -> list[FeatureRule]:
         """Rules of ``component`` with positive weight."""
@@ -169,6 +183,41 @@ class Scorecard:
 
 def _fail(source: str, key: str, message: str) -> InputError:
     return InputError(f"scorecard {source}: {key}: {message}")
+
+
+class Problems:
+    """Every problem of one definition file, raised together as one :class:`InputError`.
+
+    Parameters
+    ----------
+    what : str
+        What is validated, for the message (``"scorecard"``, ``"health rule"``).
+    source : str
+        File path or ``"dict"``.
+    """
+
+    def __init__(self, what: str, source: str) -> None:
+        self.what, self.source, self.items = what, source, []
+
+    def add(self, key: str, message: str) -> None:
+        """Record the problem of ``key``."""
+        self.items.append(f"{key}: {message}")
+
+    def attempt(self, func, *args):
+        """``func(*args)``, or None with its InputError recorded."""
+        try:
+            return func(*args)
+        except InputError as exc:
+            self.items.append(str(exc).removeprefix(f"{self.what} {self.source}: "))
+            return None
+
+    def check(self) -> None:
+        """Raise one InputError listing every recorded problem (none: return)."""
+        if len(self.items) == 1:
+            raise InputError(f"{self.what} {self.source}: {self.items[0]}")
+        if self.items:
+            listed = "\n".join(f"  - {item}" for item in self.items)
+            raise InputError(f"{self.what} {self.source} has {len(self.items)} problems:\n{listed}")
 
 
 def _number(value: Any, source: str, key: str) -> float:
@@ -270,42 +319,58 @@ def _merge_feature(base: Mapping[str, Any] | None, override: Any) -> Any:
     return merged
 
 
+def _segment(seg: Any, over: Any, features: Mapping[str, Any], weights: dict[str, float] | None,
+             rules: dict[str, FeatureRule], source: str) -> tuple[dict[str, float], dict[str, FeatureRule]]:
+    """The component weights and rules of one segment's overrides."""
+    key = f"segments.{seg}"
+    if not isinstance(over, Mapping):
+        raise _fail(source, key, "must be a mapping with 'features' and/or 'component_weights'")
+    if set(over) - _SEGMENT_KEYS:
+        bad = sorted(set(over) - _SEGMENT_KEYS)[0]
+        raise _fail(source, f"{key}.{bad}", f"unknown key; allowed: {', '.join(sorted(_SEGMENT_KEYS))}")
+    seg_weights = weights
+    if "component_weights" in over:
+        seg_weights = _component_weights(over["component_weights"], source, f"{key}.component_weights", weights)
+    over_features = over.get("features") or {}
+    if not isinstance(over_features, Mapping):
+        raise _fail(source, f"{key}.features", "must be a mapping of feature -> rule overrides")
+    seg_rules = dict(rules)
+    for f, spec in over_features.items():
+        seg_rules[f] = _rule(f, _merge_feature(features.get(f), spec), source, f"{key}.features.{f}")
+    _check_components_have_features(seg_weights, seg_rules, source, f"{key}.component_weights")
+    return seg_weights, seg_rules
+
+
 def _build(raw: Mapping[str, Any], source: str) -> Scorecard:
-    unknown = set(raw) - _TOP_KEYS
-    if unknown:
-        bad = sorted(unknown)[0]
-        raise _fail(source, bad, f"unknown key; allowed: {', '.join(sorted(_TOP_KEYS))}")
-    if "features" not in raw or not isinstance(raw["features"], Mapping) or not raw["features"]:
-        raise _fail(source, "features", "missing or empty: map each scored feature to its rule")
+    problems = Problems("scorecard", source)
+    for bad in sorted(set(raw) - _TOP_KEYS):
+        problems.add(bad, f"unknown key; allowed: {', '.join(sorted(_TOP_KEYS))}")
+    combine = raw.get("combine", "weighted_mean")
+    if combine not in COMBINES:
+        problems.add("combine", f"must be one of {', '.join(COMBINES)}, got {combine!r}")
+    features = raw.get("features")
+    if not isinstance(features, Mapping) or not features:
+        problems.add("features", "missing or empty: map each scored feature to its rule")
+        features = {}
+    weights = None
     if "component_weights" not in raw:
-        raise _fail(source, "component_weights", "missing: give the weight of each DEAR component")
-    weights = _component_weights(raw["component_weights"], source, "component_weights", None)
-    features = raw["features"]
-    rules = {f: _rule(f, spec, source, f"features.{f}") for f, spec in features.items()}
-    _check_components_have_features(weights, rules, source, "component_weights")
-    segments: dict[str, Scorecard] = {}
+        problems.add("component_weights", "missing: give the weight of each DEAR component")
+    else:
+        weights = problems.attempt(_component_weights, raw["component_weights"], source, "component_weights", None)
+    rules = {f: problems.attempt(_rule, f, spec, source, f"features.{f}") for f, spec in features.items()}
+    if weights is not None and all(r is not None for r in rules.values()):
+        problems.attempt(_check_components_have_features, weights, rules, source, "component_weights")
     raw_segments = raw.get("segments") or {}
     if not isinstance(raw_segments, Mapping):
-        raise _fail(source, "segments", "must be a mapping of segment -> overrides")
-    for seg, over in raw_segments.items():
-        key = f"segments.{seg}"
-        if not isinstance(over, Mapping):
-            raise _fail(source, key, "must be a mapping with 'features' and/or 'component_weights'")
-        if set(over) - _SEGMENT_KEYS:
-            bad = sorted(set(over) - _SEGMENT_KEYS)[0]
-            raise _fail(source, f"{key}.{bad}", f"unknown key; allowed: {', '.join(sorted(_SEGMENT_KEYS))}")
-        seg_weights = weights
-        if "component_weights" in over:
-            seg_weights = _component_weights(over["component_weights"], source, f"{key}.component_weights", weights)
-        over_features = over.get("features") or {}
-        if not isinstance(over_features, Mapping):
-            raise _fail(source, f"{key}.features", "must be a mapping of feature -> rule overrides")
-        seg_rules = dict(rules)
-        for f, spec in over_features.items():
-            seg_rules[f] = _rule(f, _merge_feature(features.get(f), spec), source, f"{key}.features.{f}")
-        _check_components_have_features(seg_weights, seg_rules, source, f"{key}.component_weights")
-        segments[str(seg)] = Scorecard(f"{raw.get('name', 'scorecard')}[{seg}]", seg_weights, seg_rules, {}, source)
-    return Scorecard(str(raw.get("name", "scorecard")), weights, rules, segments, source)
+        problems.add("segments", "must be a mapping of segment -> overrides")
+        raw_segments = {}
+    done = weights is not None and all(r is not None for r in rules.values())
+    resolved = {seg: problems.attempt(_segment, seg, over, features, weights, rules, source)
+                for seg, over in raw_segments.items()} if done else {}
+    problems.check()
+    name = str(raw.get("name", "scorecard"))
+    segments = {str(seg): Scorecard(f"{name}[{seg}]", w, r, {}, source, combine) for seg, (w, r) in resolved.items()}
+    return Scorecard(name, weights, rules, segments, source, combine)
 
 
 def load_scorecard(spec: "str | Path | Mapping[str, Any] | Scorecard | None" = None) -> Scorecard:
@@ -336,6 +401,17 @@ def load_scorecard(spec: "str | Path | Mapping[str, Any] | Scorecard | None" = N
         return _build(spec, "dict")
     if not isinstance(spec, (str, Path)):
         raise InputError(f"scorecard must be a YAML path, a dict or None, got {type(spec).__name__}")
+    return _build(read_yaml(spec), str(spec))
+
+
+def read_yaml(spec: "str | Path") -> Mapping[str, Any]:
+    """The mapping in a scorecard or health-rule YAML file.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, not YAML or not a mapping.
+    """
     path = Path(spec)
     if not path.is_file():
         raise InputError(f"scorecard file {str(path)!r} does not exist")
@@ -344,5 +420,5 @@ def load_scorecard(spec: "str | Path | Mapping[str, Any] | Scorecard | None" = N
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"scorecard {path}: not valid YAML ({exc})") from None
     if not isinstance(raw, Mapping):
-        raise InputError(f"scorecard {path}: must be a YAML mapping with component_weights and features")
-    return _build(raw, str(path))
+        raise InputError(f"scorecard {path}: must be a YAML mapping (component_weights and features, or rule)")
+    return raw

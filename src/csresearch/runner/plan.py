@@ -18,6 +18,8 @@ import pandas as pd
 
 from ..dataset import Dataset, as_of_cut, load_dataset
 from ..errors import ParameterError
+from ..health import load_definition
+from ..study.definitions import definition_files
 from ..report.index import scope_line
 from ..report.privacy import ID_COLUMNS, dataset_identifiers, identifying_columns
 from ..violations import ValidationReport
@@ -32,7 +34,7 @@ __all__ = [
 ]
 
 #: Parameters holding machine paths: shared output shows only their last component.
-PATH_PARAMETERS = ("data_dir", "output_dir", "scorecard")
+PATH_PARAMETERS = ("data_dir", "output_dir", "scorecard", "definitions")
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,29 @@ def _user_parameters(specs: Sequence[NotebookSpec], request: RunRequest) -> dict
         if not path.is_file():
             raise ParameterError(f"-p scorecard: file {user['scorecard']} not found (relative paths are read from the current folder)")
         user["scorecard"] = str(path)
+    if user.get("definitions"):
+        user["definitions"] = _definition_files(user["definitions"])
     return user
+
+
+def _definition_files(value: Any) -> str:
+    """The ``definitions`` parameter as absolute paths, each file read and validated before any notebook runs.
+
+    Raises
+    ------
+    ParameterError
+        A file is missing.
+    InputError
+        A file is not a valid scorecard or health rule (every problem at once).
+    """
+    paths = [Path(p).expanduser().resolve() for p in definition_files(value)]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ParameterError(f"-p definitions: file(s) not found: {', '.join(missing)} "
+                             "(comma-separated; relative paths are read from the current folder)")
+    for path in paths:
+        load_definition(path)
+    return ",".join(str(p) for p in paths)
 
 
 def resolve_parameters(
@@ -220,7 +244,8 @@ def shareable(parameters: dict[str, Any]) -> dict[str, Any]:
     out = dict(parameters)
     for name in PATH_PARAMETERS:
         if isinstance(out.get(name), str) and out[name]:
-            out[name] = Path(out[name]).name
+            out[name] = ",".join(Path(p).name for p in out[name].split(",")) if name == "definitions" \
+                else Path(out[name]).name
     return out
 
 

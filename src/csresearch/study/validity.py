@@ -18,10 +18,11 @@ from ..analysis.association import (
 from ..analysis.results import Interval
 from ..analysis.trends import median_trajectories, slopes_per_year
 from ..display import display_name
-from ..health import HealthScore
-from ..narrative import continuing_trends_story, features_against_score, health_validity_story
+from ..health import HealthScore, health_definitions
+from ..narrative import continuing_trends_story, definitions_story, features_against_score, health_validity_story
 from ..tables import decision_table, points_anniversaries, points_continuing, snapshot_table
 from .common import attempt
+from .definitions import DefinitionValidity, definition_files, validate_definitions
 from .onboarding import dear_features
 from .protocol import Shown, Step, StepResult, StudyContext
 from .suppression import suppress_groups
@@ -128,21 +129,68 @@ class HealthValidityStep(StepResult):
         The decision table at ``lead_days``.
     auc : Interval
         AUC of the score for renewing at the next decision.
+    definitions : DefinitionValidity or None
+        Every configured health definition validated the same way and ranked.
+    definitions_reason : str or None
+        Why the definitions could not be compared.
     """
     panel: pd.DataFrame
     tenure: HealthTenure
     decisions: pd.DataFrame
     auc: Interval
+    definitions: DefinitionValidity | None = None
+    definitions_reason: str | None = None
 
     def to_findings(self) -> dict[str, Any]:
-        """Tenure correlations (pooled, within cohorts) and the renewal AUC."""
-        return {"tenure_spearman": self.tenure.pooled.to_dict(),
-                "tenure_spearman_within_cohorts": self.tenure.within_pooled.to_dict(),
-                "auc_next_renewal": self.auc.to_dict(), "lead_days": self.ctx.param("lead_days", 90)}
+        """Tenure correlations (pooled, within cohorts), the renewal AUC and the definitions side by side."""
+        out = {"tenure_spearman": self.tenure.pooled.to_dict(),
+               "tenure_spearman_within_cohorts": self.tenure.within_pooled.to_dict(),
+               "auc_next_renewal": self.auc.to_dict(), "lead_days": self.ctx.param("lead_days", 90)}
+        if self.definitions is not None:
+            return {**out, **self.definitions.to_findings()}
+        return {**out, "definition_comparison": {"reason": self.definitions_reason or "not computed"}}
 
     def story(self) -> str:
-        """Tenure correlation, whether it holds within cohorts, and the AUC, with verdicts."""
-        return health_validity_story(self.tenure.pooled, self.tenure.within_pooled, self.auc)
+        """Which health definition deserves trust first, then the DEAR score's tenure correlation and AUC."""
+        first = definitions_story(self.to_findings())
+        rest = health_validity_story(self.tenure.pooled, self.tenure.within_pooled, self.auc)
+        return f"{first}\n\n{rest}" if first else rest
+
+    def definitions_table(self) -> Shown:
+        """Every health definition in rank order: renewal AUC and its differences, then churn and onboarding by health."""
+        if self.definitions is None:
+            return Shown(f"The health definitions could not be compared: {self.definitions_reason}.")
+        d, iv, table = self.definitions, _interval_columns, self.definitions.table()
+        ranking = show_table(table, [("Health definition", INDEX, "text"), ("Rank", "rank", "count"),
+                                     ("Best in % of resamples", "p_best", "share"),
+                                     ("AUC for the next renewal (95% CI)", iv("auc_next_renewal"), "number"),
+                                     ("Difference from the best (95% CI)", iv("auc_vs_best"), "number"),
+                                     ("Difference from the DEAR score (95% CI)", iv("auc_vs_dear"), "number"),
+                                     ("Spearman with tenure (95% CI)", iv("tenure_spearman"), "number")],
+                             title="Health definitions side by side, ranked by AUC for the next renewal",
+                             method=f"{d.auc.method}. Tenure: {d.tenure.method}", notes=d.auc.notes)
+        checks = show_table(table, [("Health definition", INDEX, "text"),
+                                    ("Unhealthy at the decision (95% CI)", iv("unhealthy_share"), "share"),
+                                    ("Churn rate if unhealthy (95% CI)", iv("churn_rate_unhealthy"), "share"),
+                                    ("Churn rate if healthy (95% CI)", iv("churn_rate_healthy"), "share"),
+                                    ("Unhealthy a year after signup: failed onboarding (95% CI)",
+                                     iv("unhealthy_share_failed"), "share"),
+                                    ("... succeeded onboarding (95% CI)", iv("unhealthy_share_succeeded"), "share")],
+                            title="Churn at the next renewal and onboarding outcome, by each definition's verdict",
+                            method=f"Wilson score intervals; unhealthy = score below {d.threshold:g} (a rule: does not "
+                                   "hold)")
+        return Shown(ranking, checks)
+
+    def definitions_plot(self, ax=None):
+        """AUC for the next renewal of every definition with its interval; returns the Axes."""
+        if self.definitions is None:
+            return None
+        d = self.definitions
+        labels = {x.name: x.label for x in d.definitions}
+        ax = plots.bar_with_intervals({labels[n]: d.auc.estimates[n] for n in d.auc.ranking()[::-1]}, ax=ax,
+                                      xlabel="AUC for the next renewal (0.5 = coin toss)")
+        ax.axvline(0.5, color="grey", lw=0.8, ls="--")
+        return ax
 
     def within_cohorts(self) -> Table:
         """Health vs tenure within each tenure cohort."""
@@ -211,7 +259,22 @@ def compute_health_validity(step: Step, ctx: StudyContext) -> HealthValidityStep
     panel = tenure_health_panel(ctx.ds, scorecard)
     tenure = health_vs_tenure(panel, seed=seed)
     decisions = decision_table(ctx.ds, ctx.param("lead_days", 90), scorecard=scorecard)
-    return HealthValidityStep(step, ctx, panel, tenure, decisions, next_renewal_auc(decisions, seed=seed))
+    definitions, reason = _definitions(ctx, panel, decisions)
+    return HealthValidityStep(step, ctx, panel, tenure, decisions, next_renewal_auc(decisions, seed=seed),
+                              definitions, reason)
+
+
+def _interval_columns(key: str) -> tuple[str, str, str]:
+    return key, f"{key}_low", f"{key}_high"
+
+
+def _definitions(ctx: StudyContext, panel: pd.DataFrame, decisions: pd.DataFrame
+                 ) -> tuple[DefinitionValidity | None, str | None]:
+    """The built-in and the run's own health definitions validated side by side (an invalid file raises)."""
+    definitions = health_definitions(ctx.param("scorecard"), definition_files(ctx.param("definitions")))
+    return attempt(validate_definitions, definitions, decisions, panel,
+                   threshold=ctx.param("unhealthy_threshold", 40.0), seed=ctx.param("seed", 0),
+                   min_group=1 if ctx.include_ids else ctx.min_group_size)
 
 
 @dataclass
