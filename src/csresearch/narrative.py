@@ -58,6 +58,9 @@ __all__ = [
     "how_to_read",
     "join",
     "kpi_story",
+    "kpi_tree_headline",
+    "kpi_tree_lines",
+    "kpi_tree_story",
     "kpis_headline",
     "lead_time_headline",
     "lead_time_story",
@@ -65,6 +68,12 @@ __all__ = [
     "onboarding_churn_story",
     "onboarding_health_headline",
     "onboarding_health_story",
+    "peer_headline",
+    "peer_story",
+    "purpose_headline",
+    "purpose_name",
+    "purpose_rows",
+    "purpose_story",
     "retention_headline",
     "retention_story",
 ]
@@ -849,3 +858,125 @@ def retention_story(result: Any, at_risk: Sequence[Mapping] = ()) -> str:
     text = fmt("sentence_sep").join(_retention_sentences(result.grr, result.nrr, result.logo_retention, result.totals, start))
     text += t("narrative.retention.story_end", at_risk=_at_risk_sentence(at_risk))
     return text.strip()
+
+
+# --------------------------------------------------------------------------- KPI tree, peers and purpose
+
+def _fraction_text(af: Any) -> str:
+    """An attributable fraction in words: ``"12.3% of churn (95% CI 4.0% to 20.1%)"`` or why not."""
+    iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
+    if not iv.available:
+        return f"attributable churn not computable ({iv.reason})"
+    return describe_interval(iv, "percent") + " of churn"
+
+
+def kpi_tree_lines(node: Mapping[str, Any]) -> list[str]:
+    """The text of one KPI-tree box: name, value, target, misses now, attributable churn."""
+    label = display_name(str(node.get("label")))
+    af = node.get("attributable_fraction") or {}
+    iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
+    share = (f"churn avoided if met: {fmt_pct(iv.estimate)} ({fmt_pct(iv.ci_low)} to {fmt_pct(iv.ci_high)})"
+             if iv.available and iv.ci_low is not None else f"churn avoided if met: {fmt_pct(iv.estimate)}")
+    if node.get("parent") is None:
+        value = Interval.from_dict(node.get("value"))
+        return [label, f"{fmt_pct(value.estimate)} (95% CI {fmt_pct(value.ci_low)} to {fmt_pct(value.ci_high)})",
+                share if iv.available else "no KPI with a target"]
+    if node.get("feature") is None:
+        return [label, share if iv.available else "no KPI with a target"]
+    feature = str(node["feature"])
+    if node.get("target") is None:
+        return [label, f"now {fmt_value(node.get('value'), feature)}; no target"]
+    misses = node.get("misses")
+    return [label, f"now {fmt_value(node.get('value'), feature)}; target "
+                   f"{describe_target(feature, str(node.get('direction')), node.get('target'))}",
+            f"missing now: {'n/a' if misses is None else f'{misses:,}'} customers; {share}" if iv.available
+            else f"missing now: {'n/a' if misses is None else f'{misses:,}'} customers; not estimable"]
+
+
+def kpi_tree_story(nodes: Sequence[Mapping[str, Any]]) -> str:
+    """The churn rate, the churn attributable to all KPIs, and the KPI with the largest attributable churn."""
+    root = next((n for n in nodes if n.get("parent") is None), None)
+    if root is None:
+        return "No KPI tree."
+    rate = Interval.from_dict(root.get("value"))
+    text = f"Churn per renewal decision: {describe_interval(rate, 'percent')}. "
+    text += f"Had every decision met all the tree's KPI targets: {_fraction_text(root.get('attributable_fraction'))} "
+    text += "would not have happened (estimated with the churn model; causal only if the KPIs drive churn)."
+    leaves = [n for n in nodes if n.get("feature") and Interval.from_dict(n.get("attributable_fraction")).available]
+    if leaves:
+        top = max(leaves, key=lambda n: Interval.from_dict(n["attributable_fraction"]).estimate)
+        text += (f" Largest single KPI: {feature_name(str(top['feature']))} "
+                 f"({_fraction_text(top['attributable_fraction'])}).")
+    return text
+
+
+def kpi_tree_headline(section: Any) -> list[str]:
+    """The KPI tree's story from its findings section."""
+    if not isinstance(section, Mapping) or not isinstance(section.get("nodes"), list):
+        return []
+    return [kpi_tree_story(section["nodes"])]
+
+
+def peer_story(section: Mapping[str, Any]) -> str:
+    """How churn falls per 10 peer-percentile points for the health score and the component that matters most."""
+    comps = section.get("components") or {}
+    ors = {c: Interval.from_dict(v.get("odds_ratio_per_10_points")) for c, v in comps.items() if isinstance(v, Mapping)}
+    ors = {c: iv for c, iv in ors.items() if iv.available}
+    if not ors:
+        return "No peer benchmark could be related to churn on this data."
+    strongest = min(ors, key=lambda c: ors[c].estimate)
+    text = (f"Peers are customers of the same segment and size band at the same date. "
+            f"Per 10 peer-percentile points of {feature_name(strongest)} the odds of churn at the next renewal "
+            f"change by a factor of {describe_interval(ors[strongest], 'ratio')}")
+    if "health_score" in ors and strongest != "health_score":
+        text += f"; of the health score, {describe_interval(ors['health_score'], 'ratio')}"
+    bands = (comps.get(strongest) or {}).get("bands") or {}
+    low, high = bands.get("0-25", {}).get("churn_rate"), bands.get("75-100", {}).get("churn_rate")
+    if isinstance(low, Mapping) and isinstance(high, Mapping):
+        text += (f". Churn in the bottom quarter of peers: {describe_interval(Interval.from_dict(low), 'percent')}; "
+                 f"in the top quarter: {describe_interval(Interval.from_dict(high), 'percent')}")
+    return text + "."
+
+
+def peer_headline(section: Any) -> list[str]:
+    """The peer-benchmark story from its findings section."""
+    return [peer_story(section)] if isinstance(section, Mapping) and "components" in section else []
+
+
+def purpose_name(purpose: str) -> str:
+    """A purpose of purchase in words (``sales_enablement`` -> ``Sales enablement``; unknown stays as written)."""
+    return purpose if purpose.startswith("(") else display_name(purpose)
+
+
+def purpose_rows(groups: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The purpose table's rows: purpose, accounts, churn rate and health score in words."""
+    rows = []
+    for purpose, g in groups.items():
+        if g.get("suppressed"):
+            rows.append({"Purpose of purchase": purpose_name(purpose), "Accounts": "suppressed",
+                         "Churn per renewal decision (95% CI)": g.get("reason", ""), "Health score now (95% CI)": ""})
+            continue
+        rows.append({"Purpose of purchase": purpose_name(purpose), "Accounts": f"{g['n_accounts']:,}",
+                     "Churn per renewal decision (95% CI)": describe_interval(Interval.from_dict(g["churn_rate"]),
+                                                                               "percent"),
+                     "Health score now (95% CI)": describe_interval(Interval.from_dict(g["health_score"]), "fixed")})
+    return rows
+
+
+def purpose_story(section: Mapping[str, Any]) -> str:
+    """The purposes with the highest and lowest churn, with their intervals."""
+    groups = {p: g for p, g in (section.get("by_purpose") or {}).items()
+              if isinstance(g, Mapping) and not g.get("suppressed") and not str(p).startswith("(")}
+    rates = {p: Interval.from_dict(g.get("churn_rate")) for p, g in groups.items()}
+    rates = {p: iv for p, iv in rates.items() if iv.available}
+    if len(rates) < 2:
+        return "Too few accounts per purpose of purchase to compare churn."
+    hi, lo = max(rates, key=lambda p: rates[p].estimate), min(rates, key=lambda p: rates[p].estimate)
+    return (f"Churn per renewal decision is highest for customers who bought for {purpose_name(hi).lower()} "
+            f"({describe_interval(rates[hi], 'percent')}) and lowest for {purpose_name(lo).lower()} "
+            f"({describe_interval(rates[lo], 'percent')}); purpose is what the customer said, not a cause.")
+
+
+def purpose_headline(section: Any) -> list[str]:
+    """The purpose story from its findings section."""
+    return [purpose_story(section)] if isinstance(section, Mapping) and "by_purpose" in section else []

@@ -43,7 +43,7 @@ from .i18n import t
 __all__ = ["BODY_PX", "COLUMN_PX", "DPI", "FONT_FAMILIES", "FONT_PT", "GROUP_COLOURS", "MAX_WIDTH_IN", "REPORT_STYLE",
            "adjusted_curves_plot", "bar_with_intervals", "calibration_plot", "figure", "forest_plot", "km_plot",
            "love_plot", "propensity_plot", "register_fonts", "small_multiples", "trajectory_grid", "trajectory_plot",
-           "trend_plot", "unit_axis", "use_fonts", "use_report_style"]
+           "tree_diagram", "trend_plot", "unit_axis", "use_fonts", "use_report_style"]
 
 #: Width of a report's text column in a 1,000 px window: 985 px inside the scroll bar less 2 x 28 px padding (suite.css).
 COLUMN_PX = 929
@@ -408,3 +408,64 @@ def _covariate_name(column: Any) -> str:
     if text.endswith("_missing"):
         return f"{display_name(text[: -len('_missing')])}: missing"
     return display_name(text)
+
+
+def _tree_layout(parents: Mapping[str, str | None]) -> tuple[dict[str, int], dict[str, float], int]:
+    """Depth and vertical slot of each node of a tree (leaves one slot each, parents centred on their children)."""
+    children: dict[Any, list[str]] = {}
+    for node, parent in parents.items():
+        children.setdefault(parent, []).append(node)
+    depth, slot, counter = {}, {}, [0]
+
+    def place(node: str, d: int) -> float:
+        depth[node] = d
+        kids = children.get(node, [])
+        if not kids:
+            slot[node] = float(counter[0])
+            counter[0] += 1
+        else:
+            slot[node] = float(np.mean([place(k, d + 1) for k in kids]))
+        return slot[node]
+
+    for root in children.get(None, []):
+        place(root, 0)
+    return depth, slot, max(counter[0], 1)
+
+
+def tree_diagram(boxes: Mapping[str, Sequence[str]], parents: Mapping[str, str | None], ax: Axes | None = None) -> Axes:
+    """A tree drawn left to right: one box of text lines per node, a line from each node to its parent.
+
+    Parameters
+    ----------
+    boxes : mapping of node id to lines of text
+        The first line is the node's name (bold).
+    parents : mapping of node id to its parent's id (None for the root)
+    ax : Axes, optional
+        Default a full-width report figure tall enough for the leaves.
+
+    Returns
+    -------
+    Axes
+    """
+    depth, slot, n_slots = _tree_layout(parents)
+    if ax is None:
+        ax = figure(height=0.9 + 0.78 * n_slots, width=MAX_WIDTH_IN)[1][0, 0]
+    ax.set_axis_off()
+    levels = max(depth.values(), default=0) + 1
+    x_of = {0: 0.0, 1: 0.24, 2: 0.5}
+    widths = {0: 24, 1: 24, 2: 52}
+    ax.set_xlim(-0.01, 1.0)
+    ax.set_ylim(n_slots - 0.5, -0.5)
+    for node, parent in parents.items():
+        if parent is not None and parent in slot:
+            ax.plot([x_of.get(depth[parent], 0.5 * depth[parent] / max(levels - 1, 1)) + 0.2,
+                     x_of.get(depth[node], 0.5)], [slot[parent], slot[node]], color="#999", lw=1, zorder=1)
+    for node, lines in boxes.items():
+        d = depth.get(node, 0)
+        width = widths.get(d, 52)
+        head = _wrap(str(lines[0]), width) if lines else ""
+        body = "\n".join(_wrap(str(line), width) for line in lines[1:])
+        x = x_of.get(d, 0.5)
+        ax.text(x, slot[node], head + ("\n" + body if body else ""), va="center", ha="left", fontsize=FONT_PT,
+                bbox={"boxstyle": "round,pad=0.35", "fc": "#eef3f8" if d < 2 else "white", "ec": "#4a6fa5"}, zorder=2)
+    return ax

@@ -320,6 +320,8 @@ def typed_table(frame: pd.DataFrame, table: contract.Table) -> tuple[pd.DataFram
             if isinstance(c, str) and c.startswith(table.extra_columns_prefix)
         ]
     for col in columns:
+        if col.name not in out.columns and col.optional:
+            continue
         if col.name not in out.columns:
             problems.append(
                 Violation(

@@ -41,7 +41,7 @@ from ..i18n import label as tl
 from ..jsonsafe import json_safe
 from ..narrative import describe_target, fmt_money, fmt_pct, retention_story
 from .common import attempt
-from .lead_time import current_below, decision_rows
+from .lead_time import current_below, current_snapshot, decision_rows
 from .protocol import Step, StepResult, StudyContext
 from .suppression import suppress_groups
 
@@ -97,7 +97,7 @@ def arr_at_risk(ctx: StudyContext) -> list[dict[str, Any]]:
              "churn_rate_wrong_side": rates[k.feature][0], "churn_rate_right_side": rates[k.feature][1],
              "accounts_below_now": k.accounts_below_now, "arr_below_now": k.arr_below_now,
              "share_of_current_arr": (k.arr_below_now / base) if base > 0 and k.arr_below_now is not None else None}
-            for k in current_below(ctx.ds, targets, ctx.param("scorecard"))]
+            for k in current_below(ctx.ds, targets, ctx.param("scorecard"), current_snapshot(ctx))]
     return json_safe(sorted(rows, key=lambda r: -_ratio(r["churn_rate_wrong_side"], r["churn_rate_right_side"])))
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from .. import contract
 from ..dataset import Dataset
 from ..errors import ParameterError
-from .accounts import draw_accounts, draw_onboarding
+from .accounts import draw_accounts, draw_onboarding, draw_purpose
 from .contracts import draw_contracts
 from .engagement import draw_engagement, draw_roi
 from .events import events_from_usage, iter_events_from_usage
@@ -54,7 +54,7 @@ SORT_KEYS = {
 #: the seed's meaning: another value gives other (equally valid) events.
 CHUNK_EVENTS = 500_000
 
-_STREAMS = ("accounts", "onboarding", "contracts", "usage", "engagement", "roi", "events")
+_STREAMS = ("accounts", "onboarding", "contracts", "usage", "engagement", "roi", "events", "purpose")
 
 
 class EventStream:
@@ -239,8 +239,9 @@ def generate_dataset(
     usage, panel = draw_usage(accounts, latent, terms, sc, rng["usage"])
     engagement = draw_engagement(accounts, latent, panel, sc, rng["engagement"])
     roi = draw_roi(accounts, latent, onboarding, terms, sc, rng["roi"])
-    raw = {"accounts": accounts, "contracts": contracts, "onboarding": onboarding, "usage_monthly": usage,
-           "engagement": engagement, "roi": roi}
+    purpose = draw_purpose(latent, sc, rng["purpose"])  # its own stream: every other draw unchanged
+    raw = {"accounts": accounts.assign(purpose=purpose), "contracts": contracts, "onboarding": onboarding,
+           "usage_monthly": usage, "engagement": engagement, "roi": roi}
     labels_rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(len(_STREAMS),)))
     tables = {k: _typed(k, v) for k, v in localise(raw, lang, labels_rng).items()}
     events = None

@@ -43,6 +43,7 @@ LABELS = {
             "logistics": "運輸業",
             "healthcare": "医療・福祉",
         },
+        "purpose": {"sales_enablement": "営業力強化", "paperless": "ペーパーレス化", "marketing_lists": "マーケティングリスト作成"},
     },
 }
 
