@@ -1,21 +1,9 @@
-"""Helpers of the language tests: a Japanese-labelled dataset and a detector of English sentences in HTML."""
+"""Helpers of the language tests: a detector of English sentences in the visible text of HTML pages."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
-
-import pandas as pd
-
-#: Japanese labels for the generated sample's segments, touch models and industries.
-JA_LABELS = {
-    "segment": {"smb": "中小企業", "mid": "中堅企業", "enterprise": "大企業"},
-    "touch_model": {"tech": "テックタッチ", "low": "ロータッチ", "high": "ハイタッチ"},
-    "industry": {"healthcare": "医療", "it_services": "ITサービス", "professional_services": "専門サービス",
-                 "logistics": "物流", "construction": "建設", "manufacturing": "製造", "retail": "小売",
-                 "finance": "金融", "education": "教育", "media": "メディア"},
-}
 
 #: Words and terms that stay as they are in Japanese reports (abbreviations, names of methods and files).
 ALLOWED_TERMS = (
@@ -27,17 +15,6 @@ _SKIP = {"style", "script", "code", "pre"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 #: Three or more English words in a row (with spaces, commas or hyphens between): a sentence or a phrase.
 _ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'-]*(?:[ ,:;/()-]+[A-Za-z][A-Za-z'-]*){2,}")
-
-
-def relabel_japanese(data_dir: Path) -> Path:
-    """Rewrite accounts.csv of a generated dataset with Japanese segment, touch-model and industry values."""
-    path = Path(data_dir) / "accounts.csv"
-    accounts = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for column, mapping in JA_LABELS.items():
-        if column in accounts:
-            accounts[column] = accounts[column].map(lambda v, m=mapping: m.get(v, v))
-    accounts.to_csv(path, index=False, encoding="utf-8")
-    return Path(data_dir)
 
 
 class _Text(HTMLParser):

@@ -215,3 +215,45 @@ def test_an_unknown_language_exits_2_before_any_notebook(repo_root, tmp_path):
     result = CliRunner().invoke(cli, ["run", data, "-o", str(tmp_path / "b"), "-p", "lang=xx"])
     assert result.exit_code == 2 and "lang: expects one of en, ja" in result.output
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_health_definitions_and_their_stories_translate():
+    """Built-in definitions by their catalogue name; a user's own definition keeps its label; English unchanged."""
+    from csresearch.display import definition_name
+
+    section = {"definitions": [
+        {"name": "dear", "label": "DEAR health score", "auc_next_renewal": Interval(0.66, 0.58, 0.73).to_dict(),
+         "churn_rate_unhealthy": Interval(0.07, 0.05, 0.11).to_dict(),
+         "churn_rate_healthy": Interval(0.03, 0.02, 0.04).to_dict()},
+        {"name": "box_50_80", "label": "Box 50/80 healthy customer", "auc_vs_best": Interval(-0.13, -0.2, -0.06).to_dict()},
+        {"name": "mine", "label": "My rule", "auc_vs_best": Interval.unavailable("not computed").to_dict()}]}
+    english = narrative.definitions_story(section)
+    assert english.startswith("Of the 3 health definitions tested against renewals, the DEAR health score deserves")
+    assert "the My rule is its difference from the DEAR health score could not be computed (not computed)" in english
+    with i18n.language("ja"):
+        assert definition_name("box_50_80") == "ボックスの50/80ルール"
+        assert definition_name("dear_worst_of") == "DEARの最弱コンポーネント"
+        assert definition_name("mine", "My rule") == "My rule"
+        japanese = narrative.definitions_story(section)
+        answer = answers.health_validity_answer({**section, "auc_next_renewal": Interval(0.66, 0.58, 0.73).to_dict()})
+    assert "ボックスの50/80ルール" in japanese and "DEARヘルススコア" in japanese and "計算されていません" in japanese
+    assert "ボックスの50/80ルール" in answer["answer"] and "Box" not in answer["answer"]
+
+
+def test_reasons_and_figure_titles_translate_but_a_pattern_value_never_spans_a_clause():
+    with i18n.language("ja"):
+        assert "計算されていません" in narrative.describe_interval(Interval.unavailable("not computed"))
+        assert i18n.label("Brier 0.035; slope 0.52") == "Brierスコア 0.035、キャリブレーションの傾き 0.52"
+        assert i18n.label("Shift_JIS (CP932), detected") == "Shift_JIS (CP932)（自動判定）"
+        method = ("ROC AUC (Mann-Whitney, ties half) on the rows every score has a value for; "
+                  "percentile cluster bootstrap over accounts (200 resamples, seed 0)")
+        text = i18n.label_text(method)
+    assert "行で計算" in text and "200回" in text and "on the rows" not in text
+    assert narrative.describe_interval(Interval.unavailable("not computed")) == "not available (not computed)"
+
+
+def test_run_problems_come_from_the_catalogue():
+    with i18n.language("ja"):
+        line = i18n.t("index.problems.failed", name="03_health_score_validity", error="boom")
+    assert line.startswith("ノートブック 03_health_score_validity") and "boom" in line
+    assert i18n.t("index.problems.failed", name="03", error="boom") == "notebook 03 failed: boom"

@@ -7,7 +7,9 @@ import json
 import re
 
 import pytest
-from i18n_check import JA_LABELS, english_runs, relabel_japanese, visible_text
+from i18n_check import english_runs, visible_text
+
+from csresearch.synth.labels import LABELS
 
 pytestmark = pytest.mark.xdist_group("ja_run")
 
@@ -16,13 +18,12 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 @pytest.fixture(scope="module")
 def ja_run(tmp_path_factory):
-    """The suite with --lang ja on 800 generated accounts whose segments, touch models and industries are Japanese."""
+    """The suite with --lang ja on 800 generated accounts with Japanese labels (``csresearch synth --lang ja``)."""
     from csresearch.runner import run_suite
     from csresearch.synth import generate_dataset
 
     root = tmp_path_factory.mktemp("ja")
-    data = relabel_japanese(generate_dataset(n_accounts=800, seed=7, scenario={"onboarding_deficit": 2.0})
-                            .write(root / "data"))
+    data = generate_dataset(n_accounts=800, seed=7, scenario={"onboarding_deficit": 2.0}, lang="ja").write(root / "data")
     log = io.StringIO()
     code = run_suite(data, root / "out", jobs=2, stream=log, lang="ja")
     return code, json.loads((root / "out" / "findings.json").read_text(encoding="utf-8")), log.getvalue(), root
@@ -60,7 +61,7 @@ def test_segment_tables_show_the_japanese_segment_names(ja_run):
     pages = _pages(ja_run[3])
     index = pages["index.html"]
     segment_view = index[index.index('class="segments"'):]
-    assert all(name in segment_view for name in JA_LABELS["segment"].values())
+    assert all(name in segment_view for name in LABELS["ja"]["segment"].values())
     assert "中小企業" in pages["01_onboarding_vs_churn.html"]
 
 

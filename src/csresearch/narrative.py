@@ -243,7 +243,8 @@ def describe_interval(iv: Interval, unit: str = "number", digits: int = 1, label
         raise ValueError(f"unit must be one of {_UNITS}, got {unit!r}")
     prefix = f"{label} " if label else ""
     if not iv.available:
-        return t("narrative.missing", prefix=prefix, missing=missing or t("narrative.not_available"), reason=iv.reason)
+        return t("narrative.missing", prefix=prefix, missing=missing or t("narrative.not_available"),
+                 reason=i18n.label_text(str(iv.reason)) if iv.reason is not None else iv.reason)
     suffix = fmt("points_suffix") if unit == "points" else ""
     est = _value(iv.estimate, unit, digits, signed) + suffix
     if iv.ci_low is None or iv.ci_high is None:
@@ -640,7 +641,7 @@ def _versus(entry: Mapping, other: str, key: str) -> str:
     """How one definition's renewal AUC compares with another's, with the paired interval, in words."""
     diff = Interval.from_dict(entry.get(key))
     if not diff.available:
-        return t("narrative.definitions.versus_missing", other=other, reason=diff.reason)
+        return t("narrative.definitions.versus_missing", other=other, reason=i18n.label_text(str(diff.reason)))
     interval = describe_interval(diff, "fixed", 2, i18n.label("AUC difference"), signed=True)
     if diff.excludes(0):
         return t("narrative.definitions.higher" if diff.estimate > 0 else "narrative.definitions.lower",
@@ -657,11 +658,11 @@ def definitions_story(section: Mapping) -> str:
     entries = [e for e in section.get("definitions") or [] if isinstance(e, Mapping)]
     if not entries:
         why = (section.get("definition_comparison") or {}).get("reason")
-        return t("narrative.definitions.not_compared", why=why) if why else ""
+        return t("narrative.definitions.not_compared", why=i18n.label_text(str(why))) if why else ""
     best, dear = entries[0], next((e for e in entries if e.get("name") == "dear"), None)
     auc = Interval.from_dict(best.get("auc_next_renewal"))
     if not auc.available:
-        return t("narrative.definitions.no_auc", reason=auc.reason)
+        return t("narrative.definitions.no_auc", reason=i18n.label_text(str(auc.reason)))
     versus = ""
     if dear is not None and dear is not best:
         versus = t("narrative.definitions.versus_dear", versus=_versus(best, _def_name(dear), "auc_vs_dear"))
@@ -866,8 +867,12 @@ def _fraction_text(af: Any) -> str:
     """An attributable fraction in words: ``"12.3% of churn (95% CI 4.0% to 20.1%)"`` or why not."""
     iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
     if not iv.available:
-        return f"attributable churn not computable ({iv.reason})"
-    return describe_interval(iv, "percent") + " of churn"
+        return t("narrative.kpi_tree.not_computable", reason=i18n.label_text(iv.reason))
+    return t("narrative.kpi_tree.of_churn", fraction=describe_interval(iv, "percent"))
+
+
+def _misses(misses: Any) -> str:
+    return fmt("na") if misses is None else f"{misses:,}"
 
 
 def kpi_tree_lines(node: Mapping[str, Any]) -> list[str]:
@@ -875,38 +880,40 @@ def kpi_tree_lines(node: Mapping[str, Any]) -> list[str]:
     label = display_name(str(node.get("label")))
     af = node.get("attributable_fraction") or {}
     iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
-    share = (f"churn avoided if met: {fmt_pct(iv.estimate)} ({fmt_pct(iv.ci_low)} to {fmt_pct(iv.ci_high)})"
-             if iv.available and iv.ci_low is not None else f"churn avoided if met: {fmt_pct(iv.estimate)}")
+    share = (t("narrative.kpi_tree.avoided_range", estimate=fmt_pct(iv.estimate), low=fmt_pct(iv.ci_low),
+               high=fmt_pct(iv.ci_high))
+             if iv.available and iv.ci_low is not None else t("narrative.kpi_tree.avoided", estimate=fmt_pct(iv.estimate)))
+    no_kpi = t("narrative.kpi_tree.no_kpi")
     if node.get("parent") is None:
         value = Interval.from_dict(node.get("value"))
-        return [label, f"{fmt_pct(value.estimate)} (95% CI {fmt_pct(value.ci_low)} to {fmt_pct(value.ci_high)})",
-                share if iv.available else "no KPI with a target"]
+        return [label, fmt_pct(value.estimate) + fmt("bracket", text=_ci_words(value.level, fmt_pct(value.ci_low),
+                                                                                fmt_pct(value.ci_high))),
+                share if iv.available else no_kpi]
     if node.get("feature") is None:
-        return [label, share if iv.available else "no KPI with a target"]
+        return [label, share if iv.available else no_kpi]
     feature = str(node["feature"])
+    now = fmt_value(node.get("value"), feature)
     if node.get("target") is None:
-        return [label, f"now {fmt_value(node.get('value'), feature)}; no target"]
-    misses = node.get("misses")
-    return [label, f"now {fmt_value(node.get('value'), feature)}; target "
-                   f"{describe_target(feature, str(node.get('direction')), node.get('target'))}",
-            f"missing now: {'n/a' if misses is None else f'{misses:,}'} customers; {share}" if iv.available
-            else f"missing now: {'n/a' if misses is None else f'{misses:,}'} customers; not estimable"]
+        return [label, t("narrative.kpi_tree.now_no_target", now=now)]
+    target = describe_target(feature, str(node.get("direction")), node.get("target"))
+    missing = t("narrative.kpi_tree.missing", misses=_misses(node.get("misses")),
+                share=share if iv.available else t("narrative.kpi_tree.not_estimable"))
+    return [label, t("narrative.kpi_tree.now_target", now=now, target=target), missing]
 
 
 def kpi_tree_story(nodes: Sequence[Mapping[str, Any]]) -> str:
     """The churn rate, the churn attributable to all KPIs, and the KPI with the largest attributable churn."""
     root = next((n for n in nodes if n.get("parent") is None), None)
     if root is None:
-        return "No KPI tree."
+        return t("narrative.kpi_tree.none")
     rate = Interval.from_dict(root.get("value"))
-    text = f"Churn per renewal decision: {describe_interval(rate, 'percent')}. "
-    text += f"Had every decision met all the tree's KPI targets: {_fraction_text(root.get('attributable_fraction'))} "
-    text += "would not have happened (estimated with the churn model; causal only if the KPIs drive churn)."
+    text = t("narrative.kpi_tree.story", rate=describe_interval(rate, "percent"),
+             fraction=_fraction_text(root.get("attributable_fraction")))
     leaves = [n for n in nodes if n.get("feature") and Interval.from_dict(n.get("attributable_fraction")).available]
     if leaves:
         top = max(leaves, key=lambda n: Interval.from_dict(n["attributable_fraction"]).estimate)
-        text += (f" Largest single KPI: {feature_name(str(top['feature']))} "
-                 f"({_fraction_text(top['attributable_fraction'])}).")
+        text += t("narrative.kpi_tree.largest", name=feature_name(str(top["feature"])),
+                  fraction=_fraction_text(top["attributable_fraction"]))
     return text
 
 
@@ -923,19 +930,19 @@ def peer_story(section: Mapping[str, Any]) -> str:
     ors = {c: Interval.from_dict(v.get("odds_ratio_per_10_points")) for c, v in comps.items() if isinstance(v, Mapping)}
     ors = {c: iv for c, iv in ors.items() if iv.available}
     if not ors:
-        return "No peer benchmark could be related to churn on this data."
+        return t("narrative.peers.none")
     strongest = min(ors, key=lambda c: ors[c].estimate)
-    text = (f"Peers are customers of the same segment and size band at the same date. "
-            f"Per 10 peer-percentile points of {feature_name(strongest)} the odds of churn at the next renewal "
-            f"change by a factor of {describe_interval(ors[strongest], 'ratio')}")
+    health = ""
     if "health_score" in ors and strongest != "health_score":
-        text += f"; of the health score, {describe_interval(ors['health_score'], 'ratio')}"
+        health = t("narrative.peers.health", ratio=describe_interval(ors["health_score"], "ratio"))
+    text = t("narrative.peers.story", name=feature_name(strongest), ratio=describe_interval(ors[strongest], "ratio"),
+             health=health)
     bands = (comps.get(strongest) or {}).get("bands") or {}
     low, high = bands.get("0-25", {}).get("churn_rate"), bands.get("75-100", {}).get("churn_rate")
     if isinstance(low, Mapping) and isinstance(high, Mapping):
-        text += (f". Churn in the bottom quarter of peers: {describe_interval(Interval.from_dict(low), 'percent')}; "
-                 f"in the top quarter: {describe_interval(Interval.from_dict(high), 'percent')}")
-    return text + "."
+        text += t("narrative.peers.quarters", low=describe_interval(Interval.from_dict(low), "percent"),
+                  high=describe_interval(Interval.from_dict(high), "percent"))
+    return text + t("answers.stop")
 
 
 def peer_headline(section: Any) -> list[str]:
@@ -945,21 +952,22 @@ def peer_headline(section: Any) -> list[str]:
 
 def purpose_name(purpose: str) -> str:
     """A purpose of purchase in words (``sales_enablement`` -> ``Sales enablement``; unknown stays as written)."""
-    return purpose if purpose.startswith("(") else display_name(purpose)
+    return i18n.label(purpose) if purpose.startswith("(") else display_name(purpose)
 
 
 def purpose_rows(groups: Mapping[str, Any]) -> list[dict[str, str]]:
     """The purpose table's rows: purpose, accounts, churn rate and health score in words."""
+    name, accounts, churn, health = (i18n.label(h) for h in (
+        "Purpose of purchase", "Accounts", "Churn per renewal decision (95% CI)", "Health score now (95% CI)"))
     rows = []
     for purpose, g in groups.items():
         if g.get("suppressed"):
-            rows.append({"Purpose of purchase": purpose_name(purpose), "Accounts": "suppressed",
-                         "Churn per renewal decision (95% CI)": g.get("reason", ""), "Health score now (95% CI)": ""})
+            rows.append({name: purpose_name(purpose), accounts: i18n.label("suppressed"),
+                         churn: i18n.label(g.get("reason", "")), health: ""})
             continue
-        rows.append({"Purpose of purchase": purpose_name(purpose), "Accounts": f"{g['n_accounts']:,}",
-                     "Churn per renewal decision (95% CI)": describe_interval(Interval.from_dict(g["churn_rate"]),
-                                                                               "percent"),
-                     "Health score now (95% CI)": describe_interval(Interval.from_dict(g["health_score"]), "fixed")})
+        rows.append({name: purpose_name(purpose), accounts: f"{g['n_accounts']:,}",
+                     churn: describe_interval(Interval.from_dict(g["churn_rate"]), "percent"),
+                     health: describe_interval(Interval.from_dict(g["health_score"]), "fixed")})
     return rows
 
 
@@ -970,11 +978,10 @@ def purpose_story(section: Mapping[str, Any]) -> str:
     rates = {p: Interval.from_dict(g.get("churn_rate")) for p, g in groups.items()}
     rates = {p: iv for p, iv in rates.items() if iv.available}
     if len(rates) < 2:
-        return "Too few accounts per purpose of purchase to compare churn."
+        return t("narrative.purpose.too_few")
     hi, lo = max(rates, key=lambda p: rates[p].estimate), min(rates, key=lambda p: rates[p].estimate)
-    return (f"Churn per renewal decision is highest for customers who bought for {purpose_name(hi).lower()} "
-            f"({describe_interval(rates[hi], 'percent')}) and lowest for {purpose_name(lo).lower()} "
-            f"({describe_interval(rates[lo], 'percent')}); purpose is what the customer said, not a cause.")
+    return t("narrative.purpose.story", high=purpose_name(hi).lower(), high_rate=describe_interval(rates[hi], "percent"),
+             low=purpose_name(lo).lower(), low_rate=describe_interval(rates[lo], "percent"))
 
 
 def purpose_headline(section: Any) -> list[str]:

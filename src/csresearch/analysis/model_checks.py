@@ -68,8 +68,8 @@ class ModelCalibration(AnalysisResult):
                     fmt="o", color="#4a6fa5", ecolor="#333", capsize=2)
         ax.set_xlabel(tl("mean predicted churn risk (decile)"))
         ax.set_ylabel(tl("observed churn rate"))
-        ax.set_title(f"Brier {self.brier.estimate:.3f}; slope {self.slope.estimate:.2f}" if self.slope.available
-                     else f"Brier {self.brier.estimate:.3f}")
+        ax.set_title(tl(f"Brier {self.brier.estimate:.3f}; slope {self.slope.estimate:.2f}") if self.slope.available
+                     else tl(f"Brier {self.brier.estimate:.3f}"))
         return ax
 
 

@@ -212,7 +212,7 @@ def label(text: str) -> str:
         return found
     for pattern, translation in _patterns(current(), str(_dir())):
         match = pattern.fullmatch(text)
-        if match is not None and not any("; " in v for v in match.groupdict().values()):  # a value is never a clause
+        if match is not None and not any(";" in v for v in match.groupdict().values()):  # a value is never a clause
             return translation.format(**{k: _part(v) for k, v in match.groupdict().items()})
     return text
 

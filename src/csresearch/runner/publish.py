@@ -48,7 +48,7 @@ def publish(plan: RunPlan, outcome: RunOutcome, gate: PrivacyGate, staging: Path
         Every problem of the run (failed notebooks first); empty when it succeeded.
     """
     findings = build_findings(plan, outcome)
-    problems = [f"notebook {r.name} failed: {r.error}" for r in outcome.failed] + outcome.problems
+    problems = [t("index.problems.failed", name=r.name, error=r.error) for r in outcome.failed] + outcome.problems
     write_json_atomic(findings, staging / "findings.json")
     manifest = build_manifest(plan, outcome.results, problems, started)
     reports = report_rows(plan.specs, outcome.results)
@@ -71,7 +71,7 @@ def build_findings(plan: RunPlan, outcome: RunOutcome) -> dict[str, Any]:
     schema_errors = validate_findings(findings)
     if schema_errors:
         findings["schema_errors"] = schema_errors
-        outcome.problems.append("findings.json does not match its schema: " + "; ".join(schema_errors[:5]))
+        outcome.problems.append(t("index.problems.schema", errors="; ".join(schema_errors[:5])))
     return findings
 
 
@@ -120,7 +120,7 @@ def checked_index(
     index = render_index(findings, manifest, reports, problems=[gate.redact(p) for p in problems])
     if not gate.leaks(html_text(index)):
         return index
-    problems.append("index.html showed dataset identifiers; its headline findings were withheld")
+    problems.append(t("index.problems.index_withheld"))
     manifest["status"], manifest["problems"] = "failed", problems
     return render_index({"dataset": dataset_info, "parameters": {}}, manifest,
                         [dict(r, error=None) for r in reports], problems=["privacy check failed for index.html"])

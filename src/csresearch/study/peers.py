@@ -32,6 +32,7 @@ from ..analysis.peers import SIZE_BANDS, peer_percentiles, percentile_churn, siz
 from ..analysis.results import Interval
 from ..contract import HEALTH_COLUMNS
 from ..errors import AnalysisError
+from ..i18n import label
 from ..jsonsafe import json_safe
 from ..narrative import peer_story, purpose_story
 from ..tables import snapshot_table
@@ -154,7 +155,7 @@ class PeerBenchmarksStep(StepResult):
             plots.unit_axis(ax, "share")
 
         return plots.small_multiples(names, draw, ncols=3, height=2.8,
-                                     xlabel="peer percentile band (segment and size band)")
+                                     xlabel=label("peer percentile band (segment and size band)"))
 
 
 def compute_peer_benchmarks(step: Step, ctx: StudyContext) -> PeerBenchmarksStep:

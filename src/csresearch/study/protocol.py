@@ -258,7 +258,7 @@ class Unavailable:
 
     def headline(self) -> list[str]:
         """One sentence saying why there is no answer."""
-        return [t("study.not_computable", reason=self.reason)]
+        return [t("study.not_computable", reason=i18n.label_text(str(self.reason)))]
 
     def story(self) -> str:
         """The same sentence."""
@@ -355,9 +355,9 @@ def headline_steps() -> list[Step]:
 def section_headline(step: Step, section: Any, missing: Mapping[str, str]) -> list[str]:
     """The index sentences of one step from its findings section (or why it is missing)."""
     if section is None:
-        return [t("study.not_available", reason=missing.get(step.name, t("study.not_produced")))]
+        return [t("study.not_available", reason=i18n.label_text(str(missing.get(step.name, t("study.not_produced")))))]
     if isinstance(section, Mapping) and set(section) == {"reason"}:
-        return [t("study.not_computed", reason=section["reason"])]
+        return [t("study.not_computed", reason=i18n.label_text(str(section["reason"])))]
     try:
         return step.headline(section) if step.headline is not None else []
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
