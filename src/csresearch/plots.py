@@ -151,7 +151,7 @@ def unit_axis(ax: Axes, unit: str, axis: str = "y") -> Axes:
     if unit in ("share", "flag", "percent"):
         target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.4g}%"))
     elif unit in ("share_change", "points"):
-        target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f} pts" if abs(v) > 1e-12 else "0"))
+        target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f}{tl(' pts')}" if abs(v) > 1e-12 else "0"))
     return ax
 
 

@@ -231,7 +231,7 @@ def _part(value: str) -> str:
     if found is not None:
         return str(found)
     if ", " in value:
-        return fmt("comma").join(label(v) for v in value.split(", "))
+        return fmt("comma").join(_part(v) for v in value.split(", "))
     return label(value)
 
 
