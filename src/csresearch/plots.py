@@ -406,7 +406,7 @@ def _covariate_name(column: Any) -> str:
         if text.startswith(base + "_"):
             return f"{display_name(base)}: {text[len(base) + 1:].replace('_', ' ')}"
     if text.endswith("_missing"):
-        return f"{display_name(text[: -len('_missing')])}: missing"
+        return f"{display_name(text[: -len('_missing')])}: {tl('missing')}"
     return display_name(text)
 
 
