@@ -24,6 +24,7 @@ from typing import Any
 
 from ..dataset import Dataset
 from ..errors import ParameterError
+from ..features import reuse_feature_contexts
 from .common import SOFT_ERRORS, load_study_dataset, resolve_path, soft_reason
 from .sections import write_section
 from .suppression import MIN_SHARED_GROUP_SIZE, account_group_sizes, suppress_findings
@@ -83,9 +84,14 @@ class StudyContext:
         return self.cached("group_sizes", lambda: account_group_sizes(self.ds.accounts) if self.ds.accounts is not None else {})
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
-        """``build()`` once per context; later calls return the same object."""
+        """``build()`` once per context; later calls return the same object.
+
+        While it builds, canonical features reuse one feature context per dataset (the usage panel and
+        engagement indexes are built once per notebook, not once per table; the dataset is never modified).
+        """
         if key not in self.cache:
-            self.cache[key] = build()
+            with reuse_feature_contexts(self.cache.setdefault("_feature_contexts", {})):
+                self.cache[key] = build()
         return self.cache[key]
 
 
