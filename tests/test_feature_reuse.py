@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from csresearch import load_dataset
 from csresearch.analysis.churn_model import ChurnFactorModel
 from csresearch.errors import AnalysisError
 from csresearch.features import build_features, reuse_feature_contexts
-from csresearch import load_dataset
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

@@ -34,15 +34,20 @@ from .engagement import (
     roi_reported,
     support_tickets_6m,
 )
-from .onboarding import onboarding_days, onboarding_status, onboarding_succeeded, setup_done
+from .onboarding import (
+    onboarding_days,
+    onboarding_status,
+    onboarding_succeeded,
+    setup_done,
+)
 from .registry import evaluate
 from .usage import (
     events_per_active_user_3m,
     features_used_3m,
     quota_consumption,
     quota_consumption_delta_3m,
-    seat_utilisation_3m,
     seat_deployment_term,
+    seat_utilisation_3m,
     seat_utilisation_delta_3m,
 )
 
