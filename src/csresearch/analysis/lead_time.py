@@ -164,7 +164,7 @@ def lead_time_analysis(tables: Mapping[int, pd.DataFrame], *, fitted: Mapping[in
             notes.append(f"lead {lead} days: the decision table lacks churned or renewed decisions; left out")
             continue
         results[lead] = churn_factors(table, factors=factors, random_state=seed, n_boot=n_boot,
-                                      n_repeats=n_repeats, n_kpis=0, rank_boot=n_boot, **params)
+                                      n_repeats=n_repeats, n_kpis=0, rank_boot=n_boot, explain=False, **params)
     rule = (f"leading indicator: in the top {top} by permutation importance, with an importance interval above 0, "
             f"at a lead of at least {long_lead_days} days; late symptom: in the top {top} only at shorter leads")
     rows = {lead: {"cv_auc": r.cv_auc.estimate, "ci_low": r.cv_auc.ci_low, "ci_high": r.cv_auc.ci_high,

@@ -25,6 +25,7 @@ from typing import Any
 from .. import i18n
 from ..dataset import Dataset
 from ..errors import ParameterError
+from ..features import reuse_feature_contexts
 from ..i18n import label, t
 from .common import SOFT_ERRORS, load_study_dataset, resolve_path, soft_reason
 from .sections import write_section
@@ -86,9 +87,14 @@ class StudyContext:
         return self.cached("group_sizes", lambda: account_group_sizes(self.ds.accounts) if self.ds.accounts is not None else {})
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
-        """``build()`` once per context; later calls return the same object."""
+        """``build()`` once per context; later calls return the same object.
+
+        While it builds, canonical features reuse one feature context per dataset (the usage panel and
+        engagement indexes are built once per notebook, not once per table; the dataset is never modified).
+        """
         if key not in self.cache:
-            self.cache[key] = build()
+            with reuse_feature_contexts(self.cache.setdefault("_feature_contexts", {})):
+                self.cache[key] = build()
         return self.cache[key]
 
 
