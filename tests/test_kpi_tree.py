@@ -148,3 +148,22 @@ def test_kpi_tree_in_findings_and_report_of_a_run(generated_run):
     at = report.index("KPI tree: from the churn rate")
     assert "all the tree&#x27;s KPI targets" in report[at:] or "all the tree's KPI targets" in report[at:]  # the story
     assert "<img" in report[at:]  # the tree figure
+
+
+def test_story_says_what_a_negative_attributable_fraction_means():
+    from csresearch.narrative import kpi_tree_story
+
+    def af(est, lo, hi):
+        return {"estimate": est, "ci_low": lo, "ci_high": hi, "n": 100, "method": "m"}
+
+    nodes = [
+        {"id": "churn_rate", "parent": None, "label": "churn_rate", "value": af(0.03, 0.02, 0.04),
+         "attributable_fraction": af(0.30, 0.10, 0.45)},
+        {"id": "team_onboarding", "parent": "churn_rate", "label": "team_onboarding",
+         "attributable_fraction": af(-0.06, -0.5, 0.08)},
+        {"id": "quota_consumption", "parent": "team_customer_success", "label": "quota_consumption",
+         "feature": "quota_consumption", "attributable_fraction": af(0.31, 0.24, 0.38)},
+    ]
+    story = kpi_tree_story(nodes)
+    assert "Below zero for" in story and "no detectable contribution" in story
+    assert "Below zero" not in kpi_tree_story([nodes[0], nodes[2]])

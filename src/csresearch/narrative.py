@@ -914,7 +914,17 @@ def kpi_tree_story(nodes: Sequence[Mapping[str, Any]]) -> str:
         top = max(leaves, key=lambda n: Interval.from_dict(n["attributable_fraction"]).estimate)
         text += t("narrative.kpi_tree.largest", name=feature_name(str(top["feature"])),
                   fraction=_fraction_text(top["attributable_fraction"]))
+    negative = [n for n in nodes if _below_zero(n.get("attributable_fraction"))]
+    if negative:
+        text += t("narrative.kpi_tree.negative",
+                  names=t("answers.list_sep").join(display_name(str(n.get("label"))) for n in negative))
     return text
+
+
+def _below_zero(af: Any) -> bool:
+    """Whether an attributable fraction was estimated below zero (meeting the target predicts more churn)."""
+    iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
+    return iv.available and iv.estimate is not None and iv.estimate < 0
 
 
 def kpi_tree_headline(section: Any) -> list[str]:
