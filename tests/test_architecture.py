@@ -22,7 +22,7 @@ PACKAGE = SRC / "csresearch"
 #: Keys are the first name under ``csresearch`` (a module or a sub-package).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "errors", "atomic", "jsonsafe", "csvsafe", "contract", "schemas", "violations", "reading", "events",
-     "events_spark", "events_source", "events_rules", "usage_cache", "dataset", "validation", "display"),  # data contract
+     "events_spark", "events_source", "events_rules", "usage_cache", "dataset", "validation", "i18n", "display"),  # data contract
     ("features", "lifetimes"),                      # as-of-safe features; lifetimes use the onboarding rule
     ("analysis",),                                  # pure statistics
     ("health",),                                    # the health score (its fit uses the statistics)

@@ -147,7 +147,8 @@ window.addEventListener('load', function () {
 #: Text a reader must never see: Python's None/NaN, a dict repr, scientific notation (p-values read "< 0.001").
 RAW_TEXT = re.compile(r"\bNone\b|\bNaN\b|\bnan\b|\{'|\d(?:\.\d+)?e[-+]?\d")
 SUITE_REPORTS = ("00_data_audit", "01_onboarding_vs_churn", "02_onboarding_vs_health", "03_health_score_validity",
-                 "04_continuing_accounts", "05_churned_accounts", "06_churn_factors_kpis", "07_retention")
+                 "04_continuing_accounts", "05_churned_accounts", "06_churn_factors_kpis", "07_retention",
+                 "08_peers_and_purpose")
 #: On the index, a hexadecimal fingerprint holds digit-e-digit runs; scientific notation has a sign there.
 RAW_TEXT_INDEX = re.compile(r"\bNone\b|\bNaN\b|\bnan\b|\{'|\b\d(?:\.\d+)?e[-+]\d")
 

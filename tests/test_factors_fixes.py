@@ -97,7 +97,7 @@ def test_semicolon_and_tab_separators(tmp_path):
     frame.to_csv(tmp_path / "tab.csv", sep="\t", index=False)
     notes: list[str] = []
     pd.testing.assert_frame_equal(read_table(tmp_path / "semi.csv", notes=notes), frame)
-    assert notes == ["table read with the detected separator semicolon ';'"]
+    assert notes == ["table read with the detected separator semicolon ';', text encoding UTF-8, detected"]
     pd.testing.assert_frame_equal(read_table(tmp_path / "tab.csv"), frame)
     pd.testing.assert_frame_equal(read_table(tmp_path / "semi.csv", sep=";"), frame)
     with pytest.raises(InputError, match="separator comma ','.*--sep"):

@@ -91,7 +91,7 @@ def test_write_section_and_merge(tmp_path):
     sections = read_sections(tmp_path)
     merged = merge_findings(sections, dataset={"name": "t"}, parameters={"seed": np.int64(0)},
                             missing_sections={"kpis": "should be dropped: present", "churn_factors": "failed"})
-    assert list(merged) == ["schema_version", "dataset", "parameters", "summary", "actions", "onboarding_vs_churn", "kpis",
+    assert list(merged) == ["schema_version", "language", "dataset", "parameters", "summary", "actions", "onboarding_vs_churn", "kpis",
                             "zz_extra", "missing_sections"]
     assert merged["missing_sections"] == {"churn_factors": "failed"}
     assert merged["parameters"] == {"seed": 0}

@@ -74,11 +74,11 @@ def test_wheel_in_a_fresh_venv_runs_the_suite_from_an_empty_folder(repo_root, tm
     assert run.returncode == 0, run.stderr[-3000:]
     out = work / "reports"
     manifest = json.loads((out / "run.json").read_text())
-    assert [n["status"] for n in manifest["notebooks"]] == ["ok"] * 8
+    assert [n["status"] for n in manifest["notebooks"]] == ["ok"] * 9
     assert manifest["environment"]["git_commit"] is None, "the wheel is not a checkout"
     findings = json.loads((out / "findings.json").read_text())
     assert findings["dataset"]["folder"] == "mydata" and "onboarding_vs_churn" in findings
-    assert (out / "index.html").is_file() and len(list(out.glob("0*.html"))) == 8
+    assert (out / "index.html").is_file() and len(list(out.glob("0*.html"))) == 9
 
 
 @pytest.mark.slow
@@ -110,4 +110,4 @@ def test_export_refuses_to_overwrite_without_force(tmp_path):
     export_notebooks(tmp_path)
     with pytest.raises(InputError, match="--force"):
         export_notebooks(tmp_path)
-    assert len(export_notebooks(tmp_path, force=True)) == 8
+    assert len(export_notebooks(tmp_path, force=True)) == 9

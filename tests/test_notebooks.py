@@ -18,13 +18,14 @@ EXPECTED = {
     "03_health_score_validity": ("health_validity",),
     "04_continuing_accounts": ("continuing_trends",),
     "05_churned_accounts": ("churned_accounts",),
-    "06_churn_factors_kpis": ("churn_factors", "kpis", "lead_time"),
+    "06_churn_factors_kpis": ("churn_factors", "kpis", "kpi_tree", "lead_time"),
     "07_retention": ("retention",),
+    "08_peers_and_purpose": ("peer_benchmarks", "adoption_purpose"),
 }
 COMMON = {"data_dir": "data/sample", "as_of": None, "lead_days": 90, "horizon_years": 3, "months_after": 12,
           "unhealthy_threshold": 40, "scorecard": None, "definitions": None, "seed": 0, "output_dir": None, "min_group_size": 5,
           "include_ids": False, "lead_time_days": [30, 90, 180, 270, 365], "kpi_risk_multiple": 1.0,
-          "window_months": 12}
+          "window_months": 12, "lang": "en"}
 MAX_CODE_LINES = 15
 MAX_NOTEBOOK_CODE_LINES = 30
 
@@ -51,7 +52,7 @@ def test_notebook_structure(name):
     spec = read_notebook_spec(path)
     # each notebook declares only the parameters it uses, with the suite's common defaults
     assert {k: COMMON[k] for k in spec.defaults} == spec.defaults
-    assert {"data_dir", "as_of", "output_dir", "min_group_size", "include_ids"} <= set(spec.defaults)
+    assert {"data_dir", "as_of", "output_dir", "min_group_size", "include_ids", "lang"} <= set(spec.defaults)
     body = "\n".join(c.source for c in nb.cells[2:] if c.cell_type == "code")
     unused = [k for k in spec.defaults if k not in body]
     assert not unused, f"{name} declares parameters it does not use: {unused}"
@@ -135,7 +136,7 @@ def test_shared_output_holds_no_machine_path(generated_run):
     _, findings, _, root = generated_run
     out = root / "out"
     shared = sorted(out.glob("*.html")) + [out / "findings.json"]
-    assert len(shared) == 10  # index + 8 reports + findings.json
+    assert len(shared) == 11  # index + 9 reports + findings.json
     machine_paths = {str(root), str(root.resolve()), str(out.resolve()), str(Path.cwd().resolve()), str(Path.home())}
     for path in shared:
         text = path.read_text(encoding="utf-8")

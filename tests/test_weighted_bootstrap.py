@@ -205,3 +205,35 @@ def test_batched_permutation_importance_equals_sklearn(model):
     test = frame.iloc[500:]
     expected = permutation_importance(est, test, y[500:], scoring="roc_auc", n_repeats=3, random_state=4).importances_mean
     np.testing.assert_allclose(permutation_drops(est, test, y[500:], 3, 4, max_rows=450), expected, atol=1e-12)
+
+
+def test_permutation_in_transformed_space_is_taken_and_exact_on_awkward_columns():
+    """The logistic pipeline is permuted in its once-transformed matrix (no transform per copy), exactly.
+
+    Awkward test rows: a level unseen in training, a column missing only in training, one missing in every
+    test row, a constant column.
+    """
+    from sklearn.inspection import permutation_importance
+
+    from csresearch.analysis.churn_model import candidate_models, model_frame
+    from csresearch.analysis.permutation import _transformed_once, permutation_drops
+
+    rng = np.random.default_rng(8)
+    n = 900
+    a = rng.normal(size=n)
+    X = pd.DataFrame({
+        "a": a,
+        "train_gaps": np.where((np.arange(n) < 600) & (rng.random(n) < 0.2), np.nan, rng.normal(size=n)),
+        "test_all_missing": np.where(np.arange(n) >= 600, np.nan, rng.normal(size=n)),
+        "constant": np.ones(n),
+        "seg": pd.Categorical(np.where(np.arange(n) >= 800, "new", rng.choice(["x", "y"], n))),
+    })
+    y = (rng.random(n) < 1 / (1 + np.exp(-(2 * a - 1)))).astype(int)
+    frame = model_frame(X)
+    est = candidate_models(frame)["logistic_l2"].fit(frame.iloc[:600], y[:600])
+    test = frame.iloc[600:]
+    assert _transformed_once(est, test) is not None
+    expected = permutation_importance(est, test, y[600:], scoring="roc_auc", n_repeats=4, random_state=1).importances_mean
+    got = permutation_drops(est, test, y[600:], 4, 1, max_rows=1000)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    assert got[0] > 0.1 and got[3] == 0.0  # the driver matters; a constant column cannot

@@ -8,7 +8,9 @@ step registry (:mod:`csresearch.study.registry`) says which answer and which
 actions belong to which section; :mod:`csresearch.report.summary` puts them into
 findings.json (``summary``, ``actions``) and the index shows exactly that text.
 
-A verdict is one of :data:`VERDICTS`: ``clear effect`` when the 95% interval
+Every sentence comes from the catalogue (:func:`csresearch.i18n.t`, keys
+``answers.*``) in the language of the run. A verdict is one of :data:`VERDICTS` (language-neutral keys; the
+index shows ``verdicts.<verdict>`` of the catalogue): ``clear effect`` when the 95% interval
 excludes "no effect", ``no detectable effect`` when it includes it, ``not
 enough data`` when the number could not be computed (the reason is said).
 """
@@ -20,8 +22,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .analysis.results import Interval
-from .display import display_name, unit_of
-from .narrative import fmt_money
+from .display import definition_name, display_name, unit_of
+from .i18n import fmt, t
+from .narrative import fmt_money, join
 
 __all__ = [
     "CLEAR",
@@ -39,12 +42,12 @@ __all__ = [
     "kpi_actions",
     "onboarding_churn_answer",
     "onboarding_churn_segments",
+    "onboarding_health_actions",
+    "onboarding_health_answer",
     "onboarding_health_segments",
     "retention_actions",
     "retention_answer",
     "retention_segments",
-    "onboarding_health_actions",
-    "onboarding_health_answer",
     "verdict_of",
 ]
 
@@ -66,7 +69,7 @@ def _num(x: float, unit: str, signed: bool = False) -> str:
     """One value in a leader's units: ``percent`` (a share), ``points`` (a share difference), ``times`` or a plain number."""
     sign = "+" if signed else ""
     if unit == "percent":
-        return f"{100 * x:.1f}%"
+        return fmt("percent", value=f"{100 * x:.1f}")
     if unit == "points":
         return f"{100 * x:{sign}.1f}"
     if unit == "times":
@@ -80,7 +83,7 @@ def between(iv: Interval, unit: str = "number", suffix: str = "", signed: bool =
     """The interval in words: ``"between 3.1 and 12.0 points"`` (empty when there is none)."""
     if not _ok(iv.ci_low) or not _ok(iv.ci_high):
         return ""
-    return f"between {_num(iv.ci_low, unit, signed)} and {_num(iv.ci_high, unit, signed)}{suffix}"
+    return t("answers.between", low=_num(iv.ci_low, unit, signed), high=_num(iv.ci_high, unit, signed), suffix=suffix)
 
 
 def verdict_of(iv: Interval, null: float) -> str:
@@ -91,13 +94,13 @@ def verdict_of(iv: Interval, null: float) -> str:
 
 
 def _not_enough(why: str) -> dict[str, str]:
-    return {"verdict": NOT_ENOUGH, "answer": f"This data cannot answer it yet: {why}."}
+    return {"verdict": NOT_ENOUGH, "answer": t("answers.not_enough", why=why)}
 
 
 def _reason(section: Any) -> str | None:
     """Why a section holds no answer (missing, or computed as not computable), else None."""
     if section is None:
-        return "the step did not produce results in this run"
+        return t("answers.no_results")
     if isinstance(section, Mapping) and set(section) == {"reason"}:
         return str(section["reason"])
     return None
@@ -118,22 +121,23 @@ def onboarding_churn_answer(section: Any, audit: Any = None) -> dict[str, str]:
     adjusted = _iv(section.get("risk_difference_adjusted"))
     rd = adjusted if adjusted.available else _iv(section.get("risk_difference"))
     if not rd.available:
-        return _not_enough(rd.reason or "the churn difference could not be computed")
+        return _not_enough(rd.reason or t("answers.onboarding_churn.no_difference"))
     verdict = verdict_of(rd, 0.0)
-    alike = ", ".join(display_name(c).replace(" (log)", "").lower() for c in section.get("confounders") or [])
-    how = (f"weighted to compare accounts alike in {alike}" if adjusted.available and alike
-           else "not adjusted for differences between the accounts")
-    raw = (f" {_num(_iv(section.get('churn_failed')).estimate, 'percent')} of accounts that failed onboarding churned within "
-           f"{years} years of signup, against {_num(_iv(section.get('churn_succeeded')).estimate, 'percent')} of those that "
-           "succeeded." if _iv(section.get("churn_failed")).available and _iv(section.get("churn_succeeded")).available else "")
+    alike = t("answers.list_sep").join(display_name(c).replace(t("answers.log_suffix"), "").lower()
+                                        for c in section.get("confounders") or [])
+    how = (t("answers.onboarding_churn.weighted", alike=alike) if adjusted.available and alike
+           else t("answers.onboarding_churn.unadjusted"))
+    failed, succeeded = _iv(section.get("churn_failed")), _iv(section.get("churn_succeeded"))
+    raw = (t("answers.onboarding_churn.raw", failed=_num(failed.estimate, "percent"), years=years,
+             succeeded=_num(succeeded.estimate, "percent")) if failed.available and succeeded.available else "")
     if verdict == CLEAR and rd.estimate > 0:
-        lead = f"Yes: failing onboarding raises churn within {years} years by {_num(rd.estimate, 'points')} percentage points"
+        lead = t("answers.onboarding_churn.yes", years=years, points=_num(rd.estimate, "points"))
     elif verdict == CLEAR:
-        lead = f"No: accounts that failed onboarding churn less, by {_num(-rd.estimate, 'points')} percentage points"
+        lead = t("answers.onboarding_churn.no", points=_num(-rd.estimate, "points"))
     else:
-        lead = (f"Not detectably: failing onboarding changes churn within {years} years by "
-                f"{_num(rd.estimate, 'points', signed=True)} percentage points")
-    text = f"{lead} ({between(rd, 'points', ' points', signed=True)}; {how})." + raw
+        lead = t("answers.onboarding_churn.not_detectably", years=years, points=_num(rd.estimate, "points", signed=True))
+    text = t("answers.onboarding_churn.text", lead=lead, between=between(rd, "points", t("answers.points_suffix"), signed=True),
+             how=how) + raw
     return {"verdict": verdict, "answer": text, "note": churn_measures_sentence(audit, section)}
 
 
@@ -146,15 +150,15 @@ def onboarding_health_answer(section: Any, churn_section: Any = None) -> dict[st
         return _not_enough(why)
     rr = _iv(section.get("unhealthy_risk_ratio"))
     if not rr.available:
-        return _not_enough(rr.reason or "the unhealthy share could not be compared")
+        return _not_enough(rr.reason or t("answers.onboarding_health.no_ratio"))
     verdict = verdict_of(rr, 1.0)
     months, threshold = section.get("months_after"), section.get("unhealthy_threshold")
     failed, succeeded = _iv(section.get("unhealthy_share_failed")), _iv(section.get("unhealthy_share_succeeded"))
-    shares = (f": {_num(failed.estimate, 'percent')} of them have a health score below {threshold:g}, against "
-              f"{_num(succeeded.estimate, 'percent')} of accounts that succeeded" if failed.available and succeeded.available else "")
-    lead = {CLEAR: "Yes" if rr.estimate > 1 else "No, healthier", NONE: "Not detectably"}[verdict]
-    text = (f"{lead}: {months} months after onboarding, accounts that failed it are {_num(rr.estimate, 'times')} times as "
-            f"often unhealthy ({between(rr, 'times', ' times')}){shares}.")
+    shares = (t("answers.onboarding_health.shares", failed=_num(failed.estimate, "percent"), threshold=f"{threshold:g}",
+                succeeded=_num(succeeded.estimate, "percent")) if failed.available and succeeded.available else "")
+    lead = t("answers.onboarding_health." + {CLEAR: "yes" if rr.estimate > 1 else "healthier", NONE: "not_detectably"}[verdict])
+    text = t("answers.onboarding_health.text", lead=lead, months=months, times=_num(rr.estimate, "times"),
+             between=between(rr, "times", t("answers.times_suffix")), shares=shares)
     return {"verdict": verdict, "answer": text}
 
 
@@ -168,12 +172,12 @@ def onboarding_health_actions(section: Any, churn_section: Any = None) -> list[d
     rd = rd if rd.available else (_iv(churn.get("risk_difference")) if churn else _NOTHING)
     because = {"unhealthy_risk_ratio": rr.to_dict(), "also": {"risk_difference": rd.to_dict()}}
     if verdict_of(rd, 0.0) == CLEAR and rd.estimate > 0:
-        action = (f"Fix onboarding first: failing it raises churn by {_num(rd.estimate, 'points')} percentage points "
-                  f"({between(rd, 'points', ' points')}).")
+        action = t("answers.onboarding_health.action_fix", points=_num(rd.estimate, "points"),
+                   between=between(rd, "points", t("answers.points_suffix")))
     elif verdict_of(rr, 1.0) == CLEAR and rr.estimate > 1:
-        size = "doubles" if 1.8 <= rr.estimate <= 2.2 else f"multiplies by {_num(rr.estimate, 'times')}"
-        action = (f"Failed onboarding barely moves churn but {size} the unhealthy share a year later: invest in a "
-                  "first-year health programme for accounts that fail onboarding, not in re-onboarding.")
+        size = (t("answers.onboarding_health.doubles") if 1.8 <= rr.estimate <= 2.2
+                else t("answers.onboarding_health.multiplies", times=_num(rr.estimate, "times")))
+        action = t("answers.onboarding_health.action_programme", size=size)
     else:
         return []
     return [{"action": action, "because": because}]
@@ -190,14 +194,13 @@ def churn_measures_sentence(audit: Any, onboarding_churn: Any) -> str:
         years, failed, ok = None, _NOTHING, _NOTHING
     parts = []
     if per_decision.available:
-        parts.append(f"{_num(per_decision.estimate, 'percent')} of renewal decisions end in churn")
+        parts.append(t("answers.measures.per_decision", share=_num(per_decision.estimate, "percent")))
     if years is not None and failed.available and ok.available:
-        parts.append(f"counted per account, {_num(ok.estimate, 'percent')} (succeeded onboarding) to "
-                     f"{_num(failed.estimate, 'percent')} (failed) churn within {years} years of signup, because an "
-                     f"account meets a renewal decision every term")
+        parts.append(t("answers.measures.per_account", succeeded=_num(ok.estimate, "percent"),
+                       failed=_num(failed.estimate, "percent"), years=years))
     if not parts:
         return ""
-    return "How churn is counted: " + "; ".join(parts) + "."
+    return t("answers.measures.text", parts=t("answers.measures.sep").join(parts))
 
 
 # --------------------------------------------------------------------------- the health score
@@ -209,16 +212,22 @@ def health_validity_answer(section: Any) -> dict[str, str]:
         return _not_enough(why)
     auc = _iv(section.get("auc_next_renewal"))
     if not auc.available:
-        return _not_enough(auc.reason or "the score's accuracy could not be measured")
+        return _not_enough(auc.reason or t("answers.health_validity.no_auc"))
     verdict = verdict_of(auc, 0.5)
     rho = _iv(section.get("tenure_spearman"))
-    lead = {CLEAR: "Yes" if auc.estimate > 0.5 else "It points the wrong way", NONE: "Not detectably"}[verdict]
-    text = (f"{lead}: the health score ranks an account that churns at its next renewal below one that renews "
-            f"{_num(auc.estimate, 'percent')} of the time (AUC {auc.estimate:.2f}, {between(auc, 'times')}; "
-            "50% is a coin toss, 100% perfect)")
+    lead = t("answers.health_validity." + {CLEAR: "yes" if auc.estimate > 0.5 else "wrong_way", NONE: "not_detectably"}[verdict])
+    tenure = ""
     if rho.available and verdict_of(rho, 0.0) == CLEAR:
-        text += f", and it {'rises' if rho.estimate > 0 else 'falls'} with tenure (rank correlation {rho.estimate:.2f})"
-    return {"verdict": verdict, "answer": text + "." + _definitions_answer(section)}
+        tenure = t("answers.health_validity.rises" if rho.estimate > 0 else "answers.health_validity.falls",
+                   rho=f"{rho.estimate:.2f}")
+    text = t("answers.health_validity.text", lead=lead, share=_num(auc.estimate, "percent"), auc=f"{auc.estimate:.2f}",
+             between=between(auc, "times"), tenure=tenure)
+    return {"verdict": verdict, "answer": text + _definitions_answer(section)}
+
+
+def _def_name(entry: Mapping) -> str:
+    """A definition's name in the language of the run (a built-in's from the catalogue, else its label)."""
+    return definition_name(str(entry.get("name")), entry.get("label"))
 
 
 def _definitions_answer(section: Any) -> str:
@@ -230,15 +239,15 @@ def _definitions_answer(section: Any) -> str:
     if best.get("name") != "dear":
         diff = _iv(best.get("auc_vs_dear"))
         if verdict_of(diff, 0.0) != CLEAR:
-            return (f" Of the {len(entries)} health definitions tested, the {best.get('label')} ranks first, but no "
-                    "definition predicts renewals clearly better than the DEAR score.")
-        return (f" Of the {len(entries)} health definitions tested, the {best.get('label')} predicts renewals better "
-                f"than the DEAR score (AUC {_num(diff.estimate, 'number', True)}, {between(diff, 'number', '', True)}).")
-    beaten = [e.get("label") for e in entries[1:] if verdict_of(_iv(e.get("auc_vs_best")), 0.0) == CLEAR]
+            return t("answers.definitions.first_not_clear", n=len(entries), best=_def_name(best))
+        return t("answers.definitions.better", n=len(entries), best=_def_name(best),
+                 diff=_num(diff.estimate, "number", True), between=between(diff, "number", "", True))
+    beaten = [_def_name(e) for e in entries[1:] if verdict_of(_iv(e.get("auc_vs_best")), 0.0) == CLEAR]
     if not beaten:
-        return f" The other {len(entries) - 1} health definitions tested predict renewals about as well (no clear difference)."
-    listed = ", the ".join(beaten[:-1]) + (" and the " if len(beaten) > 1 else "") + beaten[-1]
-    return f" It predicts renewals clearly better than the {listed}."
+        return t("answers.definitions.no_difference", n=len(entries) - 1)
+    listed = t("answers.definitions.comma").join(beaten[:-1])
+    listed += (t("answers.definitions.and") if len(beaten) > 1 else "") + beaten[-1]
+    return t("answers.definitions.beats", listed=listed)
 
 
 def health_validity_actions(section: Any) -> list[dict[str, Any]]:
@@ -250,11 +259,9 @@ def health_validity_actions(section: Any) -> list[dict[str, Any]]:
         return []
     because = {"auc_next_renewal": auc.to_dict()}
     if auc.ci_low >= 0.6:
-        action = (f"Use the health score to decide where CSMs spend time before renewals: it ranks churners below "
-                  f"renewers {_num(auc.estimate, 'percent')} of the time.")
+        action = t("answers.health_validity.action_use", share=_num(auc.estimate, "percent"))
     elif auc.ci_high <= 0.6:
-        action = ("Do not steer renewals by the health score as it stands: it barely separates churners from renewers "
-                  f"(AUC {auc.estimate:.2f}); revise its components and weights with the churn factors below.")
+        action = t("answers.health_validity.action_revise", auc=f"{auc.estimate:.2f}")
     else:
         return []
     return [{"action": action, "because": because}]
@@ -263,8 +270,8 @@ def health_validity_actions(section: Any) -> list[dict[str, Any]]:
 def _slope_words(name: str, iv: Interval) -> str:
     unit = unit_of(name)
     if unit in ("share", "share_change"):
-        return f"{display_name(name)} {_num(iv.estimate, 'points', signed=True)} percentage points per year"
-    return f"{display_name(name)} {_num(iv.estimate, 'number', signed=True)} per year"
+        return t("answers.trends.slope_points", name=display_name(name), value=_num(iv.estimate, "points", signed=True))
+    return t("answers.trends.slope", name=display_name(name), value=_num(iv.estimate, "number", signed=True))
 
 
 def continuing_trends_answer(section: Any, score: str = "health_score") -> dict[str, str]:
@@ -275,25 +282,25 @@ def continuing_trends_answer(section: Any, score: str = "health_score") -> dict[
               if isinstance(v, Mapping) and isinstance(v.get("slope_per_year"), Mapping)}
     slope = slopes.get(score, _NOTHING)
     if not slope.available:
-        return _not_enough(slope.reason or "the health score's trend could not be estimated")
+        return _not_enough(slope.reason or t("answers.trends.no_slope"))
     verdict = verdict_of(slope, 0.0)
-    direction = "rises" if slope.estimate > 0 else "falls"
-    lead = ({CLEAR: f"Accounts that stay {'get healthier' if slope.estimate > 0 else 'get less healthy'}",
-             NONE: "Accounts that stay neither clearly gain nor lose health"}[verdict])
-    text = (f"{lead}: their health score {direction} {abs(slope.estimate):.1f} points per year of tenure "
-            f"({between(slope, 'fixed', ' points', signed=True)})")
+    up = slope.estimate > 0
+    lead = t("answers.trends." + {CLEAR: "healthier" if up else "less_healthy", NONE: "neither"}[verdict])
+    text = t("answers.trends.rises" if up else "answers.trends.falls", lead=lead, points=f"{abs(slope.estimate):.1f}",
+             between=between(slope, "fixed", t("answers.points_suffix"), signed=True))
     against = [k for k, iv in slopes.items() if k != score and verdict_of(iv, 0.0) == CLEAR
                and (iv.estimate > 0) != (slope.estimate > 0) and not k.startswith("health_") and "_delta_" not in k]
     if verdict == CLEAR and against:
-        text += "; moving the other way: " + "; ".join(_slope_words(k, slopes[k]) for k in against[:3])
-    return {"verdict": verdict, "answer": text + "."}
+        text += t("answers.trends.against", features=join(_slope_words(k, slopes[k]) for k in against[:3]))
+    return {"verdict": verdict, "answer": text + t("answers.stop")}
 
 
 # --------------------------------------------------------------------------- churn
 
 
 def _months_before(month: Any) -> str:
-    return f"about {abs(int(month))} month{'s' if abs(int(month)) != 1 else ''} before the renewal decision"
+    n = abs(int(month))
+    return t("answers.churned.month_before" if n == 1 else "answers.churned.months_before", n=n)
 
 
 def churned_accounts_answer(section: Any) -> dict[str, str]:
@@ -304,23 +311,20 @@ def churned_accounts_answer(section: Any) -> dict[str, str]:
     first = [f for f in section.get("first_components") or [] if isinstance(separation.get(f), Mapping)]
     baseline = [f for f, s in separation.items() if isinstance(s, Mapping) and s.get("kind") == "baseline difference"]
     if not first:
-        text = "No component separates churned from renewed accounts in the year before the decision"
-        text += (f" (beyond {len(baseline)} that already differ a year before, a baseline difference rather than a trigger)."
-                 if baseline else ".")
+        text = t("answers.churned.none") + (t("answers.churned.none_beyond", n=len(baseline)) if baseline
+                                            else t("answers.stop"))
         return {"verdict": NONE, "answer": text}
     lead_name = first[0]
     month = _iv(separation[lead_name].get("first_month_interval"))
-    text = (f"The first signal is {display_name(lead_name)}: churned accounts fall behind renewed ones from "
-            f"{_months_before(separation[lead_name].get('first_month'))}")
+    text = t("answers.churned.first", name=display_name(lead_name),
+             when=_months_before(separation[lead_name].get("first_month")))
     if month.available and _ok(month.ci_low) and _ok(month.ci_high):
-        text += f" (between {abs(int(month.ci_low))} and {abs(int(month.ci_high))} months)"
+        text += t("answers.churned.between", low=abs(int(month.ci_low)), high=abs(int(month.ci_high)))
     if len(first) > 1:
-        text += ("; " + ", ".join(display_name(f) for f in first[1:4]) + " follow closer to the decision, and the data "
-                 "cannot say for certain which moves first")
+        text += t("answers.churned.follow", names=t("answers.list_sep").join(display_name(f) for f in first[1:4]))
     if baseline:
-        text += (f". {len(baseline)} others (such as {display_name(baseline[0])}) already differ a year before: "
-                 "a baseline difference, not a trigger")
-    return {"verdict": CLEAR, "answer": text + "."}
+        text += t("answers.churned.baseline", n=len(baseline), name=display_name(baseline[0]))
+    return {"verdict": CLEAR, "answer": text + t("answers.stop")}
 
 
 def churned_accounts_actions(section: Any) -> list[dict[str, Any]]:
@@ -332,8 +336,8 @@ def churned_accounts_actions(section: Any) -> list[dict[str, Any]]:
     if not first or not _ok(separation[first[0]].get("first_month")) or separation[first[0]]["first_month"] > -2:
         return []
     name = first[0]
-    return [{"action": (f"Set an early-warning alert on {display_name(name)}: it is the first to drop, "
-                        f"{_months_before(separation[name]['first_month'])}, early enough for a CSM to act."),
+    return [{"action": t("answers.churned.action", name=display_name(name),
+                         when=_months_before(separation[name]["first_month"])),
              "because": {"feature": name, "first_month": separation[name]["first_month"],
                          "first_month_interval": separation[name].get("first_month_interval")}}]
 
@@ -341,10 +345,9 @@ def churned_accounts_actions(section: Any) -> list[dict[str, Any]]:
 def _odds_words(name: str, entry: Mapping) -> str:
     iv = _iv(entry)
     if not iv.available:
-        return f"{display_name(name)} predicts churn most strongly"
-    direction = "raises" if iv.estimate > 1 else "cuts"
-    return (f"{display_name(name)} predicts churn most strongly: one standard deviation more {direction} the odds of "
-            f"churn to {iv.estimate:.2f} times ({between(iv, 'times', ' times')})")
+        return t("answers.factors.strongest", name=display_name(name))
+    return t("answers.factors.raises" if iv.estimate > 1 else "answers.factors.cuts", name=display_name(name),
+             times=f"{iv.estimate:.2f}", between=between(iv, "times", t("answers.times_suffix")))
 
 
 def churn_factors_answer(section: Any) -> dict[str, str]:
@@ -354,17 +357,17 @@ def churn_factors_answer(section: Any) -> dict[str, str]:
     ranking = list(section.get("ranking") or [])
     auc = _iv(section.get("cv_auc"))
     if not ranking or not auc.available:
-        return _not_enough(auc.reason or "no factor could be ranked")
+        return _not_enough(auc.reason or t("answers.factors.none"))
     odds = section.get("odds_ratios") or {}
     top = ranking[0]
     entry = odds.get(top) if isinstance(odds.get(top), Mapping) else {}
     q = entry.get("q_value")
     verdict = CLEAR if (_ok(q) and q < 0.05) or verdict_of(auc, 0.5) == CLEAR else NONE
-    text = (_odds_words(top, entry) if not entry.get("unstable") else f"{display_name(top)} ranks first")
+    text = (_odds_words(top, entry) if not entry.get("unstable") else t("answers.factors.first", name=display_name(top)))
     if len(ranking) > 1:
-        text += "; next come " + " and ".join(display_name(f) for f in ranking[1:3])
-    text += (f". Together they rank a churner above a renewer {_num(auc.estimate, 'percent')} of the time "
-             f"(cross-validated AUC {auc.estimate:.2f}, {between(auc, 'times')}).")
+        text += t("answers.factors.next", names=t("answers.and").join(display_name(f) for f in ranking[1:3]))
+    text += t("answers.factors.together", share=_num(auc.estimate, "percent"), auc=f"{auc.estimate:.2f}",
+              between=between(auc, "times"))
     return {"verdict": verdict, "answer": text}
 
 
@@ -381,14 +384,15 @@ def kpi_actions(section: Any, top: int = 3) -> list[dict[str, Any]]:
         if not isinstance(kpi, Mapping) or not _ok(kpi.get("threshold")):
             continue
         feature, sign = kpi.get("feature", ""), ">=" if kpi.get("direction") == "above" else "<="
-        text = f"Make {display_name(feature)} {sign} {_kpi_level(feature, kpi['threshold'])} a KPI"
+        text = t("answers.kpi.make", name=display_name(feature), sign=sign, level=_kpi_level(feature, kpi["threshold"]))
         n, arr = kpi.get("accounts_below_now"), kpi.get("arr_below_now")
         if _ok(n):
-            text += f": {int(n):,} accounts" + (f" (ARR {fmt_money(arr)})" if _ok(arr) else "") + " are on the wrong side of it now"
+            text += t("answers.kpi.wrong_side", n=f"{int(n):,}",
+                      arr=t("answers.kpi.arr", arr=fmt_money(arr)) if _ok(arr) else "")
         if _ok(kpi.get("churn_rate_below")) and _ok(kpi.get("churn_rate_above")):
-            text += (f"; {_num(kpi['churn_rate_below'], 'percent')} of accounts on the wrong side churned, against "
-                     f"{_num(kpi['churn_rate_above'], 'percent')} of the others")
-        out.append({"action": text + ".", "because": {
+            text += t("answers.kpi.churned", below=_num(kpi["churn_rate_below"], "percent"),
+                      above=_num(kpi["churn_rate_above"], "percent"))
+        out.append({"action": text + t("answers.stop"), "because": {
             "feature": feature, "direction": kpi.get("direction"), "threshold": kpi.get("threshold"),
             "threshold_interval": kpi.get("threshold_interval"), "accounts_below_now": n, "arr_below_now": arr,
             "churn_rate_below": kpi.get("churn_rate_below"), "churn_rate_above": kpi.get("churn_rate_above")}})
@@ -401,7 +405,7 @@ def kpi_actions(section: Any, top: int = 3) -> list[dict[str, Any]]:
 def _pair(first: Any, second: Any) -> str:
     """Two shares side by side: ``"9.2% / 8.5%"``; a missing one reads ``n/a``."""
     a, b = _iv(first), _iv(second)
-    return " / ".join(_num(iv.estimate, "percent") if iv.available else "n/a" for iv in (a, b))
+    return " / ".join(_num(iv.estimate, "percent") if iv.available else fmt("na") for iv in (a, b))
 
 
 def _by_segment(section: Any) -> dict[str, Any]:
@@ -411,8 +415,8 @@ def _by_segment(section: Any) -> dict[str, Any]:
 
 def _withheld(entry: Any) -> str | None:
     if not isinstance(entry, Mapping):
-        return "n/a"
-    return "withheld (small group)" if "suppressed" in entry else None
+        return fmt("na")
+    return t("answers.segments.withheld") if "suppressed" in entry else None
 
 
 def onboarding_churn_segments(section: Any) -> dict[str, dict[str, str]]:
@@ -426,7 +430,7 @@ def onboarding_churn_segments(section: Any) -> dict[str, dict[str, str]]:
         withheld = _withheld(entry)
         accounts[segment] = withheld or f"{int(entry.get('n_failed', 0)) + int(entry.get('n_succeeded', 0)):,}"
         churn[segment] = withheld or _pair(entry.get("churn_failed"), entry.get("churn_succeeded"))
-    return {"Accounts": accounts, f"Churned within {years} years: failed / succeeded onboarding": churn}
+    return {t("answers.segments.accounts"): accounts, t("answers.segments.churned", years=years): churn}
 
 
 def onboarding_health_segments(section: Any) -> dict[str, dict[str, str]]:
@@ -435,7 +439,7 @@ def onboarding_health_segments(section: Any) -> dict[str, dict[str, str]]:
     if not by:
         return {}
     column = {s: _withheld(e) or _pair(e.get("unhealthy_failed"), e.get("unhealthy_succeeded")) for s, e in by.items()}
-    return {f"Unhealthy {section.get('months_after')} months later: failed / succeeded onboarding": column}
+    return {t("answers.segments.unhealthy", months=section.get("months_after")): column}
 
 
 # --------------------------------------------------------------------------- retention
@@ -447,18 +451,17 @@ def retention_answer(section: Any) -> dict[str, str]:
         return _not_enough(why)
     grr, nrr, logo = (_iv(section.get(k)) for k in ("grr", "nrr", "logo_retention"))
     if not nrr.available:
-        return _not_enough(nrr.reason or "no account had a term in force at the start of the window")
+        return _not_enough(nrr.reason or t("answers.retention.no_term"))
     verdict = verdict_of(nrr, 1.0)
     months = section.get("window_months", 12)
-    lead = ({CLEAR: "Revenue from existing customers is " + ("growing" if nrr.estimate > 1 else "shrinking"),
-             NONE: "Revenue from existing customers is flat within the uncertainty"}[verdict])
-    text = (f"{lead}: of the ARR customers paid {months} months ago, they pay {_num(nrr.estimate, 'percent')} now "
-            f"including upgrades (net revenue retention, {between(nrr, 'percent')})")
+    lead = t("answers.retention." + {CLEAR: "growing" if nrr.estimate > 1 else "shrinking", NONE: "flat"}[verdict])
+    text = t("answers.retention.nrr", lead=lead, months=months, nrr=_num(nrr.estimate, "percent"),
+             between=between(nrr, "percent"))
     if grr.available:
-        text += f" and {_num(grr.estimate, 'percent')} not counting upgrades (gross, {between(grr, 'percent')})"
+        text += t("answers.retention.grr", grr=_num(grr.estimate, "percent"), between=between(grr, "percent"))
     if logo.available:
-        text += f"; {_num(logo.estimate, 'percent')} of those customers are still customers ({between(logo, 'percent')})"
-    return {"verdict": verdict, "answer": text + "."}
+        text += t("answers.retention.logo", logo=_num(logo.estimate, "percent"), between=between(logo, "percent"))
+    return {"verdict": verdict, "answer": text + t("answers.stop")}
 
 
 def retention_actions(section: Any) -> list[dict[str, Any]]:
@@ -470,12 +473,13 @@ def retention_actions(section: Any) -> list[dict[str, Any]]:
         return []
     because = {"arr_lost_churn": churn, "arr_lost_contraction": contraction, "grr": section.get("grr")}
     if churn >= 2 * contraction:
-        down = f"{fmt_money(contraction)} with customers who reduced their contract" if contraction else "none to down-sells"
-        action = (f"Work on saving renewals before down-sells: of the ARR lost in the last {section.get('window_months', 12)} "
-                  f"months, {fmt_money(churn)} left with customers who churned and {down}.")
+        down = (t("answers.retention.down", money=fmt_money(contraction)) if contraction
+                else t("answers.retention.no_down"))
+        action = t("answers.retention.action_renewals", months=section.get("window_months", 12),
+                   churn=fmt_money(churn), down=down)
     elif contraction >= 2 * churn:
-        action = (f"Work on down-sells before churn: customers who reduced their contract took {fmt_money(contraction)} "
-                  f"of ARR in the last {section.get('window_months', 12)} months, churned customers {fmt_money(churn)}.")
+        action = t("answers.retention.action_downsells", contraction=fmt_money(contraction),
+                   months=section.get("window_months", 12), churn=fmt_money(churn))
     else:
         return []
     return [{"action": action, "because": because}]
@@ -487,4 +491,4 @@ def retention_segments(section: Any) -> dict[str, dict[str, str]]:
     if not by:
         return {}
     column = {s: _withheld(e) or _pair(e.get("grr"), e.get("nrr")) for s, e in by.items()}
-    return {f"Revenue kept (last {section.get('window_months', 12)} months): gross / net": column}
+    return {t("answers.segments.revenue", months=section.get("window_months", 12)): column}

@@ -35,11 +35,15 @@ class Column:
         One of the keys of :data:`DTYPES`.
     nullable : bool
         Whether nulls are allowed.
+    optional : bool
+        Whether a dataset may leave the column out altogether (an analysis
+        that needs it then says it is skipped and why).
     """
 
     name: str
     kind: str
     nullable: bool = False
+    optional: bool = False
 
     @property
     def dtype(self) -> str:
@@ -112,6 +116,7 @@ ACCOUNTS = Table(
         Column("touch_model", "category", nullable=True),
         Column("industry", "category", nullable=True),
         Column("employees", "integer", nullable=True),
+        Column("purpose", "category", nullable=True, optional=True),
     ),
     required=True,
     date_column="signup_date",

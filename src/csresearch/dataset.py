@@ -23,7 +23,19 @@ import yaml
 from . import contract
 from .errors import DatasetNotFoundError, ParameterError
 from .events_source import EventsSource
-from .reading import coerce_table, duplicate_csv_columns, find_table_file, read_table_file, typed_table
+from .reading import (
+    EVENTS_SNIFF_BYTES,
+    EncodingError,
+    coerce_table,
+    detect_encoding,
+    duplicate_csv_columns,
+    encoding_label,
+    find_table_file,
+    normalise_encoding,
+    read_table_file,
+    typed_table,
+    undecodable_hint,
+)
 from .violations import ValidationReport, Violation
 
 __all__ = ["Dataset", "as_of_cut", "load_dataset", "read_table_file", "coerce_table"]
@@ -60,6 +72,10 @@ class Dataset:
         Table -> column -> row positions whose value did not parse (now null),
         so that the validator reports them once as ``type``, not also as
         ``not_null``.
+    encodings : dict of str to str
+        CSV table -> the text encoding it was read in and how it was chosen,
+        e.g. ``{"accounts": "Shift_JIS (CP932), detected"}`` (Parquet tables
+        have none).
     """
 
     name: str
@@ -73,6 +89,7 @@ class Dataset:
     metadata: dict[str, Any] = field(default_factory=dict)
     parse_failures: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     events_source: EventsSource | None = None
+    encodings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_tables(
@@ -255,7 +272,9 @@ class Dataset:
             t["onboarding"] = _onboarding_until(t["onboarding"], cut, keep)
         if self.events_source is not None:
             t["events"] = self.events_source.cut(cut, sorted(keep))
-        return Dataset.from_tables(t, extracted_at=cut, name=self.name, description=self.description)
+        cut_ds = Dataset.from_tables(t, extracted_at=cut, name=self.name, description=self.description)
+        cut_ds.encodings = dict(self.encodings)
+        return cut_ds
 
     @property
     def n_accounts(self) -> int:
@@ -460,8 +479,8 @@ def _derive_usage(tables: dict[str, pd.DataFrame], problems: list[Violation], so
             columns = source.columns(con)
     except duckdb.Error as exc:
         problems.append(Violation("events", None, "readable", 0,
-                                  f"the events could not be read ({str(exc).splitlines()[0]}); save them again as UTF-8 CSV "
-                                  "with a header row, or as Parquet"))
+                                  f"the events could not be read ({undecodable_hint(str(exc))}); save them again as UTF-8 "
+                                  "CSV with a header row, or as Parquet"))
         return set()
     if not {"account_id", "user_id", "timestamp", "event_type"} <= set(columns):
         return set()
@@ -469,18 +488,82 @@ def _derive_usage(tables: dict[str, pd.DataFrame], problems: list[Violation], so
     return {"usage_monthly"}
 
 
-def _read_tables(folder: Path, problems: list[Violation]) -> tuple[dict[str, pd.DataFrame], dict[str, Path],
-                                                                  dict[str, dict[str, np.ndarray]]]:
+def _requested_encodings(meta: dict, problems: list[Violation]) -> dict[str, str]:
+    """Table -> Python codec from dataset.yml's ``encoding`` (one name for every CSV table but events, or table -> name).
+
+    ``auto`` (or no entry) leaves a table to detection; an unknown name or
+    table is a ``dataset.yml`` violation and is detected too.
+    """
+    raw = meta.get("encoding")
+    if raw is None:
+        return {}
+    if isinstance(raw, str):  # the events file is read by DuckDB, as UTF-8 only: named per table or detected
+        raw = dict.fromkeys((t for t in contract.TABLES if t != "events"), raw)
+    if not isinstance(raw, dict):
+        problems.append(Violation("dataset.yml", "encoding", "type", 0,
+                                  "encoding must be one name (encoding: cp932) or one per table "
+                                  "(encoding: {accounts: cp932}), not " + type(raw).__name__))
+        return {}
+    out = {}
+    for table, name in raw.items():
+        if table not in contract.TABLES:
+            problems.append(Violation("dataset.yml", "encoding", "type", 0,
+                                      f"encoding names an unknown table {str(table)!r}; tables: {', '.join(contract.TABLES)}"))
+        elif str(name).strip().lower() != "auto":
+            try:
+                out[table] = normalise_encoding(str(name))
+            except LookupError:
+                problems.append(Violation("dataset.yml", "encoding", "type", 0,
+                                          f"unknown encoding {str(name)!r} for {table}; use utf-8, utf-8-sig, cp932 "
+                                          "(Shift_JIS as Excel writes it) or auto"))
+    return out
+
+
+def _csv_encoding(file: Path, table: str, requested: dict[str, str]) -> tuple[str, str]:
+    """(codec, label) of a CSV table file: dataset.yml's choice, else detected (may raise EncodingError)."""
+    if table in requested:
+        return requested[table], f"{encoding_label(requested[table])}, from dataset.yml"
+    codec = detect_encoding(file, EVENTS_SNIFF_BYTES if table == "events" else None)
+    return codec, f"{encoding_label(codec)}, detected"
+
+
+def _events_encoding(file: Path, requested: dict[str, str]) -> tuple[str | None, str | None]:
+    """(label, problem) of a CSV events file, which DuckDB reads as UTF-8 only; (None, None) for Parquet."""
+    if file.is_dir() or file.suffix.lower() != ".csv" or not file.is_file():
+        return None, None
+    try:
+        codec, label = _csv_encoding(file, "events", requested)
+    except EncodingError as exc:
+        return None, str(exc)
+    if codec in ("utf-8", "utf-8-sig"):
+        return label, None
+    return label, (f"{file.name} is {encoding_label(codec)}; the events table is read by DuckDB, which reads "
+                   "UTF-8 only: save it again as CSV UTF-8 (iconv -f CP932 -t UTF-8, say) or as Parquet")
+
+
+def _read_tables(folder: Path, problems: list[Violation], requested: dict[str, str] | None = None
+                 ) -> tuple[dict[str, pd.DataFrame], dict[str, Path], dict[str, dict[str, np.ndarray]], dict[str, str]]:
     """Read and type every contract table found in ``folder``; append what cannot be read to ``problems``.
+
+    Parameters
+    ----------
+    folder : Path
+    problems : list of Violation
+        Appended to.
+    requested : dict of str to str, optional
+        Table -> codec named in dataset.yml (:func:`_requested_encodings`); other CSV tables are detected.
 
     Returns
     -------
-    tables, files, failures : dict
-        Table -> typed frame, table -> file read, table -> column -> row positions that did not parse.
+    tables, files, failures, encodings : dict
+        Table -> typed frame, table -> file read, table -> column -> row positions that did not parse,
+        CSV table -> encoding label.
     """
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
     failures: dict[str, dict[str, np.ndarray]] = {}
+    encodings: dict[str, str] = {}
+    requested = requested or {}
     for table in contract.TABLES.values():
         file, ignored = find_table_file(folder, table.name)
         if ignored:
@@ -496,13 +579,24 @@ def _read_tables(folder: Path, problems: list[Violation]) -> tuple[dict[str, pd.
         if file is None:
             continue
         if table.name == "events":  # read lazily, in DuckDB: see EventsSource
+            label, problem = _events_encoding(file, requested)
+            if problem is not None:
+                problems.append(Violation("events", None, "encoding", 0, problem))
+                continue
+            if label is not None:
+                encodings["events"] = label
             problems += [Violation("events", column, "duplicate_column", 0,
                                    f"the header of {file.name} names '{column}' more than once; keep one column of each name")
                          for column in duplicate_csv_columns(file)]
             files["events"] = file
             continue
         try:
-            raw = read_table_file(file)
+            readable_csv = file.suffix == ".csv" and file.is_file()  # else read_table_file says what is wrong
+            codec, label = _csv_encoding(file, table.name, requested) if readable_csv else (None, None)
+            raw = read_table_file(file, encoding=codec)
+        except EncodingError as exc:
+            problems.append(Violation(table.name, None, "encoding", 0, str(exc)))
+            continue
         except Exception as exc:  # noqa: BLE001 - any reader failure is a data problem to report
             problems.append(
                 Violation(
@@ -515,7 +609,9 @@ def _read_tables(folder: Path, problems: list[Violation]) -> tuple[dict[str, pd.
                 )
             )
             continue
-        for column in duplicate_csv_columns(file):
+        if label is not None:
+            encodings[table.name] = label
+        for column in duplicate_csv_columns(file, codec):
             problems.append(Violation(table.name, column, "duplicate_column", 0,
                                       f"the header of {file.name} names '{column}' more than once; keep one column of "
                                       "each name (a copy would be ignored)"))
@@ -523,7 +619,7 @@ def _read_tables(folder: Path, problems: list[Violation]) -> tuple[dict[str, pd.
         problems.extend(table_problems)
         tables[table.name] = typed
         files[table.name] = file
-    return tables, files, failures
+    return tables, files, failures, encodings
 
 
 def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
@@ -560,7 +656,7 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
         )
     problems: list[Violation] = []
     name, extracted_at, description, meta = _read_metadata(folder, problems)
-    tables, files, failures = _read_tables(folder, problems)
+    tables, files, failures, encodings = _read_tables(folder, problems, _requested_encodings(meta, problems))
     source = EventsSource.from_path(files["events"]) if "events" in files else None
     derived = _derive_usage(tables, problems, source)
     ds = Dataset(
@@ -575,6 +671,7 @@ def load_dataset(path: str | Path, *, validate: bool = False) -> Dataset:
         metadata=meta,
         parse_failures=failures,
         events_source=source,
+        encodings=encodings,
     )
     if validate:
         ds.validate().raise_if_invalid()

@@ -1,6 +1,6 @@
 """Human names and units for the contract's features, components and columns.
 
-Reports and the index speak to CS leaders: "Seat utilisation (last 3 months)",
+Names are in the current language of :mod:`csresearch.i18n`. Reports and the index speak to CS leaders: "Seat utilisation (last 3 months)",
 not ``seat_utilisation_3m``. This map sits next to the contract
 (:mod:`csresearch.contract`) so every layer above can use it; a name it does
 not know (a column of the company's own) is turned into words by rule
@@ -16,47 +16,15 @@ from __future__ import annotations
 
 import re
 
+from . import i18n
 from .contract import CANONICAL_FEATURES, DEAR_AXIS, HEALTH_COLUMNS
 
-__all__ = ["DEFINITION_NAMES", "DISPLAY_NAMES", "UNITS", "display_name", "display_names", "unit_of"]
+__all__ = ["DEFINITION_NAMES", "DISPLAY_NAMES", "UNITS", "definition_name", "display_name", "display_names", "unit_of"]
 
-#: Human name of every canonical feature, health component and common column.
-DISPLAY_NAMES: dict[str, str] = {
-    "tenure_years": "Tenure (years)",
-    "renewal_number": "Renewals so far",
-    "onboarding_succeeded": "Onboarding succeeded",
-    "onboarding_days": "Days to complete onboarding",
-    "seat_utilisation_3m": "Seat utilisation (last 3 months)",
-    "setup_done": "Setup done",
-    "events_per_active_user_3m": "Product events per active user (last 3 months)",
-    "features_used_3m": "Product features used (last 3 months)",
-    "quota_consumption": "Quota consumption (this term)",
-    "exec_meetings_12m": "Executive meetings and QBRs (last 12 months)",
-    "email_open_rate_6m": "Email open rate (last 6 months)",
-    "community_events_12m": "Webinars and user groups attended (last 12 months)",
-    "support_tickets_6m": "Support tickets (last 6 months)",
-    "nps_last": "Latest NPS score",
-    "roi_reported": "ROI reported",
-    "seat_utilisation_delta_3m": "Change in seat utilisation (over 3 months)",
-    "seat_deployment_term": "Seats deployed (this term)",
-    "quota_consumption_delta_3m": "Change in quota consumption (over 3 months)",
-    "health_deployment": "Health: Deployment",
-    "health_engagement": "Health: Engagement",
-    "health_adoption": "Health: Adoption",
-    "health_roi": "Health: ROI",
-    "health_score": "Health score",
-    "onboarding_failed": "Onboarding failed",
-    "log_seats": "Seats (log)",
-    "log_employees": "Employees (log)",
-    "seats": "Seats",
-    "employees": "Employees",
-    "segment": "Segment",
-    "touch_model": "Touch model",
-    "industry": "Industry",
-    "region": "Region",
-    "arr": "ARR",
-    "churned": "Churned",
-}
+#: Human name (English) of every canonical feature, health component and common column: the
+#: ``features`` section of the English catalogue (src/csresearch/i18n/en.yml); other languages
+#: have theirs in their own file.
+DISPLAY_NAMES: dict[str, str] = dict(i18n.catalogue(i18n.DEFAULT)["features"])
 
 #: How each feature's values read (see the module docstring).
 UNITS: dict[str, str] = {
@@ -83,11 +51,7 @@ UNITS: dict[str, str] = {
 }
 
 #: Human names of the built-in health definitions (csresearch.health.definitions).
-DEFINITION_NAMES: dict[str, str] = {
-    "dear": "DEAR health score",
-    "dear_worst_of": "DEAR weakest component",
-    "box_50_80": "Box 50/80 healthy customer",
-}
+DEFINITION_NAMES: dict[str, str] = dict(i18n.catalogue(i18n.DEFAULT)["definitions"])
 
 _WINDOW = re.compile(r"_(\d+)m$")
 _DELTA = re.compile(r"_delta_(\d+)m$")
@@ -110,19 +74,39 @@ def display_name(name: str) -> str:
     -------
     str
     """
-    known = DISPLAY_NAMES.get(name)
-    if known is not None:
-        return known
+    key = f"features.{name}"
+    if name in DISPLAY_NAMES or i18n.has(key):
+        return i18n.t(key)
     text = str(name)
     suffix = ""
     delta = _DELTA.search(text)
     window = _WINDOW.search(text)
     if delta:
-        text, suffix = text[: delta.start()], f" (change over {delta.group(1)} months)"
+        text, suffix = text[: delta.start()], i18n.t("feature_rule.change_over", months=delta.group(1))
     elif window:
-        text, suffix = text[: window.start()], f" (last {window.group(1)} months)"
+        text, suffix = text[: window.start()], i18n.t("feature_rule.last", months=window.group(1))
     words = text.replace("_", " ").strip()
     return (words[:1].upper() + words[1:] + suffix) if words else str(name)
+
+
+def definition_name(name: str, label: str | None = None) -> str:
+    """The human name of a health definition in the language of the run.
+
+    Parameters
+    ----------
+    name : str
+        The definition's identifier (``dear``, ``dear_worst_of``, ``box_50_80`` or a user file's ``name``).
+    label : str, optional
+        The name to use when the catalogue has none (a user definition's own label).
+
+    Returns
+    -------
+    str
+    """
+    key = f"definitions.{name}"
+    if i18n.has(key):
+        return i18n.t(key)
+    return label or display_name(name)
 
 
 def display_names(names) -> list[str]:

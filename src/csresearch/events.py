@@ -73,6 +73,7 @@ import pyarrow as pa
 from .atomic import atomic_path
 from .csvsafe import neutralise_formulas
 from .errors import InputError
+from .reading import undecodable_hint
 
 __all__ = ["USAGE_SQL", "TYPES_SQL", "usage_sql", "REQUIRED_COLUMNS", "UsageBuild", "usage_from_events", "build_usage", "write_usage_file"]
 
@@ -298,7 +299,7 @@ def _source_selects(con: duckdb.DuckDBPyConnection, source) -> list[str]:
         try:
             described = con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         except duckdb.Error as exc:
-            raise InputError(f"could not read events from {_label(paths)}: {str(exc).splitlines()[0]}") from None
+            raise InputError(f"could not read events from {_label(paths)}: {undecodable_hint(str(exc))}") from None
         selects.append(_normalised_select(relation, {row[0]: row[1] for row in described}, _label(paths)))
     return selects
 
@@ -370,7 +371,7 @@ def build_usage(
                 sql = usage_sql(events, "event_types" if n_types <= MAX_MASK_TYPES else None)
                 table = con.sql(sql).to_arrow_table()
             except duckdb.Error as exc:
-                raise InputError(f"could not aggregate the events: {str(exc).splitlines()[0]}") from None
+                raise InputError(f"could not aggregate the events: {undecodable_hint(str(exc))}") from None
         finally:
             con.close()
     finally:

@@ -11,12 +11,21 @@ inches wide at :data:`DPI` dots per inch (so it is never scaled down) and its
 text is :data:`FONT_PT` points (at least the body size once rendered). Two
 groups get two distinct colours (:data:`GROUP_COLOURS`) and a legend naming
 them; shares are drawn on percentage axes.
+
+Text is drawn in :data:`FONT_FAMILIES`, a fallback chain: Latin text in
+matplotlib's own DejaVu Sans, as ever, and any character it has no glyph for
+(Japanese segment names, titles, company names) in IPAexGothic, which the
+``matplotlib-fontja`` package ships (:func:`register_fonts`; no system font
+needed, nothing downloaded).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
@@ -28,11 +37,13 @@ from scipy import stats
 
 from .analysis.results import Interval, intervals_frame
 from .display import display_name, unit_of
+from .i18n import label as tl
+from .i18n import t
 
-__all__ = ["BODY_PX", "COLUMN_PX", "DPI", "FONT_PT", "GROUP_COLOURS", "MAX_WIDTH_IN", "REPORT_STYLE",
+__all__ = ["BODY_PX", "COLUMN_PX", "DPI", "FONT_FAMILIES", "FONT_PT", "GROUP_COLOURS", "MAX_WIDTH_IN", "REPORT_STYLE",
            "adjusted_curves_plot", "bar_with_intervals", "calibration_plot", "figure", "forest_plot", "km_plot",
-           "love_plot", "propensity_plot", "small_multiples", "trajectory_grid", "trajectory_plot", "trend_plot",
-           "unit_axis", "use_report_style"]
+           "love_plot", "propensity_plot", "register_fonts", "small_multiples", "trajectory_grid", "trajectory_plot",
+           "tree_diagram", "trend_plot", "unit_axis", "use_fonts", "use_report_style"]
 
 #: Width of a report's text column in a 1,000 px window: 985 px inside the scroll bar less 2 x 28 px padding (suite.css).
 COLUMN_PX = 929
@@ -47,18 +58,52 @@ FONT_PT = 11
 #: Colours of the two groups a report compares.
 GROUP_COLOURS: dict[str, str] = {"churned": "#c0392b", "failed": "#c0392b", "renewed": "#2e6da4",
                                  "succeeded": "#2e6da4"}
+#: Font families of figure text, in fallback order: a character missing from one is drawn in the next.
+#: DejaVu Sans (matplotlib's default) keeps Latin text as it was; IPAexGothic (matplotlib-fontja) draws Japanese.
+FONT_FAMILIES = ["DejaVu Sans", "IPAexGothic", "sans-serif"]
 #: matplotlib settings of report figures (:func:`use_report_style`).
 REPORT_STYLE: dict[str, Any] = {
     "figure.dpi": DPI, "savefig.dpi": DPI, "font.size": FONT_PT, "axes.titlesize": FONT_PT,
     "axes.labelsize": FONT_PT, "xtick.labelsize": FONT_PT, "ytick.labelsize": FONT_PT, "legend.fontsize": FONT_PT,
     "legend.title_fontsize": FONT_PT, "figure.titlesize": FONT_PT, "axes.formatter.useoffset": False,
-    "axes.formatter.limits": (-9, 9), "figure.figsize": (MAX_WIDTH_IN * 0.7, 3.6),
+    "axes.formatter.limits": (-9, 9), "figure.figsize": (MAX_WIDTH_IN * 0.7, 3.6), "font.family": FONT_FAMILIES,
 }
 
 
+@functools.cache
+def register_fonts() -> tuple[str, ...]:
+    """Add the fonts of :data:`FONT_FAMILIES` that packages ship to matplotlib's font manager (once per process).
+
+    IPAexGothic comes from the ``matplotlib-fontja`` package's font folder;
+    the package is not imported (importing it would make IPAexGothic every
+    figure's only font, Latin text included).
+
+    Returns
+    -------
+    tuple of str
+        The font files added (none when the package is missing: Japanese
+        text then draws as boxes and matplotlib warns "Glyph ... missing").
+    """
+    from matplotlib import font_manager
+
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    folders = [Path(p) / "fonts" for p in (spec.submodule_search_locations or [])] if spec is not None else []
+    added = tuple(str(f) for folder in folders if folder.is_dir() for f in sorted(folder.glob("*.ttf")))
+    for font in added:
+        font_manager.fontManager.addfont(font)
+    return added
+
+
+def use_fonts() -> None:
+    """Draw figure text in :data:`FONT_FAMILIES` (Latin as before, Japanese in IPAexGothic); nothing else changes."""
+    families = FONT_FAMILIES if register_fonts() else [f for f in FONT_FAMILIES if f != "IPAexGothic"]
+    mpl.rcParams["font.family"] = list(families)  # without IPAexGothic: no "not found" log line per text
+
+
 def use_report_style() -> None:
-    """Apply :data:`REPORT_STYLE` to matplotlib (text sizes, resolution, no offset or scientific tick labels)."""
-    mpl.rcParams.update(REPORT_STYLE)
+    """Apply :data:`REPORT_STYLE` to matplotlib (text sizes, resolution, no offset or scientific tick labels, fonts)."""
+    mpl.rcParams.update({k: v for k, v in REPORT_STYLE.items() if k != "font.family"})
+    use_fonts()
 
 
 def figure(ncols: int = 1, nrows: int = 1, *, height: float = 3.6, width: float | None = None, **kwargs: Any):
@@ -106,12 +151,33 @@ def unit_axis(ax: Axes, unit: str, axis: str = "y") -> Axes:
     if unit in ("share", "flag", "percent"):
         target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.4g}%"))
     elif unit in ("share_change", "points"):
-        target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f} pts" if abs(v) > 1e-12 else "0"))
+        target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f}{tl(' pts')}" if abs(v) > 1e-12 else "0"))
     return ax
 
 
+#: Characters a line of Japanese text may not start with (they stay at the end of the line before).
+_NO_LINE_START = frozenset("、。，．）」』】〕・ー々ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.)%％")
+
+
 def _wrap(text: str, width: int = 30) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or text
+    """``text`` in lines of at most ``width`` columns; a full-width character (Japanese) takes two columns.
+
+    Text with full-width characters breaks between any two of them (Japanese
+    has no spaces), never before closing punctuation or small kana.
+    """
+    import unicodedata
+
+    if not any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in text):
+        return "\n".join(textwrap.wrap(text, width)) or text
+    lines, line, used = [], "", 0
+    for ch in text:
+        cols = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if line and used + cols > width and ch not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line, used = ("", 0) if ch == " " else (ch, cols)
+            continue
+        line, used = line + ch, used + cols
+    return "\n".join([*lines, line.rstrip()]) if line.strip() else "\n".join(lines) or text
 
 
 def _interval_frame(data: pd.DataFrame | Mapping[Any, Interval]) -> pd.DataFrame:
@@ -143,17 +209,17 @@ def km_plot(result: Any, ax: Axes | None = None, level: float = 0.95) -> Axes:
     z = stats.norm.ppf(0.5 + level / 2)
     for group, curve in km.curves.groupby("group", sort=True):
         s, se = curve["survival"].to_numpy(), curve["se"].to_numpy()
-        line = ax.step(curve["time"], 1 - s, where="post", label=str(group), color=_colour(group))[0]
+        line = ax.step(curve["time"], 1 - s, where="post", label=tl(str(group)), color=_colour(group))[0]
         with np.errstate(divide="ignore", invalid="ignore"):
             w = z * se / (s * np.abs(np.log(s)))
             low, high = 1 - s ** np.exp(-w), 1 - s ** np.exp(w)
         ok = np.isfinite(low) & np.isfinite(high)
         ax.fill_between(curve["time"][ok], low[ok], high[ok], step="post", alpha=0.2, color=line.get_color())
     ax.axvline(km.horizon, ls=":", color="grey")
-    ax.set_xlabel("years since signup")
-    ax.set_ylabel("cumulative churn")
+    ax.set_xlabel(tl("years since signup"))
+    ax.set_ylabel(tl("cumulative churn"))
     unit_axis(ax, "share")
-    ax.legend(title="onboarding")
+    ax.legend(title=tl("onboarding"))
     return ax
 
 
@@ -170,9 +236,9 @@ def bar_with_intervals(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | 
     y = np.arange(len(frame))
     colours = [_colour(i) or "#4a6fa5" for i in frame.index]
     ax.barh(y, frame["estimate"].fillna(0), xerr=_errors(frame), capsize=3, color=colours, alpha=0.85)
-    ax.set_yticks(y, [str(i) for i in frame.index])
+    ax.set_yticks(y, [tl(str(i)) for i in frame.index])
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(tl(xlabel))
     return unit_axis(ax, unit, "x")
 
 
@@ -181,8 +247,8 @@ def calibration_plot(result: Any, ax: Axes | None = None) -> Axes:
     s = getattr(result, "summary", result)
     ax = _axes(ax)
     ax.errorbar(s["mean_score"], s["rate"], yerr=_errors(s, "rate"), fmt="o-", capsize=3)
-    ax.set_xlabel("mean score in bin")
-    ax.set_ylabel("observed rate")
+    ax.set_xlabel(tl("mean score in bin"))
+    ax.set_ylabel(tl("observed rate"))
     ax.set_ylim(bottom=0)
     return unit_axis(ax, "share")
 
@@ -205,7 +271,7 @@ def trajectory_plot(traj: Any, feature: str, ax: Axes | None = None, band: bool 
         if band:
             ax.fill_between(part["rel_month"], part["ci_low"], part["ci_high"], alpha=0.2, color=line.get_color())
     ax.axvline(0, ls=":", color="grey")
-    ax.set_xlabel("months before the decision")
+    ax.set_xlabel(tl("months before the decision"))
     ax.set_ylabel(display_name(feature))
     unit_axis(ax, unit_of(feature))
     if legend:
@@ -248,7 +314,7 @@ def small_multiples(features: Sequence[str], draw: Callable[[str, Axes], Any], n
 def trajectory_grid(traj: Any, features: Sequence[str], labels: Mapping[Any, str], ncols: int = 3):
     """Mean trajectories of every feature as small multiples, the groups in two colours, one legend on top."""
     axes = small_multiples(features, lambda f, ax: trajectory_plot(traj, f, ax=ax, labels=labels, legend=False),
-                           ncols=ncols, xlabel="months before the renewal decision (mean with 95% band)")
+                           ncols=ncols, xlabel=tl("months before the renewal decision (mean with 95% band)"))
     if len(axes):
         handles, names = axes[0].get_legend_handles_labels()
         axes[0].figure.legend(handles, names, loc="outside upper center", ncols=len(names), frameon=False)
@@ -263,11 +329,11 @@ def trend_plot(medians: pd.DataFrame, feature: str, ax: Axes | None = None, slop
     ax = _axes(ax)
     ax.plot(part["tenure_year"], part["median"], marker="o")
     ax.fill_between(part["tenure_year"], part["q25"], part["q75"], alpha=0.2)
-    ax.set_xlabel("tenure year")
+    ax.set_xlabel(tl("tenure year"))
     ax.set_ylabel(display_name(feature))
     unit_axis(ax, unit_of(feature))
     if slope is not None:
-        ax.set_title(f"{display_name(feature)}: {slope} per year")
+        ax.set_title(t("figures.per_year", name=display_name(feature), slope=slope))
     return ax
 
 
@@ -284,8 +350,8 @@ def forest_plot(frame: pd.DataFrame | Mapping[Any, Interval], ax: Axes | None = 
     ax.axvline(ref, ls="--", color="grey")
     if log:
         ax.set_xscale("log")
-    ax.set_yticks(y, [str(i) for i in frame.index])
-    ax.set_xlabel(xlabel)
+    ax.set_yticks(y, [tl(str(i)) for i in frame.index])
+    ax.set_xlabel(tl(xlabel))
     if log:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
@@ -296,17 +362,17 @@ def adjusted_curves_plot(curves: pd.DataFrame, ax: Axes | None = None, horizon: 
     """Weighted cumulative churn ``1 - S(t)`` by group from the landmark (``group, time, survival`` step points)."""
     ax = _axes(ax)
     for group, curve in curves.groupby("group", sort=True):
-        ax.step(curve["time"], 1 - curve["survival"], where="post", label=str(group), color=_colour(group))
+        ax.step(curve["time"], 1 - curve["survival"], where="post", label=tl(str(group)), color=_colour(group))
     if horizon is not None:
         ax.axvline(horizon, color="grey", linestyle=":", linewidth=1)
     unit_axis(ax, "share")
-    return _labelled(ax, "years since the onboarding outcome was known", "cumulative churn (weighted)", "had every account")
+    return _labelled(ax, tl("years since the onboarding outcome was known"), tl("cumulative churn (weighted)"), tl("had every account"))
 
 
 def _labelled(ax: Axes, xlabel: str, ylabel: str, legend_title: str) -> Axes:
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(title=legend_title)
+    ax.set_xlabel(tl(xlabel))
+    ax.set_ylabel(tl(ylabel))
+    ax.legend(title=tl(legend_title))
     return ax
 
 
@@ -315,8 +381,8 @@ def propensity_plot(propensity: pd.DataFrame, ax: Axes | None = None, bins: int 
     ax = _axes(ax)
     edges = np.linspace(0, 1, bins + 1)
     for group, part in propensity.groupby("group", sort=True):
-        ax.hist(part["propensity"], bins=edges, density=True, alpha=0.5, label=str(group), color=_colour(group))
-    return _labelled(ax, "propensity to fail onboarding", "density", "onboarding")
+        ax.hist(part["propensity"], bins=edges, density=True, alpha=0.5, label=tl(str(group)), color=_colour(group))
+    return _labelled(ax, tl("propensity to fail onboarding"), tl("density"), tl("onboarding"))
 
 
 def love_plot(balance: pd.DataFrame, ax: Axes | None = None, threshold: float = 0.1) -> Axes:
@@ -324,11 +390,11 @@ def love_plot(balance: pd.DataFrame, ax: Axes | None = None, threshold: float = 
     ax = _axes(ax)
     frame = balance.abs().sort_values("before")
     y = np.arange(len(frame))
-    ax.scatter(frame["before"], y, marker="o", facecolors="none", edgecolors="C0", label="before weighting")
-    ax.scatter(frame["after"], y, marker="o", color="C1", label="after weighting")
+    ax.scatter(frame["before"], y, marker="o", facecolors="none", edgecolors="C0", label=tl("before weighting"))
+    ax.scatter(frame["after"], y, marker="o", color="C1", label=tl("after weighting"))
     ax.axvline(threshold, color="grey", linestyle=":", linewidth=1)
     ax.set_yticks(y, [_covariate_name(i) for i in frame.index])
-    ax.set_xlabel("|standardised mean difference|")
+    ax.set_xlabel(tl("|standardised mean difference|"))
     ax.legend()
     return ax
 
@@ -340,5 +406,66 @@ def _covariate_name(column: Any) -> str:
         if text.startswith(base + "_"):
             return f"{display_name(base)}: {text[len(base) + 1:].replace('_', ' ')}"
     if text.endswith("_missing"):
-        return f"{display_name(text[: -len('_missing')])}: missing"
+        return f"{display_name(text[: -len('_missing')])}: {tl('missing')}"
     return display_name(text)
+
+
+def _tree_layout(parents: Mapping[str, str | None]) -> tuple[dict[str, int], dict[str, float], int]:
+    """Depth and vertical slot of each node of a tree (leaves one slot each, parents centred on their children)."""
+    children: dict[Any, list[str]] = {}
+    for node, parent in parents.items():
+        children.setdefault(parent, []).append(node)
+    depth, slot, counter = {}, {}, [0]
+
+    def place(node: str, d: int) -> float:
+        depth[node] = d
+        kids = children.get(node, [])
+        if not kids:
+            slot[node] = float(counter[0])
+            counter[0] += 1
+        else:
+            slot[node] = float(np.mean([place(k, d + 1) for k in kids]))
+        return slot[node]
+
+    for root in children.get(None, []):
+        place(root, 0)
+    return depth, slot, max(counter[0], 1)
+
+
+def tree_diagram(boxes: Mapping[str, Sequence[str]], parents: Mapping[str, str | None], ax: Axes | None = None) -> Axes:
+    """A tree drawn left to right: one box of text lines per node, a line from each node to its parent.
+
+    Parameters
+    ----------
+    boxes : mapping of node id to lines of text
+        The first line is the node's name (bold).
+    parents : mapping of node id to its parent's id (None for the root)
+    ax : Axes, optional
+        Default a full-width report figure tall enough for the leaves.
+
+    Returns
+    -------
+    Axes
+    """
+    depth, slot, n_slots = _tree_layout(parents)
+    if ax is None:
+        ax = figure(height=0.9 + 0.78 * n_slots, width=MAX_WIDTH_IN)[1][0, 0]
+    ax.set_axis_off()
+    levels = max(depth.values(), default=0) + 1
+    x_of = {0: 0.0, 1: 0.24, 2: 0.5}
+    widths = {0: 24, 1: 24, 2: 52}
+    ax.set_xlim(-0.01, 1.0)
+    ax.set_ylim(n_slots - 0.5, -0.5)
+    for node, parent in parents.items():
+        if parent is not None and parent in slot:
+            ax.plot([x_of.get(depth[parent], 0.5 * depth[parent] / max(levels - 1, 1)) + 0.2,
+                     x_of.get(depth[node], 0.5)], [slot[parent], slot[node]], color="#999", lw=1, zorder=1)
+    for node, lines in boxes.items():
+        d = depth.get(node, 0)
+        width = widths.get(d, 52)
+        head = _wrap(str(lines[0]), width) if lines else ""
+        body = "\n".join(_wrap(str(line), width) for line in lines[1:])
+        x = x_of.get(d, 0.5)
+        ax.text(x, slot[node], head + ("\n" + body if body else ""), va="center", ha="left", fontsize=FONT_PT,
+                bbox={"boxstyle": "round,pad=0.35", "fc": "#eef3f8" if d < 2 else "white", "ec": "#4a6fa5"}, zorder=2)
+    return ax

@@ -4,19 +4,41 @@ CSV is read as text and parsed column by column; Parquet keeps its own types
 and is converted to the same dtypes, so that CSV and Parquet of the same data
 load identically. Values that do not parse become null and are reported as
 ``type`` violations, never guessed.
+
+A CSV file's text encoding is the one dataset.yml names for it
+(:func:`normalise_encoding`), else detected (:func:`detect_encoding`): a
+UTF-8 byte-order mark, then valid UTF-8, then Shift_JIS as Excel in Japan
+writes it (CP932); a file that is none of them raises :class:`EncodingError`
+naming the byte and line that failed and how to fix it.
 """
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import contract
+from .errors import InputError
 from .violations import Violation, examples_from
 
-__all__ = ["read_table_file", "coerce_table", "typed_table", "find_table_file", "duplicate_csv_columns"]
+__all__ = ["DETECTED_ENCODINGS", "EVENTS_SNIFF_BYTES", "EncodingError", "coerce_table", "decode_failure",
+           "detect_encoding", "duplicate_csv_columns", "encoding_label", "find_table_file", "normalise_encoding",
+           "read_table_file", "typed_table", "undecodable_hint"]
+
+#: Encodings tried, in order, when dataset.yml names none: BOM, UTF-8, then Shift_JIS as Excel writes it.
+DETECTED_ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
+_ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp932": "Shift_JIS (CP932)"}
+#: Bytes decoded at a time when checking an encoding (a file is never decoded whole in memory).
+_DECODE_CHUNK = 1 << 20
+#: Bytes of a CSV events file whose encoding is checked before DuckDB reads it.
+EVENTS_SNIFF_BYTES = 8 << 20
+
+
+class EncodingError(InputError):
+    """A CSV file could not be decoded: in the encoding dataset.yml names, or in any encoding tried."""
 
 #: Largest magnitude an integer column holds (int64).
 _INT_LIMIT = 2**63 - 1
@@ -43,20 +65,131 @@ def find_table_file(folder: Path, table: str) -> tuple[Path | None, list[Path]]:
     return (found[0] if found else None), found[1:]
 
 
-def read_table_file(path: str | Path) -> pd.DataFrame:
+def normalise_encoding(name: str) -> str:
+    """The Python codec of an encoding name as dataset.yml may spell it; Shift_JIS means CP932.
+
+    Excel's "Shift_JIS" is Microsoft's superset CP932 (with ①, ㈱, NEC and
+    IBM extensions), so ``shift_jis``, ``sjis`` and ``ms932`` all read as ``cp932``.
+
+    Raises
+    ------
+    LookupError
+        For a name Python does not know.
+    """
+    spelled = str(name).strip().lower().replace("_", "-")
+    if spelled in ("windows-31j", "x-sjis", "x-ms932"):
+        return "cp932"
+    codec = codecs.lookup(spelled).name
+    return "cp932" if codec == "shift_jis" else codec
+
+
+def encoding_label(codec: str) -> str:
+    """How reports name an encoding: ``UTF-8``, ``UTF-8 with BOM``, ``Shift_JIS (CP932)``, else the codec name."""
+    return _ENCODING_LABELS.get(codec, codec)
+
+
+def decode_failure(path: str | Path, codec: str, limit: int | None = None) -> tuple[int, int, int] | None:
+    """Where ``path`` stops being valid ``codec``: ``(byte offset, line, byte)``, or None when it all decodes.
+
+    The file is decoded in chunks of 1 MiB (only its first ``limit`` bytes
+    when given: a character cut at the limit is not a failure); the offset is
+    0-based, the line 1-based.
+    """
+    decoder = codecs.getincrementaldecoder(codec)()
+    offset, lines = 0, 0
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(_DECODE_CHUNK if limit is None else max(0, min(_DECODE_CHUNK, limit - offset)))
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk, final=not chunk and limit is None)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                return offset - len(pending) + exc.start, lines + data[: exc.start].count(b"\n") + 1, data[exc.start]
+            if not chunk:
+                return None
+            offset, lines = offset + len(chunk), lines + chunk.count(b"\n")
+
+
+def detect_encoding(path: str | Path, limit: int | None = None, *,
+                    fix: str = "name its encoding in dataset.yml (encoding: {{{table}: latin-1}}, say) or save it "
+                               "again as CSV UTF-8") -> str:
+    """The encoding of a CSV file: ``utf-8-sig`` (a BOM), ``utf-8`` (valid UTF-8), else ``cp932`` if it decodes.
+
+    Parameters
+    ----------
+    path : str or Path
+    limit : int, optional
+        Look at the first ``limit`` bytes only (the events file, which may be
+        far larger than memory and is read by DuckDB, which reports a bad byte
+        further on itself: :func:`undecodable_hint`).
+    fix : str
+        How to fix an undecodable file, in the error (``{table}``: the file's stem).
+
+    Raises
+    ------
+    EncodingError
+        When the file is none of them: the message names the first byte that
+        is not UTF-8, its offset and line, and how to fix it.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        if fh.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+    failure = decode_failure(path, "utf-8", limit)
+    if failure is None:
+        return "utf-8"
+    if decode_failure(path, "cp932", limit) is None:
+        return "cp932"
+    offset, line, byte = failure
+    raise EncodingError(
+        f"{path.name} is neither UTF-8 (byte 0x{byte:02X} at byte offset {offset:,}, line {line:,} is not valid "
+        f"UTF-8) nor Shift_JIS (CP932); {fix.format(table=path.stem)}"
+    )
+
+
+def undecodable_hint(message: str) -> str:
+    """``message`` of a DuckDB read error, plus how to fix a file that is not UTF-8 when that is what it says."""
+    first = message.splitlines()[0] if message else ""
+    if "unicode" not in message.lower() and "utf-8" not in message.lower():
+        return first
+    return (f"{first} The file is not UTF-8 (Shift_JIS/CP932 from Excel, say), and DuckDB reads CSV events as "
+            "UTF-8 only: save them again as CSV UTF-8 (iconv -f CP932 -t UTF-8, say) or as Parquet.")
+
+
+def _undecodable(path: Path, codec: str) -> EncodingError:
+    """The error of a file that does not decode in the encoding dataset.yml names for it."""
+    failure = decode_failure(path, codec)
+    where = (f" (byte 0x{failure[2]:02X} at byte offset {failure[0]:,}, line {failure[1]:,})"
+             if failure is not None else "")
+    return EncodingError(
+        f"{path.name} is not {encoding_label(codec)} as dataset.yml says{where}; correct 'encoding:' in dataset.yml "
+        "(or remove it to detect UTF-8 and Shift_JIS) or save the file again as CSV UTF-8"
+    )
+
+
+def read_table_file(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
     """Read one table file without typing it.
 
-    CSV is read as text (UTF-8, a BOM and Windows line endings accepted; empty
-    fields are null, nothing else is); Parquet keeps its own types.
+    CSV is read as text in ``encoding`` (detected when None:
+    :func:`detect_encoding`; Windows line endings accepted; empty fields are
+    null, nothing else is); Parquet keeps its own types.
 
     Parameters
     ----------
     path : str or Path
         A ``.csv`` or ``.parquet`` file, or a folder of Parquet files.
+    encoding : str, optional
+        Python codec of a CSV file (:func:`normalise_encoding`); ignored for Parquet.
 
     Returns
     -------
     DataFrame
+
+    Raises
+    ------
+    EncodingError
+        When a CSV file does not decode (in ``encoding``, or in any detected one).
     """
     path = Path(path)
     if path.is_symlink() and not path.exists():
@@ -65,13 +198,12 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
         raise IsADirectoryError(f"{path.name} is a folder, not a file")
     if path.is_dir() or path.suffix == ".parquet":
         return pd.read_parquet(path)
-    return pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        na_values=[""],
-        encoding="utf-8-sig",
-    )
+    codec = encoding or detect_encoding(path)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           encoding="utf-8-sig" if codec == "utf-8" else codec)
+    except UnicodeDecodeError:
+        raise _undecodable(path, codec) from None
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:
@@ -188,6 +320,8 @@ def typed_table(frame: pd.DataFrame, table: contract.Table) -> tuple[pd.DataFram
             if isinstance(c, str) and c.startswith(table.extra_columns_prefix)
         ]
     for col in columns:
+        if col.name not in out.columns and col.optional:
+            continue
         if col.name not in out.columns:
             problems.append(
                 Violation(
@@ -243,14 +377,15 @@ def _parse_problems(table: str, col: contract.Column, raw: pd.Series, bad: pd.Se
     return out
 
 
-def duplicate_csv_columns(path: str | Path) -> list[str]:
+def duplicate_csv_columns(path: str | Path, encoding: str | None = None) -> list[str]:
     """Column names that appear more than once in a CSV header (pandas would rename the copies ``name.1``)."""
     import csv
 
     path = Path(path)
     if path.suffix != ".csv" or not path.is_file():
         return []
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+    codec = "utf-8-sig" if encoding in (None, "utf-8") else encoding
+    with open(path, newline="", encoding=codec, errors="replace") as fh:
         header = next(csv.reader(fh), [])
     seen, repeated = set(), []
     for name in (h.strip() for h in header):

@@ -21,6 +21,8 @@ from matplotlib.ticker import MaxNLocator, NullLocator, PercentFormatter
 
 from . import plots
 from .display import display_name
+from .i18n import label as tl
+from .i18n import t
 from .plots import DPI, FONT_PT
 
 __all__ = ["DPI", "FIGSIZE", "FONT_PT", "churn_factors_figure", "churned_accounts_figure", "group_figure",
@@ -75,13 +77,13 @@ def group_figure(rows: list[tuple[str, Any]], xlabel: str, ax: Axes | None = Non
         pad = 0.1 * (max(highs + lows) - min(lows + highs)) or 0.01
         ax.set_xlim(min(lows) - pad, max(highs) + pad)
         ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
-    ax.set_yticks(range(len(shown)), [label for label, _ in shown], fontsize=FONT_PT)
+    ax.set_yticks(range(len(shown)), [tl(label) for label, _ in shown], fontsize=FONT_PT)
     ax.invert_yaxis()
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if compare else None))
     if ref is not None:
         ax.axvline(ref, color="#57606a", linestyle="--", linewidth=1)
-    ax.set_xlabel(xlabel, fontsize=FONT_PT)
+    ax.set_xlabel(tl(xlabel), fontsize=FONT_PT)
     return ax
 
 
@@ -91,7 +93,7 @@ def onboarding_churn_figure(section: Any, ax: Axes | None = None) -> Axes | None
         return None
     return group_figure([("Failed onboarding", section.get("churn_failed")),
                          ("Succeeded", section.get("churn_succeeded"))],
-                        f"Churned within {section.get('horizon_years')} years", ax)
+                        t("figures.churned_within", years=section.get("horizon_years")), ax)
 
 
 def onboarding_health_figure(section: Any, ax: Axes | None = None) -> Axes | None:
@@ -100,7 +102,7 @@ def onboarding_health_figure(section: Any, ax: Axes | None = None) -> Axes | Non
         return None
     return group_figure([("Failed onboarding", section.get("unhealthy_share_failed")),
                          ("Succeeded", section.get("unhealthy_share_succeeded"))],
-                        f"Unhealthy {section.get('months_after')} months later", ax)
+                        t("figures.unhealthy_later", months=section.get("months_after")), ax)
 
 
 def churned_accounts_figure(section: Any, ax: Axes | None = None, top: int = 5) -> Axes | None:
@@ -122,7 +124,7 @@ def churned_accounts_figure(section: Any, ax: Axes | None = None, top: int = 5) 
     ax.set_yticks(range(len(rows)), [_short(label) for label, _ in rows], fontsize=FONT_PT)
     ax.invert_yaxis()
     ax.set_xlim(-12.5, 0.5)
-    ax.set_xlabel("Months before the decision", fontsize=FONT_PT)
+    ax.set_xlabel(tl("Months before the decision"), fontsize=FONT_PT)
     return ax
 
 
@@ -156,7 +158,7 @@ def churn_factors_figure(section: Any, ax: Axes | None = None, top: int = 4) -> 
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_yticks(range(len(rows)), [_short(label) for label, _ in rows], fontsize=FONT_PT)
     ax.invert_yaxis()
-    ax.set_xlabel("Odds ratio of churn per SD", fontsize=FONT_PT)
+    ax.set_xlabel(tl("Odds ratio of churn per SD"), fontsize=FONT_PT)
     return ax
 
 
@@ -166,4 +168,4 @@ def retention_figure(section: Any, ax: Axes | None = None) -> Axes | None:
         return None
     return group_figure([("Net revenue", section.get("nrr")), ("Gross revenue", section.get("grr")),
                          ("Customers", section.get("logo_retention"))],
-                        f"Kept over the last {section.get('window_months', 12)} months", ax, ref=1.0, compare=False)
+                        t("figures.kept_over", months=section.get("window_months", 12)), ax, ref=1.0, compare=False)

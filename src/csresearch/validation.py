@@ -20,6 +20,7 @@ not_null               a required value (or dataset.yml extracted_at) is empty
 type                   a value does not parse as its column's type
 one_file_per_table     a table exists both as .csv and .parquet
 readable               a table file cannot be read at all
+encoding               a CSV file does not decode (UTF-8, Shift_JIS, or as dataset.yml says)
 table_missing          a required table has no file
 column_missing         a contract column is absent from its table
 not_empty              accounts or contracts has no rows
@@ -69,6 +70,10 @@ RULES: dict[str, tuple[str, str]] = {
     "readable": ("a table file (or dataset.yml) cannot be read at all: unreadable, a folder, a broken symbolic link",
                  "save it again as UTF-8 CSV with a header row, or as Parquet; check permissions and links"),
     "duplicate_column": ("a CSV header names a column twice", "keep one column of each name"),
+    "encoding": ("a CSV file is not in the text encoding dataset.yml names for it, or (none named) neither UTF-8 nor "
+                 "Shift_JIS/CP932; an events CSV that is not UTF-8 (DuckDB reads it)",
+                 "name the encoding in dataset.yml (encoding: {accounts: cp932}) or save the file again as CSV UTF-8 "
+                 "(events: CSV UTF-8 or Parquet)"),
     "table_missing": ("a required table (accounts, contracts, onboarding, usage_monthly unless events is given) has no file",
                       "add <table>.csv or <table>.parquet to the dataset folder"),
     "column_missing": ("a contract column is absent", "add the column; names are case-sensitive"),
@@ -347,4 +352,5 @@ def validate_dataset(ds: Dataset) -> ValidationReport:
     counts = ds.row_counts() if not any(v.table == "events" and v.rule == "readable" for v in violations) else \
         {name: len(frame) for name, frame in ds.tables.items()}
     sizes = {name: counts.get(name) for name in contract.TABLES}
-    return ValidationReport(dataset=label, violations=violations, tables=sizes)
+    return ValidationReport(dataset=label, violations=violations, tables=sizes,
+                            encodings=dict(getattr(ds, "encodings", {})))

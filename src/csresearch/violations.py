@@ -125,11 +125,15 @@ class ValidationReport:
         All problems found, in the order they were found.
     tables : dict
         Table name -> number of rows loaded (None for an absent optional table).
+    encodings : dict
+        CSV table name -> the text encoding it was read in and how it was
+        chosen (``"UTF-8, detected"``, ``"Shift_JIS (CP932), from dataset.yml"``).
     """
 
     dataset: str
     violations: list[Violation] = field(default_factory=list)
     tables: dict[str, int | None] = field(default_factory=dict)
+    encodings: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_valid(self) -> bool:
@@ -155,16 +159,27 @@ class ValidationReport:
             "dataset": self.dataset,
             "valid": self.is_valid,
             "tables": dict(self.tables),
+            "encodings": dict(self.encodings),
             "violations": [v.to_dict() for v in self.violations],
         }
 
+    def encodings_line(self) -> str | None:
+        """``Text encodings: UTF-8, detected (accounts, contracts); ...``, or None when no CSV table was read."""
+        grouped: dict[str, list[str]] = {}
+        for table, label in self.encodings.items():
+            grouped.setdefault(label, []).append(table)
+        if not grouped:
+            return None
+        return "Text encodings: " + "; ".join(f"{label} ({', '.join(tables)})" for label, tables in grouped.items()) + "."
+
     def format_text(self) -> str:
         """Return the whole report as text, grouped by table."""
+        encodings = [line for line in (self.encodings_line(),) if line]
         if self.is_valid:
             sizes = ", ".join(f"{t}: {n:,} rows" for t, n in self.tables.items() if n is not None)
-            return f"Dataset {self.dataset} is valid ({sizes})."
+            return "\n".join([f"Dataset {self.dataset} is valid ({sizes}).", *encodings])
         n = len(self.violations)
-        lines = [f"Dataset {self.dataset} breaks the data contract: {n} problem{'s' if n != 1 else ''}."]
+        lines = [f"Dataset {self.dataset} breaks the data contract: {n} problem{'s' if n != 1 else ''}.", *encodings]
         for table, items in self.by_table().items():
             lines.append(f"\n[{table}]")
             lines.extend(v.format_text() for v in items)

@@ -155,7 +155,7 @@ class DataAudit(AnalysisResult):
     Attributes
     ----------
     summary : DataFrame
-        Rows per table.
+        Rows per table, whether it was derived, and the text encoding of a CSV table (else empty).
     coverage : DataFrame
         :func:`coverage_by_month`.
     cohorts : DataFrame
@@ -202,9 +202,11 @@ def audit_dataset(dataset, level: float = 0.95) -> DataAudit:
     -------
     DataAudit
     """
+    encodings = getattr(dataset, "encodings", {})
     sizes = pd.DataFrame(
         {"rows": dataset.row_counts(),
-         "derived": {k: k in dataset.derived_tables for k in dataset.row_counts()}}
+         "derived": {k: k in dataset.derived_tables for k in dataset.row_counts()},
+         "encoding": {k: encodings.get(k, "") for k in dataset.row_counts()}}
     )
     sizes.index.name = "table"
     by_year = decision_churn_rates(dataset, "year", level)

@@ -38,6 +38,7 @@ import pandas as pd
 
 from ..contract import CANONICAL_FEATURES
 from ..errors import AnalysisError
+from ..i18n import label as tl
 from ..jsonsafe import json_safe
 from .association import rank_auc
 from .folds import stratified_group_folds
@@ -269,7 +270,7 @@ class FactorResult(AnalysisResult):
         err = np.vstack([imp["importance"] - imp["ci_low"], imp["ci_high"] - imp["importance"]]).clip(min=0)
         ax.barh(imp.index.astype(str), imp["importance"], xerr=err, color="#4a6fa5", ecolor="#333")
         ax.axvline(0, color="#999", lw=0.8)
-        ax.set_xlabel("drop in cross-validated AUC when shuffled")
+        ax.set_xlabel(tl("drop in cross-validated AUC when shuffled"))
         return ax
 
     def stable_odds_ratios(self) -> pd.DataFrame:
@@ -291,7 +292,7 @@ class FactorResult(AnalysisResult):
         ax.set_yticks(ypos, [str(t) for t in o.index])
         ax.axvline(1, color="#999", lw=0.8)
         ax.set_xscale("log")
-        ax.set_xlabel("odds ratio (per 1 SD / vs reference level)")
+        ax.set_xlabel(tl("odds ratio (per 1 SD / vs reference level)"))
         return ax
 
     def kpi_tree_plot(self, ax=None):
@@ -341,6 +342,12 @@ class ChurnFactorModel:
     candidates : sequence of str, optional
         Names of the candidate models to compare (default both
         ``logistic_l2`` and ``gradient_boosting``).
+    explain : bool, default True
+        Also fit the multivariable logistic model (odds ratios), the univariate
+        churn rates, the calibration of the out-of-fold predictions and the
+        chosen model on all rows. False keeps only what ranks the factors (CV
+        AUC and permutation importance): the lead-time refits need no more,
+        and the result's notes say what was left out.
 
     Attributes
     ----------
@@ -353,8 +360,9 @@ class ChurnFactorModel:
     def __init__(self, n_splits: int = 5, n_repeats: int = 3, n_boot: int = 200, n_kpis: int = 3,
                  missing_indicator_share: float = 0.05, min_share: float | None = None, random_state: int = 0,
                  *, kpi_features: Sequence[str] | None = None, kpi_multiple: float = 1.0, max_vif: float = 100.0,
-                 rank_boot: int = 200, candidates: Sequence[str] | None = None):
+                 rank_boot: int = 200, candidates: Sequence[str] | None = None, explain: bool = True):
         self.candidates = candidates
+        self.explain = explain
         self.kpi_features = kpi_features
         self.kpi_multiple = kpi_multiple
         self.max_vif = max_vif
@@ -388,8 +396,12 @@ class ChurnFactorModel:
         X = X.reset_index(drop=True)
         frame = model_frame(X)
         g = np.arange(len(yv)) if groups is None else pd.factorize(pd.Series(np.asarray(groups)))[0]
-        odds, notes = logit_odds_ratios(frame, yv, self.missing_indicator_share,
-                                        groups=None if groups is None else g, max_vif=self.max_vif)
+        if self.explain:
+            odds, notes = logit_odds_ratios(frame, yv, self.missing_indicator_share,
+                                            groups=None if groups is None else g, max_vif=self.max_vif)
+        else:
+            odds = pd.DataFrame(columns=["factor", "estimate", "ci_low", "ci_high", "p_value", "q_value", "reason"])
+            notes = ["ranking only (explain=False): no odds ratios, univariate rates, calibration or refit on all rows"]
         self.folds_ = grouped_folds(yv, g, self.n_splits, self.random_state)
         models = candidate_models(frame, self.random_state)
         if self.candidates is not None:
@@ -402,10 +414,11 @@ class ChurnFactorModel:
         drops = self._fold_importances(fitted[chosen], frame, yv)
         importance, ranks = importance_table(drops, list(X.columns), self.rank_boot, self.random_state)
         kpis = self._kpis(X, yv, groups, g, importance)
-        calibration = model_calibration(yv, oof[chosen], g, n_boot=self.n_boot, seed=self.random_state)
+        calibration = model_calibration(yv, oof[chosen], g, n_boot=self.n_boot, seed=self.random_state) \
+            if self.explain else None
         self.chosen_model_ = chosen
         self.oof_ = oof[chosen]
-        self.estimator_ = _clone(models[chosen]).fit(frame, yv)
+        self.estimator_ = _clone(models[chosen]).fit(frame, yv) if self.explain else None
         self.columns_ = list(X.columns)
         k = len(self.folds_)
         self.result_ = FactorResult(
@@ -415,7 +428,8 @@ class ChurnFactorModel:
                     f"standardised numeric factors and dummies; {ORDER_METHOD} over {k} folds x "
                     f"{self.n_repeats} repeats (t-interval across folds; rank interval by bootstrapping the folds); "
                     f"model chosen by account-grouped CV between L2 logistic regression and histogram gradient boosting"),
-            notes=notes, odds_ratios=odds, univariate=univariate_churn(X, yv, groups=g), importance=importance,
+            notes=notes, odds_ratios=odds, univariate=univariate_churn(X, yv, groups=g) if self.explain else pd.DataFrame(),
+            importance=importance,
             model_comparison=pd.DataFrame.from_dict(comparison, orient="index").rename_axis("model"),
             cv_auc=intervals[chosen], churn_rate=wilson_interval(int(yv.sum()), len(yv)), kpis=kpis,
             chosen_model=chosen, calibration=calibration)
@@ -466,6 +480,8 @@ class ChurnFactorModel:
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Churn probabilities from the chosen model refitted on all rows."""
+        if self.estimator_ is None:
+            raise AnalysisError("fitted with explain=False: the chosen model was not refitted on all rows")
         return self.estimator_.predict_proba(model_frame(X[self.columns_]))
 
 

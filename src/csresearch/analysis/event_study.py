@@ -30,6 +30,7 @@ from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import ParameterError
+from ..i18n import label as tl
 from .intervals import bh_qvalues
 from .results import AnalysisResult, Interval
 
@@ -84,9 +85,9 @@ class EventStudy(AnalysisResult):
         if first.available and first.ci_low is not None and first.ci_high is not None:
             ax.axvspan(first.ci_low - 0.5, first.ci_high + 0.5, color="C0", alpha=0.12)
             ax.axvline(first.estimate, color="C0", ls="--")
-        ax.set_xlabel("months before the decision")
-        ax.set_ylabel("churned - renewed")
-        ax.set_title(f"{feature} ({self.kind(feature)})")
+        ax.set_xlabel(tl("months before the decision"))
+        ax.set_ylabel(tl("churned - renewed"))
+        ax.set_title(f"{feature} ({tl(self.kind(feature))})")
         return ax
 
 

@@ -33,6 +33,7 @@ from scipy import stats
 
 from ..display import display_name, unit_of
 from ..errors import ParameterError
+from ..i18n import label as tl
 from .intervals import cluster_resampler
 from .results import Interval
 
@@ -134,7 +135,7 @@ class KpiThreshold:
             if self.threshold.ci_low is not None:
                 ax.axvspan(self.threshold.ci_low, self.threshold.ci_high, color="#c0392b", alpha=0.12, lw=0)
         ax.set_xlabel(self.feature)
-        ax.set_ylabel("churn risk")
+        ax.set_ylabel(tl("churn risk"))
         return ax
 
 
@@ -349,7 +350,7 @@ def kpi_tree_plot(overall: Interval, kpis: Sequence[KpiThreshold], ax=None):
         _, ax = plt.subplots(figsize=(8, 1.6 + 1.2 * max(len(kpis), 1)))
     ax.set_axis_off()
     box = {"boxstyle": "round,pad=0.4", "fc": "#eef3f8", "ec": "#4a6fa5"}
-    root = f"Churn rate\n{overall.estimate:.1%}" if overall.available else "Churn rate\nn/a"
+    root = tl("Churn rate") + "\n" + (f"{overall.estimate:.1%}" if overall.available else "n/a")
     n = max(len(kpis), 1)
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.5, n - 0.5)
@@ -359,12 +360,12 @@ def kpi_tree_plot(overall: Interval, kpis: Sequence[KpiThreshold], ax=None):
         name = "\n".join(textwrap.wrap(display_name(k.feature), 28))
         ax.annotate("", xy=(0.2, yy), xytext=(0.15, (n - 1) / 2), arrowprops={"arrowstyle": "->", "color": "#777"})
         if not k.threshold.available:
-            ax.text(0.21, yy, f"{name}: no threshold", va="center")
+            ax.text(0.21, yy, f"{name}: {tl('no threshold')}", va="center")
             continue
-        keep = "keep >=" if k.direction == "above" else "keep <"
+        keep = tl("keep >=" if k.direction == "above" else "keep <")
         share = unit_of(k.feature) in ("share", "flag")
         target = f"{k.threshold.estimate:.0%}" if share else f"{k.threshold.estimate:.3g}"
         ax.text(0.21, yy, f"{name}\n{keep} {target}", va="center", bbox=box)
-        ax.text(0.62, yy, f"below: {k.churn_rate_below.estimate:.1%} churn\n"
-                          f"at/above: {k.churn_rate_above.estimate:.1%} churn", va="center")
+        ax.text(0.62, yy, tl(f"below: {k.churn_rate_below.estimate:.1%} churn") + "\n"
+                + tl(f"at/above: {k.churn_rate_above.estimate:.1%} churn"), va="center")
     return ax

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..i18n import label as tl
 from ..jsonsafe import json_safe
 from .results import AnalysisResult
 
@@ -117,8 +118,8 @@ class LeadTimeResult(AnalysisResult):
         ax.errorbar(s.index[ok], s.loc[ok, "cv_auc"], yerr=err.astype("float64").clip(min=0),
                     fmt="o-", color="#4a6fa5", ecolor="#333", capsize=3)
         ax.axhline(0.5, color="#999", lw=0.8, ls="--")
-        ax.set_xlabel("days before the renewal decision")
-        ax.set_ylabel("cross-validated AUC")
+        ax.set_xlabel(tl("days before the renewal decision"))
+        ax.set_ylabel(tl("cross-validated AUC"))
         ax.invert_xaxis()
         return ax
 
@@ -163,7 +164,7 @@ def lead_time_analysis(tables: Mapping[int, pd.DataFrame], *, fitted: Mapping[in
             notes.append(f"lead {lead} days: the decision table lacks churned or renewed decisions; left out")
             continue
         results[lead] = churn_factors(table, factors=factors, random_state=seed, n_boot=n_boot,
-                                      n_repeats=n_repeats, n_kpis=0, rank_boot=n_boot, **params)
+                                      n_repeats=n_repeats, n_kpis=0, rank_boot=n_boot, explain=False, **params)
     rule = (f"leading indicator: in the top {top} by permutation importance, with an importance interval above 0, "
             f"at a lead of at least {long_lead_days} days; late symptom: in the top {top} only at shorter leads")
     rows = {lead: {"cv_auc": r.cv_auc.estimate, "ci_low": r.cv_auc.ci_low, "ci_high": r.cv_auc.ci_high,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..i18n import label as tl
 from .association import CalibrationResult, calibration_by_decile
 from .intervals import bootstrap_interval
 from .results import AnalysisResult, Interval
@@ -65,10 +66,10 @@ class ModelCalibration(AnalysisResult):
         err = np.vstack([s["rate"] - s["ci_low"], s["ci_high"] - s["rate"]]).astype("float64").clip(min=0)
         ax.errorbar(s["mean_score"], s["rate"], yerr=err,
                     fmt="o", color="#4a6fa5", ecolor="#333", capsize=2)
-        ax.set_xlabel("mean predicted churn risk (decile)")
-        ax.set_ylabel("observed churn rate")
-        ax.set_title(f"Brier {self.brier.estimate:.3f}; slope {self.slope.estimate:.2f}" if self.slope.available
-                     else f"Brier {self.brier.estimate:.3f}")
+        ax.set_xlabel(tl("mean predicted churn risk (decile)"))
+        ax.set_ylabel(tl("observed churn rate"))
+        ax.set_title(tl(f"Brier {self.brier.estimate:.3f}; slope {self.slope.estimate:.2f}") if self.slope.available
+                     else tl(f"Brier {self.brier.estimate:.3f}"))
         return ax
 
 

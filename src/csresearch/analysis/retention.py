@@ -48,6 +48,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, ParameterError
+from ..i18n import fmt, label_text, t
+from ..i18n import label as tl
 from .intervals import cluster_resampler
 from .results import AnalysisResult, Interval, intervals_frame
 
@@ -219,13 +221,15 @@ class RetentionResult(AnalysisResult):
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(METRICS[k])}</td><td>{_pct(iv.estimate)}</td>"
-            f"<td>{_pct(iv.ci_low)} to {_pct(iv.ci_high)}</td></tr>" if iv.available else
-            f"<tr><td>{html.escape(METRICS[k])}</td><td colspan='2'>not computable: {html.escape(str(iv.reason))}</td></tr>"
+            f"<tr><td>{html.escape(tl(METRICS[k]))}</td><td>{_pct(iv.estimate)}</td>"
+            f"<td>{html.escape(fmt('range', low=_pct(iv.ci_low), high=_pct(iv.ci_high)))}</td></tr>" if iv.available else
+            f"<tr><td>{html.escape(tl(METRICS[k]))}</td><td colspan='2'>"
+            f"{html.escape(t('view.not_computable', reason=tl(str(iv.reason))))}</td></tr>"
             for k, iv in self.measures.items())
-        return (f"<h4>{html.escape(self.title)}</h4><table><thead><tr><th>measure</th><th>estimate</th>"
-                f"<th>{self.grr.level:.0%} interval</th></tr></thead><tbody>{rows}</tbody></table>"
-                f"<p><b>Method:</b> {html.escape(self.method)}</p>")
+        return (f"<h4>{html.escape(tl(self.title))}</h4><table><thead><tr><th>{html.escape(tl('measure'))}</th>"
+                f"<th>{html.escape(tl('estimate'))}</th><th>{html.escape(tl(f'{self.grr.level:.0%} interval'))}</th></tr>"
+                f"</thead><tbody>{rows}</tbody></table>"
+                f"<p><b>{html.escape(t('view.method'))}</b> {html.escape(label_text(self.method))}</p>")
 
     def plot(self, ax=None):
         """GRR, NRR and logo retention with their intervals on a percentage axis (100% marked); returns the Axes."""
@@ -246,7 +250,7 @@ class RetentionResult(AnalysisResult):
         ax.set_yticks(range(len(METRICS)), list(METRICS.values()))
         ax.set_ylim(len(METRICS) - 0.4, -0.6)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel(f"kept over the {self.window_months} months to as_of (95% intervals; 100% dashed)")
+        ax.set_xlabel(t("figures.kept_to_as_of", months=self.window_months))
         return ax
 
 
@@ -276,10 +280,10 @@ def retention_group_plot(table: pd.DataFrame, ax=None, title: str = ""):
     ax.set_yticks(y, [str(i) for i in shown.index])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("share kept over the window (95% intervals)")
+    ax.set_xlabel(tl("share kept over the window (95% intervals)"))
     ax.legend(loc="lower left", frameon=False, bbox_to_anchor=(0, 1.0), ncol=3, handletextpad=0.2, columnspacing=1.0)
     if title:
-        ax.set_title(title, loc="left", pad=24)
+        ax.set_title(tl(title), loc="left", pad=24)
     return ax
 
 

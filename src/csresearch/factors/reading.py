@@ -4,7 +4,10 @@ A CSV export may use ``,``, ``;`` (spreadsheets in many European locales) or a
 tab between fields. The separator is detected from the first lines by counting
 which candidate splits every line into the same number of fields (most fields
 wins; ``,`` on a tie), unless ``sep`` names it. Identifier and grouping columns
-are read as text, so numeric ids keep every digit and any leading zeros.
+are read as text, so numeric ids keep every digit and any leading zeros. The
+text encoding is detected as for the contract tables
+(:func:`csresearch.reading.detect_encoding`: UTF-8 with or without a BOM, or
+Shift_JIS/CP932 as Excel in Japan writes it).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Sequence
 import pandas as pd
 
 from ..errors import InputError
+from ..reading import detect_encoding, encoding_label
 
 __all__ = ["SEPARATORS", "detect_separator", "read_table"]
 
@@ -26,14 +30,14 @@ def _sep_name(sep: str) -> str:
     return f"{SEPARATORS.get(sep, 'custom')} {sep!r}"
 
 
-def detect_separator(path: Path) -> str:
+def detect_separator(path: Path, encoding: str = "utf-8-sig") -> str:
     """The separator of a CSV file: the candidate giving the same field count > 1 on every sampled line.
 
     Quoted fields are respected (``csv`` module). Falls back to ``","``.
     """
     import csv
 
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
         lines = [line for _, line in zip(range(SNIFF_LINES), fh) if line.strip()]
     best, best_fields = ",", 1
     for sep in SEPARATORS:
@@ -71,11 +75,13 @@ def read_table(path: Path, sep: str | None = None, text_columns: Sequence[str] =
         raise InputError(f"table {path}: unsupported file type {suffix!r}; use .csv or .parquet")
     if path.stat().st_size == 0:
         raise InputError(f"table {path} is empty: it has no header and no rows")
+    codec = detect_encoding(path, fix="save it again as CSV UTF-8")
     given = sep is not None
-    sep = {"tab": "\t", "\\t": "\t"}.get(sep, sep) if given else detect_separator(path)
+    sep = {"tab": "\t", "\\t": "\t"}.get(sep, sep) if given else detect_separator(path, codec)
     how = f"{'given' if given else 'detected'} separator {_sep_name(sep)}"
     try:
-        frame = pd.read_csv(path, sep=sep, dtype={c: "str" for c in text_columns}, skipinitialspace=False)
+        frame = pd.read_csv(path, sep=sep, dtype={c: "str" for c in text_columns}, skipinitialspace=False,
+                            encoding="utf-8-sig" if codec == "utf-8" else codec)
     except pd.errors.EmptyDataError:
         raise InputError(f"table {path} is empty: it has no header and no rows") from None
     except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -85,5 +91,5 @@ def read_table(path: Path, sep: str | None = None, text_columns: Sequence[str] =
         raise InputError(f"table {path}: with the {how} it has a single column {frame.columns[0]!r}; "
                          f"pass --sep with the separator the file uses (',', ';' or 'tab')")
     if notes is not None:
-        notes.append(f"table read with the {how}")
+        notes.append(f"table read with the {how}, text encoding {encoding_label(codec)}, detected")
     return frame

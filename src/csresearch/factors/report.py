@@ -228,6 +228,9 @@ def _figure(plot) -> str:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    from ..plots import use_fonts
+
+    use_fonts()  # Japanese column values and category labels draw in IPAexGothic
     ax = plot()
     fig = ax.figure
     buf = io.BytesIO()

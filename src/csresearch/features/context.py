@@ -181,6 +181,11 @@ class FeatureContext:
             self.cache[key] = hit
         return hit[1]
 
+    def forget_points(self) -> None:
+        """Drop what :meth:`per_points` memoised (a context shared across calls keeps only dataset-level state)."""
+        for key in [k for k in self.cache if isinstance(k, tuple)]:
+            del self.cache[key]
+
     # -- engagement and roi ---------------------------------------------------
     def engagement_index(self, kinds: tuple[str, ...], with_value: bool = False) -> DatedIndex | None:
         """Engagement rows of the given kinds (with a non-null value if ``with_value``), or None without the table."""

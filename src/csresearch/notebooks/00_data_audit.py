@@ -10,17 +10,15 @@ as_of: "date | None" = None  # analyse the data as known on this day (YYYY-MM-DD
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
 min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 5; smaller needs include_ids)
 include_ids = False  # internal report: allow account ids and small groups
+lang = "en"  # language of the text, tables and figures (en, ja; csresearch run --lang)
 
 # %%
-import warnings
-
 import matplotlib.pyplot as plt
 
 from csresearch import study
 
-warnings.filterwarnings("ignore", category=UserWarning)
 ctx = study.open(data_dir, as_of, output_dir=output_dir,
-                 min_group_size=min_group_size, include_ids=include_ids)
+                 min_group_size=min_group_size, include_ids=include_ids, lang=lang)
 audit = study.run("data_audit", ctx)
 
 # %% [markdown]

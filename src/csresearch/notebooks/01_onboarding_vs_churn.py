@@ -14,17 +14,15 @@ seed = 0  # random seed for the bootstrap of the adjusted estimates (>= 0)
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
 min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 5; smaller needs include_ids)
 include_ids = False  # internal report: allow account ids and small groups
+lang = "en"  # language of the text, tables and figures (en, ja; csresearch run --lang)
 
 # %%
-import warnings
-
 import matplotlib.pyplot as plt
 
 from csresearch import study
 
-warnings.filterwarnings("ignore", category=UserWarning)
 ctx = study.open(data_dir, as_of, horizon_years=horizon_years, seed=seed, output_dir=output_dir,
-                 min_group_size=min_group_size, include_ids=include_ids)
+                 min_group_size=min_group_size, include_ids=include_ids, lang=lang)
 churn = study.run("onboarding_vs_churn", ctx)
 
 # %% [markdown]

@@ -4,7 +4,8 @@
 # One row per renewal decision observed `lead_days` before it: multivariable logistic regression
 # (odds ratios per SD, cluster-robust by account, BH q-values), a predictive model with account-grouped
 # cross-validated AUC, a ranking by out-of-fold permutation importance, the same model at several leads
-# (leading indicators vs late symptoms), and KPI targets for the leading DEAR features.
+# (leading indicators vs late symptoms), KPI targets for the leading DEAR features, and a KPI tree from the
+# churn rate to each team's KPIs with the churn attributable to missing each target (standardisation, bootstrap).
 
 # %% tags=["parameters"]
 data_dir: "Path" = "data/sample"  # dataset folder (holds dataset.yml)
@@ -17,18 +18,17 @@ seed = 0  # random seed for bootstraps and cross-validation (>= 0)
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
 min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 5; smaller needs include_ids)
 include_ids = False  # internal report: allow account ids and small groups
+lang = "en"  # language of the text, tables and figures (en, ja; csresearch run --lang)
 
 # %%
-import warnings
-
 from csresearch import study
 
-warnings.filterwarnings("ignore", category=UserWarning)
 ctx = study.open(data_dir, as_of, lead_days=lead_days, lead_time_days=lead_time_days, kpi_risk_multiple=kpi_risk_multiple,
-                 scorecard=scorecard, seed=seed, output_dir=output_dir, min_group_size=min_group_size, include_ids=include_ids)
+                 scorecard=scorecard, seed=seed, output_dir=output_dir, min_group_size=min_group_size, include_ids=include_ids, lang=lang)
 factors = study.run("churn_factors", ctx)
 lead_time = study.run("lead_time", ctx)
 kpis = study.run("kpis", ctx)
+kpi_tree = study.run("kpi_tree", ctx)
 
 # %% [markdown]
 # ## The answer: ranking (with rank intervals), odds ratios and q-values
@@ -67,7 +67,10 @@ kpis
 kpis.curves_plot();
 
 # %% [markdown]
-# ## KPI tree: from the overall churn rate to the KPI targets
+# ## KPI tree: from the churn rate to each team's KPIs, with the churn attributable to missing each target
 
 # %%
-kpis.tree_plot();
+kpi_tree
+
+# %%
+kpi_tree.plot();

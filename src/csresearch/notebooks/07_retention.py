@@ -17,15 +17,13 @@ seed = 0  # random seed for the bootstrap (>= 0)
 output_dir: "Path | None" = None  # set by csresearch run; None = interactive, write no findings
 min_group_size = 5  # groups smaller than this are suppressed in shared output (>= 1)
 include_ids = False  # internal report: allow account ids and small groups
+lang = "en"  # language of the text, tables and figures (en, ja; csresearch run --lang)
 
 # %%
-import warnings
-
 from csresearch import study
 
-warnings.filterwarnings("ignore", category=UserWarning)
 ctx = study.open(data_dir, as_of, window_months=window_months, lead_days=lead_days, kpi_risk_multiple=kpi_risk_multiple,
-                 scorecard=scorecard, seed=seed, output_dir=output_dir, min_group_size=min_group_size, include_ids=include_ids)
+                 scorecard=scorecard, seed=seed, output_dir=output_dir, min_group_size=min_group_size, include_ids=include_ids, lang=lang)
 retention = study.run("retention", ctx)
 
 # %% [markdown]

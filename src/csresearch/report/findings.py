@@ -16,10 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .. import i18n
 from ..jsonsafe import json_safe, write_json_atomic  # noqa: F401 - re-exported: findings code imports them from here
 from ..study.protocol import steps
+from ..study.sections import (  # re-exported for notebooks of your own
+    FINDINGS_DIRNAME,
+    write_section,
+)
 from .summary import build_actions, build_summary
-from ..study.sections import FINDINGS_DIRNAME, write_section  # re-exported for notebooks of your own
 
 __all__ = [
     "FINDINGS_DIRNAME",
@@ -73,6 +77,7 @@ def merge_findings(
     dataset: Mapping[str, Any],
     parameters: Mapping[str, Any],
     missing_sections: Mapping[str, str] | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """Merge notebook sections into one findings document.
 
@@ -87,17 +92,21 @@ def merge_findings(
     missing_sections : mapping of str to str, optional
         Section name -> why it is missing (failed notebook, not run). Sections
         present in ``sections`` are removed from it.
+    language : str, optional
+        The language the ``summary`` and ``actions`` sentences are written in
+        (default: the current language of :mod:`csresearch.i18n`), recorded as ``language``.
 
     Returns
     -------
     dict
-        JSON-safe: ``schema_version``, ``dataset``, ``parameters``, the
+        JSON-safe: ``schema_version``, ``language``, ``dataset``, ``parameters``, the
         executive ``summary`` and ``actions`` (:mod:`csresearch.report.summary`),
         then the suite's sections in their standard order, then any extra
         sections, and ``missing_sections`` when something is missing.
     """
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
+        "language": language or i18n.current(),
         "dataset": json_safe(dict(dataset)),
         "parameters": json_safe(dict(parameters)),
     }
@@ -108,9 +117,10 @@ def merge_findings(
     missing = {k: str(v) for k, v in (missing_sections or {}).items() if k not in sections}
     if missing:
         out["missing_sections"] = dict(sorted(missing.items()))
-    summary = {"summary": build_summary(out), "actions": build_actions(out)}
-    return {**{k: out[k] for k in ("schema_version", "dataset", "parameters")}, **json_safe(summary),
-            **{k: v for k, v in out.items() if k not in ("schema_version", "dataset", "parameters")}}
+    with i18n.language(out["language"]):
+        summary = {"summary": build_summary(out), "actions": build_actions(out)}
+    head = ("schema_version", "language", "dataset", "parameters")
+    return {**{k: out[k] for k in head}, **json_safe(summary), **{k: v for k, v in out.items() if k not in head}}
 
 
 @lru_cache(maxsize=1)

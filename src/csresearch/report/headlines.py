@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..study.protocol import headline_steps, section_headline
+from ..study.protocol import headline_steps, section_headline, step_text
 
 __all__ = ["headline_sentences"]
 
@@ -30,4 +30,4 @@ def headline_sentences(findings: Mapping[str, Any]) -> list[tuple[str, list[str]
     list of (str, list of str)
     """
     missing = findings.get("missing_sections") or {}
-    return [(step.heading, section_headline(step, findings.get(step.name), missing)) for step in headline_steps()]
+    return [(step_text(step, "heading"), section_headline(step, findings.get(step.name), missing)) for step in headline_steps()]

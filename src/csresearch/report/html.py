@@ -13,6 +13,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable, Mapping
 
+from ..i18n import current
+
 __all__ = ["SUITE_CSS", "RawHTML", "escape", "page", "params_html", "table_html"]
 
 
@@ -52,13 +54,14 @@ def page(title: str, body_html: str, *, subtitle: str | None = None, header_html
     Returns
     -------
     str
-        An HTML5 document with inline CSS, no scripts and no external resources.
+        An HTML5 document with inline CSS, no scripts and no external resources,
+        its ``lang`` the current language (:func:`csresearch.i18n.current`).
     """
     sub = f'<p class="subtitle">{escape(subtitle)}</p>' if subtitle else ""
     foot = f'<footer class="page-footer">{footer_html}</footer>' if footer_html else ""
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{escape(current())}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="csresearch">\n'
         f"<title>{escape(title)}</title>\n<style>\n{_suite_css()}</style>\n</head>\n<body>\n<main>\n"

@@ -18,7 +18,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from ..study.protocol import get_step, steps
+from ..i18n import entries, t
+from ..study.protocol import get_step, step_text, steps
 from .headlines import headline_sentences
 from .html import page
 from .segments import segment_table
@@ -69,7 +70,7 @@ def _figure(step: Any, section: Any) -> dict[str, Any] | None:
     png = buf.getvalue()
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # the IHDR chunk
     return {"data": base64.b64encode(png).decode("ascii"), "width": width, "height": height,
-            "alt": f"Figure: {step.question}"}
+            "alt": t("index.figure_alt", question=step_text(step, "question"))}
 
 
 def _report_links(reports: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -85,7 +86,7 @@ def _summary_lines(findings: Mapping[str, Any], links: Mapping[str, str]) -> lis
         step = known.get(line.get("section"))
         extra = {"href": None, "report": "", "figure": None}
         if step is not None:
-            extra = {"href": links.get(step.notebook), "report": f"report {step.notebook}",
+            extra = {"href": links.get(step.notebook), "report": t("index.report", notebook=step.notebook),
                      "figure": _figure(step, findings.get(step.name))}
         out.append({**line, **extra})
     return out
@@ -93,8 +94,10 @@ def _summary_lines(findings: Mapping[str, Any], links: Mapping[str, str]) -> lis
 
 def _why(because: Mapping[str, Any]) -> str:
     names = [because.get("section")] + ([because["also"].get("section")] if isinstance(because.get("also"), Mapping) else [])
-    headings = [get_step(n).heading or get_step(n).question for n in names if n in {s.name for s in steps()}]
-    return "the finding" + ("s " if len(headings) > 1 else " ") + " and ".join(f"“{h}”" for h in headings)
+    headings = [step_text(get_step(n), "heading") or step_text(get_step(n), "question")
+                for n in names if n in {s.name for s in steps()}]
+    quoted = t("answers.and").join(t("index.quoted", heading=h) for h in headings)
+    return t("index.findings" if len(headings) > 1 else "index.finding", headings=quoted)
 
 
 def _action_lines(findings: Mapping[str, Any], links: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -106,8 +109,14 @@ def _action_lines(findings: Mapping[str, Any], links: Mapping[str, str]) -> list
         section = because.get("section")
         step = get_step(section) if section in {s.name for s in steps()} else None
         out.append({"action": a.get("action", ""), "why": _why(because),
-                    "href": links.get(step.notebook) if step else None, "report": f"report {step.notebook}" if step else ""})
+                    "href": links.get(step.notebook) if step else None,
+                    "report": t("index.report", notebook=step.notebook) if step else ""})
     return out
+
+
+def _how_to_read_index() -> Any:
+    """The index's "How to read this" lines: (term, the rest of the line) in the current language."""
+    return entries("how_to_read.index")
 
 
 def _show(value: Any) -> str:
@@ -118,9 +127,10 @@ def scope_line(dataset: dict[str, Any]) -> str:
     """The header line of every report: ``As of DATE (back-test; data extracted DATE); N accounts analysed``."""
     extracted = dataset.get("extracted_at")
     when = dataset.get("as_of") or extracted
-    kind = f"back-test; data extracted {extracted}" if dataset.get("back_test") else f"data extracted {extracted}"
+    kind = t("index.scope.back_test" if dataset.get("back_test") else "index.scope.extracted", extracted=extracted)
     n = dataset.get("n_accounts_analysed", dataset.get("n_accounts"))
-    return f"As of {when} ({kind}); {n:,} accounts analysed" if isinstance(n, int) else f"As of {when} ({kind})"
+    return (t("index.scope.with_accounts", when=when, kind=kind, n=f"{n:,}") if isinstance(n, int)
+            else t("index.scope.plain", when=when, kind=kind))
 
 
 def render_index(
@@ -152,9 +162,12 @@ def render_index(
     links = _report_links(reports)
     questions = {}
     for s in steps():
-        questions.setdefault(s.notebook, s.question)
+        questions.setdefault(s.notebook, step_text(s, "question"))
     body = _template().render(
         index_css=_index_css(),
+        t=t,
+        verdict=lambda v: t(f"verdicts.{v}") if isinstance(v, str) and "." not in v else str(v),
+        how_to_read=[(str(term), str(text)) for term, text in _how_to_read_index()],
         summary=_summary_lines(findings, links),
         actions=_action_lines(findings, links),
         segments=segment_table(findings),
@@ -169,9 +182,10 @@ def render_index(
         problems=list(problems),
     )
     n_failed = sum(r.get("status") != "ok" for r in reports)
-    status = "complete" if not problems else f"incomplete: {n_failed} of {len(reports)} notebooks not ok" if n_failed else "incomplete"
+    status = (t("index.run.complete") if not problems
+              else t("index.run.failed", n=n_failed, total=len(reports)) if n_failed else t("index.run.incomplete"))
     return page(
-        f"csresearch report: {ds.get('name', '')}",
+        t("index.title", name=ds.get("name", "")),
         body,
-        subtitle=f"{scope_line(ds)}; run {status}",
+        subtitle=t("index.subtitle", scope=scope_line(ds), status=status),
     )

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 
 import nbformat
 
-from ..narrative import HOW_TO_READ
+from ..i18n import t
+from ..narrative import how_to_read
 from .html import escape, page, params_html
 
 __all__ = ["FAILED_TAG", "error_summary", "how_to_read_html", "render_notebook"]
@@ -33,9 +34,10 @@ def _templates_dir() -> str:
 
 
 def how_to_read_html() -> str:
-    """The "How to read this" box every report shows: one line per term of :data:`csresearch.narrative.HOW_TO_READ`."""
-    items = "".join(f"<li><strong>{escape(term)}</strong>: {escape(text)}</li>" for term, text in HOW_TO_READ)
-    return f'<aside class="callout howto"><strong>How to read this</strong><ul>{items}</ul></aside>'
+    """The "How to read this" box every report shows: one line per term of :func:`csresearch.narrative.how_to_read`."""
+    colon = t("how_to_read.colon")
+    items = "".join(f"<li><strong>{escape(term)}</strong>{escape(colon)}{escape(text)}</li>" for term, text in how_to_read())
+    return f'<aside class="callout howto"><strong>{escape(t("how_to_read.title"))}</strong><ul>{items}</ul></aside>'
 
 
 def _failed(cell: Any) -> bool:
@@ -117,15 +119,18 @@ def render_notebook(
         exclude_output_prompt=True,
         embed_images=True,
     )
-    body, resources_ = exporter.from_notebook_node(_prepare(nb, show_code))
+    body, resources_ = exporter.from_notebook_node(_prepare(nb, show_code),
+                                                   resources={"cell_failed": t("report.cell_failed")})
     css = "".join(resources_.get("inlining", {}).get("css", [])) if show_code else ""
-    status_html = f'<span class="status status-{"ok" if status == "ok" else "failed"}">{escape(status)}</span>'
-    took = f" in {duration_s:.1f} s" if duration_s is not None else ""
+    shown_status = t(f"index.status.{status}") if status in ("ok", "failed") else status
+    status_html = f'<span class="status status-{"ok" if status == "ok" else "failed"}">{escape(shown_status)}</span>'
+    took = t("report.took", seconds=f"{duration_s:.1f}") if duration_s is not None else ""
     header = f"<p>{status_html}{escape(took)}</p>"
     if error:
-        header += f'<div class="callout bad"><strong>This notebook failed.</strong> {escape(error)} (the failing cell is marked below)</div>'
+        header += (f'<div class="callout bad"><strong>{escape(t("report.failed"))}</strong> {escape(error)}'
+                   f'{escape(t("report.failed_where"))}</div>')
     if parameters:
-        header += "<details open><summary>Parameters</summary>" + params_html(parameters) + "</details>"
+        header += f"<details open><summary>{escape(t('index.parameters'))}</summary>" + params_html(parameters) + "</details>"
     header += how_to_read_html()
     if css:
         body = f"<style>{css}</style>\n{body}"

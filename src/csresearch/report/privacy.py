@@ -17,11 +17,20 @@ ids: after a label (``account 17``, ``customer_id: 17``, ``id #17``), in a
 table column or index named after an identifying column, or as a category
 label of a figure axis. Redaction (error messages, progress lines) replaces
 every id, short numbers included.
+
+Japanese (and Chinese, Korean) text has no spaces between words, so an id
+such as ``株式会社サンプル商事`` is found anywhere inside a sentence
+(``株式会社サンプル商事の解約率``), bounded only by Latin letters and digits.
+Such an id shorter than :data:`MIN_CONTEXT_FREE_CJK` characters (``山田``)
+cannot be told from part of an ordinary word (``山田商店``): it is found where
+no letter of any script touches it (``山田、佐藤``, a table cell, a category
+label). Other ids with non-ASCII letters (``Müller``) are found as whole words.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -45,6 +54,11 @@ __all__ = [
 #: Ids made of digits with fewer digits than this are found only next to a label, in an identifying
 #: table column or as a figure's category label: a bare ``17`` cannot be told from a count.
 MIN_CONTEXT_FREE_DIGITS = 5
+#: From this many ids of non-ASCII text on, the scan filters them by their three-character pieces first.
+_MANY_IDS = 200
+#: Ids in a script written without spaces (Japanese, Chinese, Korean) this long are found inside any text;
+#: shorter ones only where no letter touches them.
+MIN_CONTEXT_FREE_CJK = 4
 #: Kept for callers of the old name: numeric ids this long are found anywhere as whole numbers.
 MIN_NUMERIC_ID_LENGTH = MIN_CONTEXT_FREE_DIGITS
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.,\-])(\d+)(?![A-Za-z0-9_]|[.,:/\-]\d)")
@@ -202,6 +216,33 @@ def _split(identifiers: Iterable[str]) -> tuple[set[str], set[str], set[str], li
     return short, long_, simple, other
 
 
+def _spaceless(ident: str) -> bool:
+    """Whether ``ident`` holds a letter of a script written without spaces (kanji, kana, hangul; full-width)."""
+    return any(unicodedata.east_asian_width(ch) in ("W", "F") and ch.isalnum() for ch in ident)
+
+
+def _in_text(others: Iterable[str], text: str) -> list[str]:
+    """The ``others`` that occur in ``text`` as substrings (the regex decides whether as ids).
+
+    Many ids (a Japanese dataset's company names: tens of thousands) are first
+    filtered by their three-character pieces, all of which must occur in the
+    text, so that only a few are searched for one by one.
+    """
+    others = list(others)
+    if len(others) < _MANY_IDS:
+        return [i for i in others if i in text]
+    grams = {text[k : k + 3] for k in range(len(text) - 2)}
+    return [i for i in others if (len(i) < 3 or (
+        all(i[k : k + 3] in grams for k in range(0, len(i) - 2, 2)) and i[-3:] in grams)) and i in text]
+
+
+def _id_pattern(ident: str) -> re.Pattern:
+    """Where ``ident`` occurs as an id: inside any text (a long id of a spaceless script), else as a whole word."""
+    if _spaceless(ident) and len(ident) >= MIN_CONTEXT_FREE_CJK:
+        return re.compile(r"(?<![A-Za-z0-9_])" + re.escape(ident) + r"(?![A-Za-z0-9_])")
+    return re.compile(r"(?<!\w)" + re.escape(ident) + r"(?!\w)")
+
+
 def find_identifiers(text: str, identifiers: Iterable[str], *, id_cells: Iterable[str] = (),
                      categories: Iterable[str] = ()) -> IdentifierScan:
     """Find identifiers that occur in ``text`` as whole tokens.
@@ -211,7 +252,9 @@ def find_identifiers(text: str, identifiers: Iterable[str], *, id_cells: Iterabl
     whole number (``12345`` not in ``123456``, ``12345.6`` or ``2024-12345``),
     one of fewer than :data:`MIN_CONTEXT_FREE_DIGITS` digits only after a label
     (``account 17``), as a whole cell in ``id_cells`` or a whole label in
-    ``categories``.
+    ``categories``. A Japanese id is found inside Japanese text
+    (``株式会社サンプル商事`` in ``株式会社サンプル商事の解約``); one shorter than
+    :data:`MIN_CONTEXT_FREE_CJK` characters only where no letter touches it.
 
     Parameters
     ----------
@@ -236,10 +279,9 @@ def find_identifiers(text: str, identifiers: Iterable[str], *, id_cells: Iterabl
     found = (simple & tokens) | (simple & whole) | (long_ & (set(_NUMBER.findall(text)) | whole))
     found |= short & (set(_LABELLED_NUMBER.findall(text)) | whole)
     words = set(_WORD.findall(text))
-    for ident in other:
-        if set(_WORD.findall(ident)) <= words and re.search(
-                r"(?<![A-Za-z0-9_])" + re.escape(ident) + r"(?![A-Za-z0-9_])", text):
-            found.add(ident)
+    found.update(ident for ident in other if ident in whole)
+    found.update(ident for ident in _in_text(other, text)
+                 if set(_WORD.findall(ident)) <= words and _id_pattern(ident).search(text))
     return IdentifierScan(tuple(sorted(found)), len(short))
 
 
@@ -251,8 +293,8 @@ def redact(text: str, identifiers: Iterable[str]) -> str:
     """
     short, long_, simple, other = _split(identifiers)
     words = set(_WORD.findall(text))
-    for ident in sorted((i for i in other if set(_WORD.findall(i)) <= words), key=len, reverse=True):
-        text = re.sub(r"(?<![A-Za-z0-9_])" + re.escape(ident) + r"(?![A-Za-z0-9_])", "<id>", text)
+    for ident in sorted((i for i in _in_text(other, text) if set(_WORD.findall(i)) <= words), key=len, reverse=True):
+        text = _id_pattern(ident).sub("<id>", text)
     plain = simple | short | long_
     text = _TOKEN.sub(lambda m: "<id>" if m.group() in plain else m.group(), text)
     return _ALNUM.sub(lambda m: "<id>" if m.group() in plain else m.group(), text)

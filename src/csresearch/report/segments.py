@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..i18n import fmt, t
 from ..study.protocol import steps
 
 __all__ = ["segment_table"]
@@ -45,7 +46,5 @@ def segment_table(findings: Mapping[str, Any]) -> dict[str, Any] | None:
     if not columns:
         return None
     segments = sorted({s for col in columns.values() for s in col})
-    rows = [[segment, *(col.get(segment, "n/a") for col in columns.values())] for segment in segments]
-    caption = ("Each column is a headline number of the answers above, per customer segment. Segments where a "
-               "group has fewer accounts than the minimum group size are withheld.")
-    return {"header": ["Segment", *columns], "rows": rows, "caption": caption}
+    rows = [[segment, *(col.get(segment, fmt("na")) for col in columns.values())] for segment in segments]
+    return {"header": [t("index.segment"), *columns], "rows": rows, "caption": t("index.segments_caption")}

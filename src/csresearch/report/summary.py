@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..answers import NOT_ENOUGH
-from ..study.protocol import Step, answer_steps, steps
+from ..i18n import t
+from ..study.protocol import Step, answer_steps, step_text, steps
 
 __all__ = ["build_actions", "build_summary", "step_inputs"]
 
@@ -29,8 +30,8 @@ def step_inputs(step: Step, findings: Mapping[str, Any]) -> tuple[Any, ...]:
 def _missing_answer(step: Step, findings: Mapping[str, Any]) -> str | None:
     if findings.get(step.name) is not None:
         return None
-    why = (findings.get("missing_sections") or {}).get(step.name, "the step did not produce results in this run")
-    return f"This data cannot answer it yet: {str(why).rstrip('.')}."
+    why = (findings.get("missing_sections") or {}).get(step.name, t("answers.no_results"))
+    return t("answers.not_enough", why=str(why).rstrip("."))
 
 
 def build_summary(findings: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -49,7 +50,7 @@ def build_summary(findings: Mapping[str, Any]) -> list[dict[str, Any]]:
     """
     out = []
     for step in answer_steps():
-        line: dict[str, Any] = {"question": step.question, "section": step.name}
+        line: dict[str, Any] = {"question": step_text(step, "question"), "section": step.name}
         missing = _missing_answer(step, findings)
         if missing is not None:
             line.update(verdict=NOT_ENOUGH, answer=missing)
@@ -57,7 +58,7 @@ def build_summary(findings: Mapping[str, Any]) -> list[dict[str, Any]]:
             try:
                 line.update(step.answer(*step_inputs(step, findings)))
             except _MALFORMED as exc:
-                line.update(verdict=NOT_ENOUGH, answer=f"The findings of this step are malformed ({type(exc).__name__}).")
+                line.update(verdict=NOT_ENOUGH, answer=t("answers.malformed", error=type(exc).__name__))
         out.append({k: v for k, v in line.items() if v not in (None, "")})
     return out
 

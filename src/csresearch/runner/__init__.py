@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from .. import i18n
 from ..errors import RunInterrupted
 from ..usage_cache import shared_cache
 from .collect import collect_sections, write_failure_pages
@@ -57,6 +58,7 @@ def run_suite(
     notebooks_dir: str | Path | None = None,
     stream: TextIO | None = None,
     timeout_s: int | None = None,
+    lang: str = "en",
 ) -> int:
     """Run every analysis notebook on DATA_DIR into OUT_DIR; return the exit code.
 
@@ -86,6 +88,9 @@ def run_suite(
         Where progress goes (default stderr).
     timeout_s : int, optional
         Time limit per notebook cell in seconds (default none).
+    lang : str, default "en"
+        Language of the reports, the index and findings.json's sentences
+        (a catalogue of :mod:`csresearch.i18n`; ``-p lang=...`` overrides it).
 
     Returns
     -------
@@ -99,23 +104,22 @@ def run_suite(
         Bad DATA_DIR, OUT_DIR, notebooks or parameters (the CLI exits 2).
     """
     with shared_cache():  # usage_monthly built from events once per run, shared by the kernels
-        return _run_suite(Path(data_dir), out_dir, params, params_file, only, jobs, show_code, include_ids, notebooks_dir,
-                          stream, timeout_s)
+        return _run_suite(RunRequest(Path(data_dir), out_dir, params, params_file, only, jobs, show_code, include_ids,
+                                     notebooks_dir, timeout_s, lang), stream)
 
 
-def _run_suite(data_dir: Path, out_dir, params, params_file, only, jobs, show_code, include_ids, notebooks_dir,
-               stream, timeout_s) -> int:
+def _run_suite(request: RunRequest, stream: TextIO | None) -> int:
     stream = stream if stream is not None else sys.stderr
     started = utc_now()
-    request = RunRequest(Path(data_dir), out_dir, params, params_file, only, jobs, show_code, include_ids,
-                         notebooks_dir, timeout_s)
     try:
-        plan = plan_run(request)
+        with i18n.language(request.lang):
+            plan = plan_run(request)
     except InvalidDataset as invalid:
         return invalid.tell(stream)
     gate = PrivacyGate(plan.identifiers, plan.id_columns)
-    with output_lock(plan.out), staged(plan.out) as staging, _write_errors_end_the_run(plan.out):
-        results = execute_all(build_tasks(plan, staging), jobs, stream, redact=gate.redact)
+    with (i18n.language(plan.given.get("lang")), output_lock(plan.out), staged(plan.out) as staging,
+          _write_errors_end_the_run(plan.out)):
+        results = execute_all(build_tasks(plan, staging), request.jobs, stream, redact=gate.redact)
         write_failure_pages(results, staging)
         gate.screen_reports(results)
         outcome = collect_sections(plan.specs, results, staging)

@@ -16,7 +16,8 @@ from typing import Any
 
 import nbformat
 
-from .notebooks import KERNELSPEC, as_ipynb
+from .. import i18n
+from .notebooks import KERNELSPEC, as_ipynb, translate_markdown
 
 __all__ = ["FIGURE_TEXT_EXTENSION", "ExecResult", "ExecTask", "execute_notebook"]
 
@@ -103,9 +104,10 @@ def execute_notebook(task: ExecTask) -> ExecResult:
     -------
     ExecResult
     """
-    status, error, nb, duration = _papermill(task)
-    status, error, nb = _executed_notebook(task, status, error, nb)
-    return _write_report(task, nb, status, error, duration)
+    with i18n.language(task.parameters.get("lang")):  # a worker process starts in English
+        status, error, nb, duration = _papermill(task)
+        status, error, nb = _executed_notebook(task, status, error, nb)
+        return _write_report(task, nb, status, error, duration)
 
 
 def _one_line(kind: str, message: str) -> str:
@@ -133,7 +135,7 @@ def _papermill(task: ExecTask) -> tuple[str, str | None, nbformat.NotebookNode |
     status, error, nb = "ok", None, None
     try:
         papermill.execute_notebook(
-            as_ipynb(task.source),
+            translate_markdown(as_ipynb(task.source), task.name),
             str(task.ipynb_out),
             parameters=task.parameters,
             kernel_name=KERNELSPEC["name"],

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from .. import i18n
 from ..errors import InputError, ParameterError
 from ..study.protocol import sections_of
 from .parameters import ParameterKind, kind_of
@@ -34,11 +35,13 @@ __all__ = [
     "export_notebooks",
     "parse_parameters",
     "select_notebooks",
+    "markdown_heading",
+    "translate_markdown",
 ]
 
-#: Parameters the runner sets for every notebook; only min_group_size may be overridden.
-RUNNER_PARAMETERS = ("data_dir", "output_dir", "include_ids", "min_group_size")
-_USER_SETTABLE_RUNNER = {"min_group_size"}
+#: Parameters the runner sets for every notebook; only min_group_size and lang (also ``--lang``) may be overridden.
+RUNNER_PARAMETERS = ("data_dir", "output_dir", "include_ids", "min_group_size", "lang")
+_USER_SETTABLE_RUNNER = {"min_group_size", "lang"}
 _SECTION_CALL = re.compile(r"write_section\(\s*(?:name\s*=\s*)?[\"']([A-Za-z0-9_]+)[\"']")
 ENV_VAR = "CSRESEARCH_NOTEBOOKS"
 #: Kernel every suite notebook runs on (papermill reads it from the notebook's metadata).
@@ -166,7 +169,31 @@ def as_ipynb(path: str | Path):
     return nb
 
 
-def export_notebooks(out_dir: str | Path, notebooks_dir: str | Path | None = None, *, force: bool = False) -> list[Path]:
+def markdown_heading(source: str) -> str:
+    """The first line of a markdown cell without its ``#`` marks: the key of its translation."""
+    first = source.strip().splitlines()[0] if source.strip() else ""
+    return first.lstrip("#").strip()
+
+
+def translate_markdown(nb, notebook: str):
+    """Replace each markdown cell of ``nb`` by its translation in the current language, in place; return ``nb``.
+
+    The notebooks' markdown is the English source. A language translates a
+    cell under ``notebooks.<notebook>.<heading>`` of its catalogue, keyed by the
+    cell's first line without ``#`` (:func:`markdown_heading`); a cell it does
+    not list keeps its source. English changes nothing (docs/i18n.md).
+    """
+    for cell in nb.cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        text = i18n.notebook_cell(notebook, markdown_heading(cell.source))
+        if text is not None:
+            cell.source = text.rstrip("\n")
+    return nb
+
+
+def export_notebooks(out_dir: str | Path, notebooks_dir: str | Path | None = None, *, force: bool = False,
+                     lang: str | None = None) -> list[Path]:
     """Write the suite's notebooks into ``out_dir`` as ``.ipynb`` files.
 
     Parameters
@@ -178,6 +205,10 @@ def export_notebooks(out_dir: str | Path, notebooks_dir: str | Path | None = Non
         :func:`default_notebooks_dir`).
     force : bool, default False
         Overwrite notebooks already in ``out_dir``.
+    lang : str, optional
+        Language of the notebooks: their markdown translated
+        (:func:`translate_markdown`) and their ``lang`` parameter set to it
+        (None: English, as shipped).
 
     Returns
     -------
@@ -200,8 +231,13 @@ def export_notebooks(out_dir: str | Path, notebooks_dir: str | Path | None = Non
     if existing and not force:
         raise InputError(f"{out} already holds {', '.join(existing)}; pass --force to overwrite them")
     out.mkdir(parents=True, exist_ok=True)
-    for spec, target in zip(specs, targets):
-        nbformat.write(as_ipynb(spec.path), target)
+    with i18n.language(lang):
+        for spec, target in zip(specs, targets):
+            nb = translate_markdown(as_ipynb(spec.path), spec.name)
+            for cell in nb.cells:
+                if "parameters" in cell.get("metadata", {}).get("tags", []):
+                    cell.source = re.sub(r'^lang = "[^"]*"', f'lang = "{i18n.current()}"', cell.source, flags=re.M)
+            nbformat.write(nb, target)
     return targets
 
 

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from .. import i18n
 from ..dataset import Dataset, as_of_cut, load_dataset
 from ..errors import ParameterError
 from ..health import load_definition
@@ -24,7 +25,13 @@ from ..report.index import scope_line
 from ..report.privacy import ID_COLUMNS, dataset_identifiers, identifying_columns
 from ..violations import ValidationReport
 from .execute import ExecTask
-from .notebooks import RUNNER_PARAMETERS, NotebookSpec, discover_notebooks, parse_parameters, select_notebooks
+from .notebooks import (
+    RUNNER_PARAMETERS,
+    NotebookSpec,
+    discover_notebooks,
+    parse_parameters,
+    select_notebooks,
+)
 from .outdir import check_out_dir
 from .parameters import check_parameters
 
@@ -51,6 +58,7 @@ class RunRequest:
     include_ids: bool = False
     notebooks_dir: str | Path | None = None
     timeout_s: int | None = None
+    lang: str = "en"
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,8 @@ def _user_parameters(specs: Sequence[NotebookSpec], request: RunRequest) -> dict
             kinds[name] = kinds.get(name) or kind
     check_parameters(user, kinds, include_ids=request.include_ids)
     user = dict(user)
+    if user.get("lang") is not None and str(user["lang"]) not in i18n.languages():
+        raise ParameterError(f"lang: expects one of {', '.join(i18n.languages())} (docs/i18n.md); got {user['lang']!r}")
     if user.get("scorecard"):
         path = Path(str(user["scorecard"])).expanduser().resolve()
         if not path.is_file():
@@ -215,6 +225,7 @@ def resolve_parameters(
     """
     given: dict[str, Any] = dict(user)
     given.update(data_dir=str(data_dir.resolve()), output_dir=str(out), include_ids=bool(include_ids))
+    given.setdefault("lang", i18n.current())
     given.setdefault("min_group_size", 1 if include_ids else 5)
     if any("as_of" in s.defaults for s in specs) and given.get("as_of") is None and ds.extracted_at is not None:
         given["as_of"] = str(ds.extracted_at.date())

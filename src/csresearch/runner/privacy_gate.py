@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..i18n import t
 from ..report.html import escape, page
 from ..report.privacy import (
     ID_COLUMNS,
@@ -116,7 +117,7 @@ class PrivacyGate:
             if leaked:
                 drop_section(outcome.sections, sec, staging)
                 outcome.missing[sec] = f"withheld by the privacy check: it held {len(leaked)} dataset identifier(s)"
-                outcome.problems.append(f"findings section {sec} withheld: it held dataset identifiers")
+                outcome.problems.append(t("index.problems.section_withheld", section=sec))
 
 
 def withheld_page(name: str, n_found: int) -> str:

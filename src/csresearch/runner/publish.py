@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..i18n import t
 from ..report.findings import merge_findings, validate_findings, write_json_atomic
 from ..report.index import render_index
 from ..report.privacy import html_text
@@ -47,7 +48,7 @@ def publish(plan: RunPlan, outcome: RunOutcome, gate: PrivacyGate, staging: Path
         Every problem of the run (failed notebooks first); empty when it succeeded.
     """
     findings = build_findings(plan, outcome)
-    problems = [f"notebook {r.name} failed: {r.error}" for r in outcome.failed] + outcome.problems
+    problems = [t("index.problems.failed", name=r.name, error=r.error) for r in outcome.failed] + outcome.problems
     write_json_atomic(findings, staging / "findings.json")
     manifest = build_manifest(plan, outcome.results, problems, started)
     reports = report_rows(plan.specs, outcome.results)
@@ -66,11 +67,11 @@ def build_findings(plan: RunPlan, outcome: RunOutcome) -> dict[str, Any]:
     """
     parameters = shareable(dict(plan.recorded, output_dir=str(plan.out)))
     findings = merge_findings(outcome.sections, dataset=plan.dataset_info, parameters=parameters,
-                              missing_sections=outcome.missing)
+                              missing_sections=outcome.missing, language=plan.given.get("lang"))
     schema_errors = validate_findings(findings)
     if schema_errors:
         findings["schema_errors"] = schema_errors
-        outcome.problems.append("findings.json does not match its schema: " + "; ".join(schema_errors[:5]))
+        outcome.problems.append(t("index.problems.schema", errors="; ".join(schema_errors[:5])))
     return findings
 
 
@@ -101,7 +102,7 @@ def report_rows(specs: Sequence[NotebookSpec], results: Mapping[str, ExecResult]
          "href": r.html.name if r.html is not None else None}
         for r in results.values()
     ]
-    return rows + [{"name": s.name, "status": "not run", "error": "excluded by --only"} for s in specs if s.name not in results]
+    return rows + [{"name": s.name, "status": "not run", "error": t("index.excluded")} for s in specs if s.name not in results]
 
 
 def checked_index(
@@ -119,7 +120,7 @@ def checked_index(
     index = render_index(findings, manifest, reports, problems=[gate.redact(p) for p in problems])
     if not gate.leaks(html_text(index)):
         return index
-    problems.append("index.html showed dataset identifiers; its headline findings were withheld")
+    problems.append(t("index.problems.index_withheld"))
     manifest["status"], manifest["problems"] = "failed", problems
     return render_index({"dataset": dataset_info, "parameters": {}}, manifest,
                         [dict(r, error=None) for r in reports], problems=["privacy check failed for index.html"])

@@ -15,8 +15,9 @@ notebook                steps (findings sections)
 03_health_score_validity health_validity
 04_continuing_accounts  continuing_trends
 05_churned_accounts     churned_accounts
-06_churn_factors_kpis   churn_factors, kpis, lead_time
+06_churn_factors_kpis   churn_factors, kpis, kpi_tree, lead_time
 07_retention            retention
+08_peers_and_purpose    peer_benchmarks, adoption_purpose
 ======================  ====================================================
 
 The building blocks each step uses (decision tables, panels, comparisons) stay

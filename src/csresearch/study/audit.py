@@ -7,8 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.audit import DataAudit, audit_dataset
 from .. import plots
+from ..analysis.audit import DataAudit, audit_dataset
+from ..i18n import label as tl
 from ..narrative import audit_story
 from .protocol import Shown, Step, StepResult, StudyContext
 from .suppression import mask_small_counts, suppress_groups
@@ -43,16 +44,17 @@ class AuditStep(StepResult):
         """Whether the data satisfies the contract, and the rows per table."""
         lines = self.audit.validation.format_text().splitlines() if self.audit.validation is not None else []
         table = show_table(self.audit.summary, [("Table", INDEX, "text"), ("Rows", "rows", "count"),
-                                                ("Derived from another table", "derived", "yesno")])
+                                                ("Derived from another table", "derived", "yesno"),
+                                                ("Text encoding", "encoding", "text")])
         return Shown(lines[0] if lines else None, table)
 
     def coverage_plot(self, ax=None):
         """Rows per table and accounts under contract per month (log scale); returns the Axes."""
         if ax is None:
             ax = plots.figure(height=3.6, width=plots.MAX_WIDTH_IN)[1][0, 0]
-        ax = self.audit.coverage.rename(columns=_COVERAGE).plot(logy=True, ax=ax)
-        ax.set_ylabel("rows or accounts (log scale)")
-        ax.set_xlabel("month")
+        ax = self.audit.coverage.rename(columns={k: tl(v) for k, v in _COVERAGE.items()}).plot(logy=True, ax=ax)
+        ax.set_ylabel(tl("rows or accounts (log scale)"))
+        ax.set_xlabel(tl("month"))
         return ax
 
     def coverage(self) -> Table:

@@ -15,12 +15,18 @@ from ..analysis.event_study import paired_event_study
 from ..analysis.kpi import kpi_tree_plot
 from ..analysis.trajectories import aligned_trajectories, matched_sample
 from ..contract import HEALTH_COLUMNS
-from ..display import display_name
+from ..display import display_name, unit_of
 from ..features import onboarding_status
+from ..i18n import label as tl
+from ..i18n import t
 from ..jsonsafe import json_safe
 from ..lifetimes import decided_terms
-from ..display import unit_of
-from ..narrative import churn_factors_story, churned_accounts_story, describe_interval, kpi_story
+from ..narrative import (
+    churn_factors_story,
+    churned_accounts_story,
+    describe_interval,
+    kpi_story,
+)
 from ..tables import points_before_decisions, snapshot_table
 from .lead_time import factor_result, kpi_targets
 from .onboarding import dear_features
@@ -240,10 +246,10 @@ class ChurnedAccountsStep(StepResult):
         events = self.result.events
         shown = [f for f in dict.fromkeys([*events.first_components[:5], "health_score"]) if f in events.summary.index]
         axes = plots.small_multiples(shown, lambda feature, ax: events.plot(feature, ax=ax), ncols=3,
-                                     xlabel="months before the decision: churned minus renewed (95% band)",
+                                     xlabel=tl("months before the decision: churned minus renewed (95% band)"),
                                      change=True)
         for feature, ax in zip(shown, axes):
-            ax.set_title(ax.get_title() + f"\n({events.kind(feature)})")
+            ax.set_title(ax.get_title() + f"\n({tl(events.kind(feature))})")
         return axes
 
     def trajectories_plot(self):
@@ -279,8 +285,8 @@ class ChurnFactorsStep(StepResult):
     def table(self) -> Shown:
         """Shown under the answer: the ranking with rank intervals, importance, odds ratios and q-values."""
         r = self.result
-        head = (f"Churn rate per renewal decision: {describe_interval(r.churn_rate, 'percent')}; cross-validated AUC "
-                f"of the chosen model ({r.chosen_model}): {describe_interval(r.cv_auc)}.")
+        head = t("view.factors_head", churn=describe_interval(r.churn_rate, "percent"), model=r.chosen_model,
+                 auc=describe_interval(r.cv_auc))
         rank_cols = ("rank", "rank_ci_low", "rank_ci_high") if "rank_ci_low" in r.summary else "rank"
         terms = [_compared(str(f), t) for f, t in zip(r.summary.index, r.summary["term"])]
         table = show_table(r.summary.assign(term=terms),
@@ -310,8 +316,8 @@ class ChurnFactorsStep(StepResult):
         _, axes = plots.figure(1, 2, height=(1.6 + 0.3 * (n1 + n2)) / 2, width=plots.MAX_WIDTH_IN,
                                gridspec_kw={"height_ratios": [n1 + 2, n2 + 2]})
         top, bottom = axes[0, 0], axes[1, 0]
-        plots.bar_with_intervals(imp.iloc[::-1], ax=top, xlabel="drop in cross-validated AUC when shuffled")
-        plots.forest_plot(odds, ax=bottom, xlabel="odds ratio per 1 SD or against the reference level (log scale)")
+        plots.bar_with_intervals(imp.iloc[::-1], ax=top, xlabel=tl("drop in cross-validated AUC when shuffled"))
+        plots.forest_plot(odds, ax=bottom, xlabel=tl("odds ratio per 1 SD or against the reference level (log scale)"))
         return top, bottom
 
 
@@ -320,10 +326,10 @@ def _compared(factor: str, term: Any) -> str:
     if not isinstance(term, str) or not term:
         return ""
     if term == factor:
-        return "per 1 SD"
+        return tl("per 1 SD")
     name = term_name(term)
     prefix = display_name(factor) + ": "
-    return (name.removeprefix(prefix) + " vs reference") if name.startswith(prefix) else name
+    return t("view.vs_reference", level=name.removeprefix(prefix)) if name.startswith(prefix) else name
 
 
 def compute_churn_factors(step: Step, ctx: StudyContext) -> ChurnFactorsStep:
@@ -363,7 +369,7 @@ class KpiStep(StepResult):
             plots.unit_axis(ax, "share")
 
         return plots.small_multiples(list(by_feature), draw, ncols=2, height=3.0,
-                                     xlabel="value of the KPI (line: churn risk; red: the target with its interval)")
+                                     xlabel=tl("value of the KPI (line: churn risk; red: the target with its interval)"))
 
     def tree_plot(self, ax=None):
         """The KPI tree from the overall churn rate to the KPI targets; returns the Axes."""

@@ -30,8 +30,8 @@ from .protocol import Step, StepResult, StudyContext
 from .suppression import suppress_factor_levels
 from .view import INDEX, Table, show_table
 
-__all__ = ["LeadTimeStep", "compute_lead_time", "current_below", "decision_rows", "factor_result", "kpi_targets",
-           "lead_time_result"]
+__all__ = ["LeadTimeStep", "compute_lead_time", "current_below", "current_snapshot", "decision_rows", "factor_result",
+           "kpi_targets", "lead_time_result", "snapshot_now"]
 
 
 def _decisions(ctx: StudyContext, lead: int) -> pd.DataFrame:
@@ -68,17 +68,29 @@ def lead_time_result(ctx: StudyContext) -> Any:
     return ctx.cached("lead_time_result", build)
 
 
-def current_below(ds, kpis: Sequence[KpiThreshold], scorecard: Any = None) -> list[KpiThreshold]:
+def snapshot_now(ds, scorecard: Any = None) -> pd.DataFrame:
+    """Features and health of every account at the dataset's as_of (``account_id`` a column)."""
+    points = pd.DataFrame({"account_id": ds.accounts["account_id"].astype("str").unique(), "as_of": ds.extracted_at})
+    return snapshot_table(ds, points, scorecard=scorecard).reset_index()
+
+
+def current_snapshot(ctx: StudyContext) -> pd.DataFrame:
+    """:func:`snapshot_now` of the context's dataset, computed once per context."""
+    return ctx.cached("snapshot_now", lambda: snapshot_now(ctx.ds, ctx.param("scorecard")))
+
+
+def current_below(ds, kpis: Sequence[KpiThreshold], scorecard: Any = None,
+                  now: pd.DataFrame | None = None) -> list[KpiThreshold]:
     """Each KPI with the count and ARR of current customers (at the dataset's as_of) on its wrong side.
 
     A current customer has a term in force at as_of; its ARR is that of the
     terms in force. Customers whose metric is missing are not counted.
+    ``now`` is :func:`snapshot_now` when already computed.
     """
     as_of = ds.extracted_at
     if as_of is None or not kpis:
         return list(kpis)
-    points = pd.DataFrame({"account_id": ds.accounts["account_id"].astype("str").unique(), "as_of": as_of})
-    now = snapshot_table(ds, points, scorecard=scorecard).reset_index()
+    now = snapshot_now(ds, scorecard) if now is None else now
     c = ds.contracts
     in_force = c[(c["term_start"] <= as_of) & (as_of < c["term_end"])]
     arr = in_force.groupby(in_force["account_id"].astype("str"))["arr"].sum()
@@ -106,7 +118,7 @@ def kpi_targets(ctx: StudyContext, n_kpis: int = 3) -> list[KpiThreshold]:
         kpis = kpi_thresholds(table, "churned", chosen, groups=table["account_id"].to_numpy(),
                               seed=ctx.param("seed", 0), multiple=float(ctx.param("kpi_risk_multiple", 1.0)))
         kpis = [k.with_current(None, None, leading=True) for k in kpis]
-        return current_below(ctx.ds, kpis, ctx.param("scorecard"))
+        return current_below(ctx.ds, kpis, ctx.param("scorecard"), current_snapshot(ctx))
 
     return ctx.cached("kpi_targets", build)
 

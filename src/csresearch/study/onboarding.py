@@ -12,15 +12,27 @@ from .. import plots
 from ..analysis.causal import adjusted_churn
 from ..analysis.causal_health import weighted_comparison
 from ..analysis.comparison import compare_groups, unhealthy_by_segment
-from ..analysis.survival import churn_by_renewal, onboarding_vs_churn
 from ..analysis.results import Interval
+from ..analysis.survival import churn_by_renewal, onboarding_vs_churn
 from ..contract import DEAR_AXIS, HEALTH_COLUMNS
 from ..display import display_name
 from ..errors import InputError, ParameterError
+from ..i18n import label as tl
+from ..i18n import t
 from ..lifetimes import account_lifetimes, decided_terms
-from ..narrative import adjusted_churn_story, fmt_p, onboarding_churn_story, onboarding_health_story
+from ..narrative import (
+    adjusted_churn_story,
+    fmt_p,
+    onboarding_churn_story,
+    onboarding_health_story,
+)
 from ..tables import points_after_onboarding, snapshot_table
-from .landmark import CATEGORICAL_CONFOUNDERS, NUMERIC_CONFOUNDERS, landmark_frame, signup_confounders
+from .landmark import (
+    CATEGORICAL_CONFOUNDERS,
+    NUMERIC_CONFOUNDERS,
+    landmark_frame,
+    signup_confounders,
+)
 from .protocol import Step, StepResult, StudyContext
 from .suppression import segment_findings, suppress_groups
 from .view import INDEX, Table, interval_table, show_table
@@ -198,7 +210,7 @@ class OnboardingChurnStep(StepResult):
 
     def table(self) -> Table:
         """The raw estimates with their intervals."""
-        r, h = self.result, f"{self.result.horizon_years:g} years"
+        r, h = self.result, t("narrative.years", n=f"{self.result.horizon_years:g}")
         return interval_table([(f"Churned within {h}, succeeded onboarding", r.churn_succeeded, "share"),
                                (f"Churned within {h}, failed onboarding", r.churn_failed, "share"),
                                ("Difference, failed - succeeded", r.risk_difference, "points"),
@@ -226,7 +238,7 @@ class OnboardingChurnStep(StepResult):
         left, right = axes[0]
         plots.km_plot(self.result, ax=left)
         plots.bar_with_intervals({"succeeded": self.result.churn_succeeded, "failed": self.result.churn_failed},
-                                 ax=right, xlabel=f"churned within {self.result.horizon_years:g} years", unit="share")
+                                 ax=right, xlabel=t("figures.churned_within_lower", years=f"{self.result.horizon_years:g}"), unit="share")
         return left, right
 
     def adjusted_plot(self):
@@ -237,7 +249,7 @@ class OnboardingChurnStep(StepResult):
             return left, right
         plots.adjusted_curves_plot(self.adjusted.curves, ax=left, horizon=self.adjusted.horizon_years)
         plots.forest_plot({_years(h): iv for h, iv in self.adjusted.by_horizon.items()}, ax=right, ref=0.0,
-                          log=False, xlabel="adjusted churn difference,\nfailed - succeeded", unit="points")
+                          log=False, xlabel=tl("adjusted churn difference,\nfailed - succeeded"), unit="points")
         return left, right
 
     def diagnostics_plot(self):
@@ -255,7 +267,7 @@ class OnboardingChurnStep(StepResult):
         r = self.result
         table = suppress_groups(r.by_segment, ["n_succeeded", "n_failed"], self.ctx.min_group_size, self.ctx.include_ids,
                                 rate_cols=[c for c in r.by_segment.columns if c not in ("segment", "n_succeeded", "n_failed")])
-        h = f"{r.horizon_years:g} years"
+        h = t("narrative.years", n=f"{r.horizon_years:g}")
         return show_table(table, [("Segment", "segment", "text"), ("Accounts, succeeded", "n_succeeded", "count"),
                                   ("Accounts, failed", "n_failed", "count"),
                                   (f"Churned within {h}, succeeded", _iv("churn_succeeded"), "share"),
@@ -357,7 +369,7 @@ class OnboardingHealthStep(StepResult):
             ax = plots.figure(height=2.6)[1][0, 0]
         return plots.bar_with_intervals({"succeeded": self.comparison.unhealthy_succeeded,
                                          "failed": self.comparison.unhealthy_failed}, ax=ax, unit="share",
-                                        xlabel=f"share with health score below {self.comparison.unhealthy_threshold:g}")
+                                        xlabel=t("figures.share_below", threshold=f"{self.comparison.unhealthy_threshold:g}"))
 
     def features(self) -> Table:
         """Every feature: raw difference (Welch) and adjusted difference (regression on segment and touch model)."""
@@ -390,7 +402,7 @@ class OnboardingHealthStep(StepResult):
         if ax is None:
             ax = plots.figure(height=2.8)[1][0, 0]
         return plots.forest_plot(health, ax=ax, ref=0.0, log=False,
-                                 xlabel="adjusted difference, failed - succeeded\n(health score points)")
+                                 xlabel=tl("adjusted difference, failed - succeeded\n(health score points)"))
 
 
 def compute_onboarding_health(step: Step, ctx: StudyContext) -> OnboardingHealthStep:

@@ -22,8 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import i18n
 from ..dataset import Dataset
 from ..errors import ParameterError
+from ..features import reuse_feature_contexts
+from ..i18n import label, t
 from .common import SOFT_ERRORS, load_study_dataset, resolve_path, soft_reason
 from .sections import write_section
 from .suppression import MIN_SHARED_GROUP_SIZE, account_group_sizes, suppress_findings
@@ -43,6 +46,7 @@ __all__ = [
     "run",
     "section_headline",
     "sections_of",
+    "step_text",
     "steps",
 ]
 
@@ -83,9 +87,14 @@ class StudyContext:
         return self.cached("group_sizes", lambda: account_group_sizes(self.ds.accounts) if self.ds.accounts is not None else {})
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
-        """``build()`` once per context; later calls return the same object."""
+        """``build()`` once per context; later calls return the same object.
+
+        While it builds, canonical features reuse one feature context per dataset (the usage panel and
+        engagement indexes are built once per notebook, not once per table; the dataset is never modified).
+        """
         if key not in self.cache:
-            self.cache[key] = build()
+            with reuse_feature_contexts(self.cache.setdefault("_feature_contexts", {})):
+                self.cache[key] = build()
         return self.cache[key]
 
 
@@ -224,14 +233,15 @@ class Shown:
     Parameters
     ----------
     *parts : object
-        Objects with ``_repr_html_`` (DataFrames, results) or plain text.
+        Objects with ``_repr_html_`` (DataFrames, results) or plain text (shown in the current
+        language when the catalogue's ``labels`` translate it: :func:`csresearch.i18n.label`).
     """
 
     def __init__(self, *parts: Any) -> None:
         self.parts = [p for p in parts if p is not None]
 
     def _repr_html_(self) -> str:
-        return "\n".join(p._repr_html_() if hasattr(p, "_repr_html_") else f"<p>{html.escape(str(p))}</p>"
+        return "\n".join(p._repr_html_() if hasattr(p, "_repr_html_") else f"<p>{html.escape(label(str(p)))}</p>"
                          for p in self.parts)
 
 
@@ -254,7 +264,7 @@ class Unavailable:
 
     def headline(self) -> list[str]:
         """One sentence saying why there is no answer."""
-        return [f"Not computable: {self.reason}."]
+        return [t("study.not_computable", reason=i18n.label_text(str(self.reason)))]
 
     def story(self) -> str:
         """The same sentence."""
@@ -326,6 +336,18 @@ def sections_of(notebook: str) -> tuple[str, ...]:
     return tuple(s.name for s in steps() if s.notebook == notebook)
 
 
+def step_text(step: Step, field_name: str) -> str:
+    """The step's ``heading`` or ``question`` in the current language.
+
+    The registry's words are the English source; another language translates
+    them under ``steps.<name>.<field>`` in its catalogue (a step it does not
+    list keeps the source words).
+    """
+    key = f"steps.{step.name}.{field_name}"
+    source = getattr(step, field_name)
+    return t(key) if source and i18n.current() != i18n.DEFAULT and i18n.has(key) else source
+
+
 def answer_steps() -> list[Step]:
     """Steps that answer a study question in the executive summary, in registry order."""
     return [s for s in steps() if s.answer is not None]
@@ -339,13 +361,13 @@ def headline_steps() -> list[Step]:
 def section_headline(step: Step, section: Any, missing: Mapping[str, str]) -> list[str]:
     """The index sentences of one step from its findings section (or why it is missing)."""
     if section is None:
-        return [f"Not available: {missing.get(step.name, 'not produced by this run')}."]
+        return [t("study.not_available", reason=i18n.label_text(str(missing.get(step.name, t("study.not_produced")))))]
     if isinstance(section, Mapping) and set(section) == {"reason"}:
-        return [f"Not computed on this data: {section['reason']}."]
+        return [t("study.not_computed", reason=i18n.label_text(str(section["reason"])))]
     try:
         return step.headline(section) if step.headline is not None else []
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
-        return [f"Section {step.name} is malformed and cannot be summarised ({type(exc).__name__}: {exc})."]
+        return [t("study.malformed", section=step.name, error=f"{type(exc).__name__}: {exc}")]
 
 
 def open_study(
@@ -356,6 +378,7 @@ def open_study(
     min_group_size: int = 5,
     include_ids: bool = False,
     scorecard: str | Path | None = None,
+    lang: str | None = None,
     **params: Any,
 ) -> StudyContext:
     """Load the dataset a notebook analyses (cut at ``as_of``) and bundle it with the notebook's parameters.
@@ -376,6 +399,9 @@ def open_study(
         An internal report: suppress nothing.
     scorecard : path, optional
         Scorecard YAML (None: the built-in DEAR scorecard).
+    lang : str, optional
+        Language of every sentence, table header and figure label from now on
+        in this session (:func:`csresearch.i18n.set_language`; None: English).
     **params
         The step parameters the notebook declares (``lead_days``,
         ``horizon_years``, ``months_after``, ``unhealthy_threshold``, ``seed``).
@@ -388,6 +414,10 @@ def open_study(
         raise ParameterError(f"min_group_size={min_group_size}: shared output needs a minimum group size of at least "
                              f"{MIN_SHARED_GROUP_SIZE} (smaller groups can identify accounts); a smaller value needs "
                              "include_ids=True (an internal report)")
+    i18n.set_language(lang)
+    from ..plots import use_report_style  # every figure of the notebook, analysis plots too: sizes and fonts
+
+    use_report_style()
     ds = load_study_dataset(data_dir, as_of)
     out = resolve_path(output_dir) if output_dir is not None else None
     return StudyContext(ds, dict(params, scorecard=resolve_path(scorecard)), out, int(min_group_size), bool(include_ids))

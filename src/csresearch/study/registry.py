@@ -18,8 +18,10 @@ from __future__ import annotations
 from .. import answers, narrative, summary_figures
 from .audit import compute_audit
 from .churn import compute_churn_factors, compute_churned_accounts, compute_kpis
+from .kpi_tree import compute_kpi_tree
 from .lead_time import compute_lead_time
 from .onboarding import compute_onboarding_churn, compute_onboarding_health
+from .peers import compute_adoption_purpose, compute_peer_benchmarks
 from .protocol import Step, register
 from .retention import compute_retention
 from .validity import compute_continuing_trends, compute_health_validity
@@ -56,12 +58,18 @@ SUITE_STEPS = (
          answer=answers.churn_factors_answer, figure=summary_figures.churn_factors_figure),
     Step("kpis", "KPIs to manage to", "Which levels should the CS team manage to?",
          "06_churn_factors_kpis", compute_kpis, narrative.kpis_headline, actions=answers.kpi_actions),
+    Step("kpi_tree", "KPI tree", "How much churn would fall if every team met its KPI targets?",
+         "06_churn_factors_kpis", compute_kpi_tree, narrative.kpi_tree_headline, required=False),
     Step("lead_time", "How far ahead churn shows", "How far ahead of the renewal decision can churn be seen?",
          "06_churn_factors_kpis", compute_lead_time, narrative.lead_time_headline, required=False),
     Step("retention", "Retention", "How much revenue and how many customers do we keep?",
          "07_retention", compute_retention, narrative.retention_headline, required=False,
          answer=answers.retention_answer, actions=answers.retention_actions, figure=summary_figures.retention_figure,
          segments=answers.retention_segments),
+    Step("peer_benchmarks", "Peer benchmarks", "Do accounts that trail their peers churn more?",
+         "08_peers_and_purpose", compute_peer_benchmarks, narrative.peer_headline, required=False),
+    Step("adoption_purpose", "Purpose of purchase", "Do churn and health differ by why the customer bought?",
+         "08_peers_and_purpose", compute_adoption_purpose, narrative.purpose_headline, required=False),
 )
 
 for _step in SUITE_STEPS:

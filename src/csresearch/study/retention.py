@@ -36,10 +36,12 @@ from ..analysis.retention import (
 )
 from ..contract import DEAR_AXIS
 from ..display import display_name
+from ..i18n import fmt, t
+from ..i18n import label as tl
 from ..jsonsafe import json_safe
 from ..narrative import describe_target, fmt_money, fmt_pct, retention_story
 from .common import attempt
-from .lead_time import current_below, decision_rows
+from .lead_time import current_below, current_snapshot, decision_rows
 from .protocol import Step, StepResult, StudyContext
 from .suppression import suppress_groups
 
@@ -95,7 +97,7 @@ def arr_at_risk(ctx: StudyContext) -> list[dict[str, Any]]:
              "churn_rate_wrong_side": rates[k.feature][0], "churn_rate_right_side": rates[k.feature][1],
              "accounts_below_now": k.accounts_below_now, "arr_below_now": k.arr_below_now,
              "share_of_current_arr": (k.arr_below_now / base) if base > 0 and k.arr_below_now is not None else None}
-            for k in current_below(ctx.ds, targets, ctx.param("scorecard"))]
+            for k in current_below(ctx.ds, targets, ctx.param("scorecard"), current_snapshot(ctx))]
     return json_safe(sorted(rows, key=lambda r: -_ratio(r["churn_rate_wrong_side"], r["churn_rate_right_side"])))
 
 
@@ -128,14 +130,15 @@ class _Plain:
         self.frame = frame
 
     def _repr_html_(self) -> str:
-        return self.frame.to_html(index=False, escape=True, border=0, na_rep="")
+        return self.frame.rename(columns=lambda c: tl(str(c))).to_html(index=False, escape=True, border=0, na_rep="")
 
 
 def _in_words(row: pd.Series, name: str) -> str:
     value = row[name]
     if not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
-        return str(value) if isinstance(value, str) else "n/a"
-    return f"{fmt_pct(value)} ({fmt_pct(row[f'{name}_ci_low'])} to {fmt_pct(row[f'{name}_ci_high'])})"
+        return str(value) if isinstance(value, str) else fmt("na")
+    return fmt_pct(value) + fmt("bracket", text=fmt("range", low=fmt_pct(row[f"{name}_ci_low"]),
+                                                     high=fmt_pct(row[f"{name}_ci_high"])))
 
 
 def _money(x: Any) -> str:
@@ -197,19 +200,19 @@ class RetentionStep(StepResult):
 
     def groups_plot(self, by: str = "segment", ax=None):
         """The measures per segment or signup-year cohort with 95% intervals (suppressed groups left out); returns the Axes."""
-        title = "By segment" if by == "segment" else "By signup year"
+        title = tl("By segment") if by == "segment" else tl("By signup year")
         return retention_group_plot(self._groups(by), ax=ax, title=title)
 
     def at_risk_table(self) -> Any:
         """Per DEAR feature's target: churn on each side, current customers and their ARR on the wrong side."""
         if self.at_risk is None:
-            return _Plain(pd.DataFrame({"ARR at risk": [f"not computable: {self.at_risk_reason}"]}))
+            return _Plain(pd.DataFrame({"ARR at risk": [t("view.not_computable", reason=tl(str(self.at_risk_reason)))]}))
         return _Plain(pd.DataFrame([{
             "Feature": display_name(r["feature"]),
             "Target": describe_target(r["feature"], r["direction"], r["threshold"]),
             "Churn on the wrong side": fmt_pct(r["churn_rate_wrong_side"]),
             "Churn on the right side": fmt_pct(r["churn_rate_right_side"]),
-            "Customers on the wrong side now": "n/a" if r["accounts_below_now"] is None else f"{r['accounts_below_now']:,}",
+            "Customers on the wrong side now": fmt("na") if r["accounts_below_now"] is None else f"{r['accounts_below_now']:,}",
             "Their ARR": _money(r["arr_below_now"]),
             "Share of current ARR": fmt_pct(r["share_of_current_arr"]),
         } for r in self.at_risk], columns=["Feature", "Target", "Churn on the wrong side", "Churn on the right side",

@@ -17,8 +17,10 @@ from ..analysis.association import (
 )
 from ..analysis.results import Interval
 from ..analysis.trends import median_trajectories, slopes_per_year
-from ..display import display_name
+from ..display import definition_name, display_name
 from ..health import HealthScore, health_definitions
+from ..i18n import label as tl
+from ..i18n import label_text, t
 from ..narrative import continuing_trends_story, definitions_story, features_against_score, health_validity_story
 from ..tables import decision_table, points_anniversaries, points_continuing, snapshot_table
 from .common import attempt
@@ -159,8 +161,9 @@ class HealthValidityStep(StepResult):
     def definitions_table(self) -> Shown:
         """Every health definition in rank order: renewal AUC and its differences, then churn and onboarding by health."""
         if self.definitions is None:
-            return Shown(f"The health definitions could not be compared: {self.definitions_reason}.")
+            return Shown(t("narrative.definitions.not_compared", why=label_text(str(self.definitions_reason))))
         d, iv, table = self.definitions, _interval_columns, self.definitions.table()
+        table = table.rename(index={x.label: definition_name(x.name, x.label) for x in d.definitions})
         ranking = show_table(table, [("Health definition", INDEX, "text"), ("Rank", "rank", "count"),
                                      ("Best in % of resamples", "p_best", "share"),
                                      ("AUC for the next renewal (95% CI)", iv("auc_next_renewal"), "number"),
@@ -168,7 +171,8 @@ class HealthValidityStep(StepResult):
                                      ("Difference from the DEAR score (95% CI)", iv("auc_vs_dear"), "number"),
                                      ("Spearman with tenure (95% CI)", iv("tenure_spearman"), "number")],
                              title="Health definitions side by side, ranked by AUC for the next renewal",
-                             method=f"{d.auc.method}. Tenure: {d.tenure.method}", notes=d.auc.notes)
+                             method=t("study.definitions_method", auc=label_text(d.auc.method),
+                                      tenure=label_text(d.tenure.method)), notes=d.auc.notes)
         checks = show_table(table, [("Health definition", INDEX, "text"),
                                     ("Unhealthy at the decision (95% CI)", iv("unhealthy_share"), "share"),
                                     ("Churn rate if unhealthy (95% CI)", iv("churn_rate_unhealthy"), "share"),
@@ -186,7 +190,7 @@ class HealthValidityStep(StepResult):
         if self.definitions is None:
             return None
         d = self.definitions
-        labels = {x.name: x.label for x in d.definitions}
+        labels = {x.name: definition_name(x.name, x.label) for x in d.definitions}
         ax = plots.bar_with_intervals({labels[n]: d.auc.estimates[n] for n in d.auc.ranking()[::-1]}, ax=ax,
                                       xlabel="AUC for the next renewal (0.5 = coin toss)")
         ax.axvline(0.5, color="grey", lw=0.8, ls="--")
@@ -203,14 +207,14 @@ class HealthValidityStep(StepResult):
     def cohorts_plot(self, ax=None):
         """Median health score by tenure year, one line per tenure cohort; returns the Axes."""
         medians = self.panel.groupby(["tenure_cohort", "tenure_year"])["health_score"].median().unstack(0)
-        medians.columns = [f"{c} anniversaries" for c in medians.columns]
+        medians.columns = [tl(f"{c} anniversaries") for c in medians.columns]
         if ax is None:
             ax = plots.figure(height=3.8)[1][0, 0]
         ax = medians.plot(marker="o", ax=ax)
-        ax.set_title("median health score by tenure year")
-        ax.set_ylabel("health score")
-        ax.set_xlabel("tenure year")
-        ax.legend(title="tenure cohort", loc="center left", bbox_to_anchor=(1.0, 0.5))
+        ax.set_title(tl("median health score by tenure year"))
+        ax.set_ylabel(tl("health score"))
+        ax.set_xlabel(tl("tenure year"))
+        ax.legend(title=tl("tenure cohort"), loc="center left", bbox_to_anchor=(1.0, 0.5))
         return ax
 
     def calibration(self) -> Any:
@@ -221,8 +225,8 @@ class HealthValidityStep(StepResult):
     def calibration_plot(self, ax=None):
         """The calibration as a plot; returns the Axes."""
         ax = plots.calibration_plot(self.calibration(), ax=ax)
-        ax.set_xlabel("mean health score in the decile")
-        ax.set_ylabel("churn rate at the next decision")
+        ax.set_xlabel(tl("mean health score in the decile"))
+        ax.set_ylabel(tl("churn rate at the next decision"))
         return ax
 
     def calibration_table(self) -> Table:
@@ -316,7 +320,7 @@ class ContinuingTrendsStep(StepResult):
         shown = [f for f in dict.fromkeys(shown) if f in self.trends.slopes]
         medians = median_trajectories(self.panel, "tenure_years", shown)
         return plots.small_multiples(shown, lambda feature, ax: plots.trend_plot(medians, feature, ax=ax), ncols=2,
-                                     height=2.8, xlabel="tenure year (line: median; band: interquartile range)")
+                                     height=2.8, xlabel=tl("tenure year (line: median; band: interquartile range)"))
 
 
 def compute_continuing_trends(step: Step, ctx: StudyContext) -> ContinuingTrendsStep:

@@ -10,7 +10,8 @@ percentage points, p- and q-values as ``< 0.001``, counts with thousands
 separators, an estimate and its interval in one cell, a missing value as an
 empty cell or ``not computable: <reason>``. The table has no index column, no
 raw dict and no scientific notation, and explanatory text wraps instead of
-being cut off.
+being cut off. Headers, titles and category words are shown in the current
+language (:func:`csresearch.i18n.label`: the English text is the key).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from ..display import DISPLAY_NAMES, display_name
+from ..i18n import fmt, label, label_text, t
 from ..narrative import feature_unit, fmt_number, fmt_p, fmt_pct
 
 __all__ = ["INDEX", "KINDS", "Table", "format_cell", "humanise", "interval_table", "show_table", "term_name"]
@@ -65,7 +67,7 @@ def term_name(term: str) -> str:
     match = _TERM.match(str(term))
     if match is None:
         return display_name(str(term))
-    return f"{display_name(match['name'])}: {match['level'].replace('_', ' ')}"
+    return f"{display_name(match['name'])}: {label(match['level'].replace('_', ' '))}"
 
 
 def _bound(x: Any, kind: str) -> str:
@@ -73,6 +75,11 @@ def _bound(x: Any, kind: str) -> str:
     if kind == "points":
         return f"{100 * float(x):+.1f}"
     return format_cell(x, kind)
+
+
+def _words(text: str) -> str:
+    """Explanatory text in the current language (:func:`csresearch.i18n.label_text`), feature names made human."""
+    return humanise(label_text(str(text)))
 
 
 def format_cell(x: Any, kind: str, feature: str | None = None) -> str:
@@ -94,7 +101,7 @@ def format_cell(x: Any, kind: str, feature: str | None = None) -> str:
     if kind == "feature":
         return term_name(str(x))
     if kind == "text":
-        return humanise(str(x))
+        return _words(x)
     if isinstance(x, str):
         return x
     if kind in ("value", "change"):
@@ -103,9 +110,9 @@ def format_cell(x: Any, kind: str, feature: str | None = None) -> str:
     x = float(x)
     formats: Mapping[str, Callable[[float], str]] = {
         "share": fmt_pct, "p": fmt_p, "number": fmt_number, "ratio": fmt_number,
-        "points": lambda v: f"{100 * v:+.1f} points",
+        "points": lambda v: fmt("points", value=f"{100 * v:+.1f}"),
         "count": lambda v: f"{v:,.0f}", "month": lambda v: f"{v:.0f}",
-        "yesno": lambda v: "yes" if v else "no",
+        "yesno": lambda v: t("narrative.yes") if v else t("narrative.no"),
     }
     return formats[kind](x)
 
@@ -114,14 +121,14 @@ def _interval_cell(est: Any, low: Any, high: Any, kind: str, feature: str | None
     if _missing(est):
         if not (isinstance(reason, str) and reason):
             return ""
-        return reason if reason.startswith(("not ", "could not")) else f"not computable: {reason}"
+        return label(reason) if reason.startswith(("not ", "could not")) else t("view.not_computable", reason=label(reason))
     if kind in ("value", "change"):
         unit = feature_unit(str(feature), change=kind == "change")
         kind = {"percent": "share", "points": "points"}.get(unit, "number")
     text = format_cell(est, kind)
     if _missing(low) or _missing(high) or isinstance(low, str) or isinstance(high, str):
         return text
-    return f"{text} ({_bound(low, kind)} to {_bound(high, kind)})"
+    return text + fmt("bracket", text=fmt("range", low=_bound(low, kind), high=_bound(high, kind)))
 
 
 @dataclass
@@ -152,15 +159,17 @@ class Table:
     short_columns: list[str] = field(default_factory=list)
 
     def _repr_html_(self) -> str:
-        head = "".join(f'<th{self._cls(c)}>{html.escape(str(c))}</th>' for c in self.frame.columns)
+        head = "".join(f'<th{self._cls(c)}>{html.escape(label(str(c)))}</th>' for c in self.frame.columns)
         rows = "".join("<tr>" + "".join(f'<td{self._cls(c)}>{html.escape(str(v))}</td>'
                                         for c, v in zip(self.frame.columns, row)) + "</tr>"
                        for row in self.frame.itertuples(index=False))
-        parts = [f"<h4>{html.escape(self.title)}</h4>" if self.title else "",
-                 f'<p class="method"><b>Method:</b> {html.escape(humanise(self.method))}</p>' if self.method else "",
+        parts = [f"<h4>{html.escape(label(self.title))}</h4>" if self.title else "",
+                 f'<p class="method"><b>{html.escape(t("view.method"))}</b> {html.escape(_words(self.method))}</p>'
+                 if self.method else "",
                  f'<table class="report-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>']
         if self.notes:
-            parts.append("<p><b>Notes</b></p><ul>" + "".join(f"<li>{html.escape(humanise(n))}</li>" for n in self.notes)
+            parts.append(f"<p><b>{html.escape(t('view.notes'))}</b></p><ul>"
+                         + "".join(f"<li>{html.escape(_words(n))}</li>" for n in self.notes)
                          + "</ul>")
         return "\n".join(p for p in parts if p)
 
@@ -248,7 +257,7 @@ def interval_table(rows: Sequence[tuple[str, Any, str]], *, title: str = "", met
     cells = [_interval_cell(r.estimate, r.ci_low, r.ci_high, r.kind, r.label, r.reason)
              for r in frame.itertuples(index=False)]
     shown = pd.DataFrame({
-        label: [term_name(v) if features else v for v in frame["label"]],
+        label: [term_name(v) if features and label_text(v) == v else _words(v) for v in frame["label"]],
         "Estimate (95% CI)": cells,
         "Accounts": [format_cell(v, "count") for v in frame["n"]],
     })

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .scenario import SEGMENTS, Scenario
 
-__all__ = ["draw_accounts", "draw_onboarding", "INDUSTRIES"]
+__all__ = ["draw_accounts", "draw_onboarding", "draw_purpose", "INDUSTRIES"]
 
 #: Industry -> share of accounts.
 INDUSTRIES = {
@@ -113,6 +113,25 @@ def draw_accounts(n: int, sc: Scenario, rng: np.random.Generator) -> tuple[pd.Da
         }
     )
     return accounts, latent
+
+
+def draw_purpose(latent: pd.DataFrame, sc: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """The stated purpose of each account: a multinomial logit in its persistent health, some unknown (None).
+
+    Drawn from its own random stream after everything else, so adding it left
+    every other table of a seed unchanged.
+    """
+    keys = list(sc.purpose_shares)
+    base = np.log(np.array([sc.purpose_shares[k] for k in keys], dtype=float))
+    slope = np.array([sc.purpose_health.get(k, 0.0) for k in keys], dtype=float)
+    logits = base[None, :] + latent["health"].to_numpy()[:, None] * slope[None, :]
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    u = rng.random(len(latent))
+    choice = (u[:, None] > np.cumsum(p, axis=1)).sum(axis=1).clip(max=len(keys) - 1)
+    purpose = np.array(keys, dtype=object)[choice]
+    purpose[rng.random(len(latent)) < sc.purpose_null_share] = None
+    return purpose
 
 
 def _days(rng: np.random.Generator, low: int, high: int, n: int) -> np.ndarray:

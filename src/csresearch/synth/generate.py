@@ -26,14 +26,15 @@ import pandas as pd
 from .. import contract
 from ..dataset import Dataset
 from ..errors import ParameterError
-from .accounts import draw_accounts, draw_onboarding
+from .accounts import draw_accounts, draw_onboarding, draw_purpose
 from .contracts import draw_contracts
 from .engagement import draw_engagement, draw_roi
 from .events import events_from_usage, iter_events_from_usage
+from .labels import DESCRIPTIONS, LABELS, localise
 from .scenario import Scenario, resolve_scenario
 from .truth import build_truth
 from .usage import draw_usage
-from .writer import check_target, write_synthetic
+from .writer import ENCODINGS, check_target, write_synthetic
 
 __all__ = ["CHUNK_EVENTS", "SORT_KEYS", "EventStream", "SyntheticData", "generate_dataset", "synthesize"]
 
@@ -53,7 +54,7 @@ SORT_KEYS = {
 #: the seed's meaning: another value gives other (equally valid) events.
 CHUNK_EVENTS = 500_000
 
-_STREAMS = ("accounts", "onboarding", "contracts", "usage", "engagement", "roi", "events")
+_STREAMS = ("accounts", "onboarding", "contracts", "usage", "engagement", "roi", "events", "purpose")
 
 
 class EventStream:
@@ -151,13 +152,13 @@ class SyntheticData:
             description=self.metadata.get("description"),
         )
 
-    def write(self, out_dir: str | Path, fmt: str = "csv") -> Path:
+    def write(self, out_dir: str | Path, fmt: str = "csv", encoding: str = "utf-8") -> Path:
         """Write dataset.yml, one file per table and truth.json into ``out_dir``.
 
         See :func:`~csresearch.synth.writer.write_synthetic` (refuses to
         overwrite a folder that is not a previous synth output).
         """
-        return write_synthetic(self, out_dir, fmt=fmt)
+        return write_synthetic(self, out_dir, fmt=fmt, encoding=encoding)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         sizes = ", ".join(f"{k}={v:,}" for k, v in self.row_counts().items())
@@ -187,6 +188,7 @@ def generate_dataset(
     *,
     name: str | None = None,
     stream_events: bool = False,
+    lang: str = "en",
 ) -> SyntheticData:
     """Generate a synthetic contract dataset with the planted effects of ``scenario``.
 
@@ -208,6 +210,11 @@ def generate_dataset(
     stream_events : bool, default False
         With ``with_events``, leave the events out of ``tables``: ``events``
         makes them chunk by chunk when iterated or written.
+    lang : {"en", "ja"}, default "en"
+        Language of the labels (:func:`~csresearch.synth.labels.localise`):
+        ``ja`` relabels the drawn tables with Japanese segments, touch models,
+        industries and company-name account ids; every draw and planted effect
+        is the same, truth.json's keys stay English and it records the labels.
 
     Returns
     -------
@@ -216,7 +223,7 @@ def generate_dataset(
     Raises
     ------
     ParameterError
-        For fewer than 10 accounts, a negative seed or a bad scenario.
+        For fewer than 10 accounts, a negative seed, a bad scenario or an unknown language.
     """
     if int(n_accounts) < 10:
         raise ParameterError(f"n_accounts must be at least 10, got {n_accounts}")
@@ -232,33 +239,30 @@ def generate_dataset(
     usage, panel = draw_usage(accounts, latent, terms, sc, rng["usage"])
     engagement = draw_engagement(accounts, latent, panel, sc, rng["engagement"])
     roi = draw_roi(accounts, latent, onboarding, terms, sc, rng["roi"])
-    raw = {
-        "accounts": accounts,
-        "contracts": contracts,
-        "onboarding": onboarding,
-        "usage_monthly": usage,
-        "engagement": engagement,
-        "roi": roi,
-    }
-    tables = {k: _typed(k, v) for k, v in raw.items()}
+    purpose = draw_purpose(latent, sc, rng["purpose"])  # its own stream: every other draw unchanged
+    raw = {"accounts": accounts.assign(purpose=purpose), "contracts": contracts, "onboarding": onboarding,
+           "usage_monthly": usage, "engagement": engagement, "roi": roi}
+    labels_rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(len(_STREAMS),)))
+    tables = {k: _typed(k, v) for k, v in localise(raw, lang, labels_rng).items()}
     events = None
     if with_events:
         events_seed = int(streams["events"].generate_state(1)[0])
         events = EventStream(tables["usage_monthly"], tables["accounts"], tables["contracts"], seed=events_seed)
         if not stream_events:
             tables["events"] = events.frame()
-    metadata = {
-        "name": name or f"synthetic-seed{int(seed)}",
-        "extracted_at": sc.extracted_at,
-        "description": (
-            f"csresearch synthetic data: {int(n_accounts)} accounts, seed {int(seed)}; "
-            "planted effects in truth.json, model in docs/synthetic-data.md"
-        ),
-    }
+    metadata = {"name": name or f"synthetic-seed{int(seed)}", "extracted_at": sc.extracted_at,
+                "description": _description(int(n_accounts), int(seed), lang)}
     data = SyntheticData(tables=tables, metadata=metadata, events=events)
     data.truth = build_truth(tables, latent, terms, panel, sc, n_accounts=int(n_accounts), seed=int(seed),
                              table_rows=data.row_counts())
+    if lang != "en":
+        data.truth["labels"] = {"lang": lang, **LABELS[lang]}
     return data
+
+
+def _description(n_accounts: int, seed: int, lang: str) -> str:
+    """dataset.yml's description: what was generated, where the planted effects are."""
+    return DESCRIPTIONS[lang].format(n_accounts=n_accounts, seed=seed)
 
 
 def synthesize(
@@ -268,6 +272,9 @@ def synthesize(
     fmt: str = "csv",
     with_events: bool = False,
     scenario: Scenario | dict | str | Path | None = None,
+    *,
+    lang: str = "en",
+    encoding: str = "utf-8",
 ) -> SyntheticData:
     """Generate a synthetic dataset and write it to ``out_dir`` (what ``csresearch synth`` does).
 
@@ -285,6 +292,10 @@ def synthesize(
         Also write the raw events table.
     scenario : Scenario, dict, YAML path or None
         Planted parameters.
+    lang : {"en", "ja"}
+        Language of the labels (:func:`generate_dataset`).
+    encoding : {"utf-8", "utf-8-sig", "cp932"}
+        Text encoding of the CSV tables (:func:`~csresearch.synth.writer.write_synthetic`).
 
     Returns
     -------
@@ -301,7 +312,9 @@ def synthesize(
     """
     out = Path(out_dir)
     check_target(out)
+    if encoding not in ENCODINGS:
+        raise ParameterError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
     data = generate_dataset(n_accounts=n_accounts, seed=seed, scenario=scenario, with_events=with_events,
-                            stream_events=True)
-    write_synthetic(data, out, fmt=fmt)
+                            stream_events=True, lang=lang)
+    write_synthetic(data, out, fmt=fmt, encoding=encoding)
     return data

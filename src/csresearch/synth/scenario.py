@@ -109,6 +109,13 @@ class Scenario:
         Monthly exec-meeting / QBR rate per touch model.
     roi_share : float
         Share of accounts that ever report ROI.
+    purpose_shares, purpose_health : dict
+        The customer's stated reason for buying (``accounts.purpose``): its
+        share at average latent health, and its log-odds per unit of the
+        account's persistent health (buyers for sales enablement are healthier,
+        for marketing lists less healthy); purpose has no effect of its own.
+    purpose_null_share : float
+        Share of accounts whose purpose is unknown (null).
     """
 
     first_signup: str = "2020-07-01"
@@ -178,6 +185,13 @@ class Scenario:
     exec_rate: dict = field(default_factory=lambda: {"tech": 0.0, "low": 0.04, "high": 0.12})
     qbr_rate: dict = field(default_factory=lambda: {"tech": 0.0, "low": 0.08, "high": 0.25})
     roi_share: float = 0.3
+    purpose_shares: dict = field(
+        default_factory=lambda: {"sales_enablement": 0.4, "paperless": 0.35, "marketing_lists": 0.25}
+    )
+    purpose_health: dict = field(
+        default_factory=lambda: {"sales_enablement": 0.5, "paperless": 0.0, "marketing_lists": -0.5}
+    )
+    purpose_null_share: float = 0.1
 
     def to_dict(self) -> dict[str, Any]:
         """Return every field as plain JSON-friendly data."""

@@ -248,6 +248,20 @@ def _churn_causes(sc: Scenario, terms: dict) -> dict[str, Any]:
     }
 
 
+def _purpose(accounts: pd.DataFrame, sc: Scenario) -> dict[str, Any]:
+    """The planted purpose model and the realised shares of accounts.purpose."""
+    purpose = accounts["purpose"] if "purpose" in accounts else pd.Series(dtype="object")
+    return {
+        "definition": ("accounts.purpose: multinomial logit of the planted shares with log-odds purpose_health x the "
+                       "persistent latent health; no effect on churn of its own (churn differs by purpose through "
+                       "health only)"),
+        "planted_shares": sc.purpose_shares,
+        "planted_health_log_odds": sc.purpose_health,
+        "planted_null_share": sc.purpose_null_share,
+        "realised_shares": {str(k): _r(v) for k, v in purpose.value_counts(normalize=True, dropna=False).items()},
+    }
+
+
 def build_truth(
     tables: dict[str, pd.DataFrame],
     latent: pd.DataFrame,
@@ -306,6 +320,7 @@ def build_truth(
         "churn_model": _churn_model(sc, terms, decided),
         "churn_causes": _churn_causes(sc, terms),
         "factor_roles": FACTOR_ROLES,
+        "purpose": _purpose(tables["accounts"], sc),
         "pre_decision_decline": {
             "planted_months": sc.decline_months,
             "planted_share_of_driver_churners": sc.decline_share,

@@ -32,12 +32,14 @@ from ..csvsafe import neutralise_formulas
 from ..errors import InputError, ParameterError
 from .truth import GENERATOR
 
-__all__ = ["EVENTS_ROW_GROUP", "check_target", "is_synth_output", "write_events", "write_synthetic"]
+__all__ = ["ENCODINGS", "EVENTS_ROW_GROUP", "check_target", "is_synth_output", "write_events", "write_synthetic"]
 
 #: Decimals kept per float column when writing.
 DECIMALS = {("contracts", "quota"): 0, ("contracts", "arr"): 0, ("usage_monthly", "quota_used"): 0,
             ("engagement", "value"): 0, ("roi", "value"): 1, ("events", "quantity"): 3}
 _FORMATS = ("csv", "parquet")
+#: Text encodings the CSV tables may be written in (the events file is always UTF-8: DuckDB reads it).
+ENCODINGS = ("utf-8", "utf-8-sig", "cp932")
 #: Rows per Parquet row group of the events file (fixed: the bytes depend on the rows only).
 EVENTS_ROW_GROUP = 1_000_000
 _PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
@@ -93,13 +95,14 @@ def _rounded(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_table(name: str, frame: pd.DataFrame, path: Path, fmt: str) -> None:
+def _write_table(name: str, frame: pd.DataFrame, path: Path, fmt: str, encoding: str = "utf-8") -> None:
     frame = _rounded(name, frame)
     if fmt == "parquet":
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, path, **_PARQUET_OPTIONS)
         return
-    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n", date_format="%Y-%m-%d", encoding="utf-8")
+    neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\n", date_format="%Y-%m-%d",
+                                         encoding=encoding)
 
 
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -247,7 +250,7 @@ def write_events(chunks: Iterable[pd.DataFrame], path: str | Path, fmt: str = "c
     return (_write_events_parquet if fmt == "parquet" else _write_events_csv)(chunks, Path(path))
 
 
-def write_synthetic(data, out_dir: str | Path, fmt: str = "csv") -> Path:
+def write_synthetic(data, out_dir: str | Path, fmt: str = "csv", encoding: str = "utf-8") -> Path:
     """Write ``data`` (a SyntheticData) into ``out_dir``.
 
     Parameters
@@ -259,6 +262,11 @@ def write_synthetic(data, out_dir: str | Path, fmt: str = "csv") -> Path:
         Target folder: new, empty, or an earlier synth output (replaced completely).
     fmt : {"csv", "parquet"}
         Table file format.
+    encoding : {"utf-8", "utf-8-sig", "cp932"}
+        Text encoding of the CSV tables (``utf-8-sig``: with a byte-order mark;
+        ``cp932``: Shift_JIS as Excel in Japan writes it). The events file is
+        UTF-8 whatever this says; dataset.yml does not name the encoding, so
+        reading detects it.
 
     Returns
     -------
@@ -270,10 +278,12 @@ def write_synthetic(data, out_dir: str | Path, fmt: str = "csv") -> Path:
     InputError
         When ``out_dir`` holds anything but an earlier synth output.
     ParameterError
-        For an unknown format.
+        For an unknown format or encoding.
     """
     if fmt not in _FORMATS:
         raise ParameterError(f"format must be one of {', '.join(_FORMATS)}, not {fmt!r}")
+    if encoding not in ENCODINGS:
+        raise ParameterError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
     out = Path(out_dir)
     check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -287,7 +297,7 @@ def write_synthetic(data, out_dir: str | Path, fmt: str = "csv") -> Path:
         (tmp / "dataset.yml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
         for name, frame in data.tables.items():
             if name != "events":
-                _write_table(name, frame, tmp / f"{name}.{fmt}", fmt)
+                _write_table(name, frame, tmp / f"{name}.{fmt}", fmt, encoding)
         chunks = data.event_chunks()
         if chunks is not None:
             write_events(chunks, tmp / f"events.{fmt}", fmt)
