@@ -270,3 +270,27 @@ def test_no_figure_text_smaller_than_body_in_the_style():
         pt = FontProperties(size=size).get_size_in_points() if isinstance(size, str) else size
         assert math.isfinite(pt) and pt * plots.DPI / 72 >= plots.BODY_PX, (size, base)
     assert np.isclose(matplotlib.rcParams["figure.dpi"], plots.DPI)
+
+
+def test_small_multiples_of_risk_curves_keep_each_features_axis_and_read_risk_in_percent():
+    """KPI curves: churn risk (a share) against features of different units; no shared x axis."""
+    import matplotlib.pyplot as plt
+
+    from csresearch import plots
+
+    spans = {"quota_consumption": (0.0, 1.5), "support_tickets_6m": (0.0, 25.0)}
+
+    def draw(feature, ax):
+        lo, hi = spans[feature]
+        ax.plot([lo, hi], [0.02, 0.08])
+
+    axes = plots.small_multiples(list(spans), draw, ncols=2, sharex=False, y_unit="share")
+    fig = axes[0].figure
+    fig.canvas.draw()
+    assert axes[0].get_xlim() != axes[1].get_xlim()
+    for ax in axes:
+        ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert ticks and all(t.endswith("%") for t in ticks), ticks
+    support_x = [t.get_text() for t in axes[1].get_xticklabels() if t.get_text()]
+    assert support_x and not any(t.endswith("%") for t in support_x), support_x
+    plt.close(fig)

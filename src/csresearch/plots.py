@@ -280,11 +280,14 @@ def trajectory_plot(traj: Any, feature: str, ax: Axes | None = None, band: bool 
 
 
 def small_multiples(features: Sequence[str], draw: Callable[[str, Axes], Any], ncols: int = 3,
-                    height: float = 2.5, xlabel: str = "", change: bool = False):
+                    height: float = 2.5, xlabel: str = "", change: bool = False, sharex: bool = True,
+                    y_unit: str | None = None):
     """A grid of small panels, one per feature, titled with its human name; ``draw(feature, ax)`` fills each.
 
     The value axis reads in the feature's unit (a share in percent; with
-    ``change``, differences of a share in percentage points).
+    ``change``, differences of a share in percentage points), or in ``y_unit``
+    for every panel when the panels plot something else against the feature
+    (e.g. churn risk, with ``sharex=False`` so each feature keeps its own x axis).
 
     Returns
     -------
@@ -294,7 +297,7 @@ def small_multiples(features: Sequence[str], draw: Callable[[str, Axes], Any], n
     n = max(len(features), 1)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = figure(ncols, nrows, height=height, sharex=True)
+    fig, axes = figure(ncols, nrows, height=height, sharex=sharex)
     flat = axes.ravel()
     for feature, ax in zip(features, flat):
         draw(feature, ax)
@@ -302,7 +305,7 @@ def small_multiples(features: Sequence[str], draw: Callable[[str, Axes], Any], n
         ax.set_ylabel("")
         ax.set_xlabel("")
         ax.yaxis.set_major_locator(MaxNLocator(4))
-        unit = unit_of(feature)
+        unit = unit_of(feature) if y_unit is None else y_unit
         unit_axis(ax, "share_change" if change and unit in ("share", "flag") else unit)
     for ax in flat[len(features):]:
         ax.remove()

@@ -368,7 +368,7 @@ class KpiStep(StepResult):
             plots.unit_axis(ax, unit_of(feature), "x")
             plots.unit_axis(ax, "share")
 
-        return plots.small_multiples(list(by_feature), draw, ncols=2, height=3.0,
+        return plots.small_multiples(list(by_feature), draw, ncols=2, height=3.0, sharex=False, y_unit="share",
                                      xlabel=tl("value of the KPI (line: churn risk; red: the target with its interval)"))
 
     def tree_plot(self, ax=None):

@@ -154,7 +154,7 @@ class PeerBenchmarksStep(StepResult):
             ax.set_xticks(x, list(s.index))
             plots.unit_axis(ax, "share")
 
-        return plots.small_multiples(names, draw, ncols=3, height=2.8,
+        return plots.small_multiples(names, draw, ncols=3, height=2.8, y_unit="share",
                                      xlabel=label("peer percentile band (segment and size band)"))
 
 
