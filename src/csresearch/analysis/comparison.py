@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from ..errors import ParameterError
@@ -86,6 +85,8 @@ def _adjusted(data: pd.DataFrame, terms: list[str], level: float) -> Interval:
         return Interval.unavailable("feature is constant", method, n, level)
     usable = [t for t in terms if data[t].nunique() > 1]
     formula = "y ~ failed" + "".join(f" + C({t})" for t in usable)
+    import statsmodels.formula.api as smf  # formulaic: imported when a formula is fitted, not with the package
+
     fit = smf.ols(formula, data=data).fit(cov_type="HC3")
     if n - fit.df_model - 1 < 1:
         return Interval.unavailable("too few rows for the adjustment model", method, n, level)

@@ -79,12 +79,13 @@ def _brier(d: np.ndarray) -> float:
 
 def calibration_slope(y: np.ndarray, p: np.ndarray, groups: np.ndarray, level: float = 0.95) -> Interval:
     """Slope of the logistic recalibration ``logit P(y) = a + b logit(p)``, cluster-robust by ``groups``."""
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
+    from statsmodels.tools.tools import add_constant
 
     method = "calibration slope: logistic regression of churn on logit(predicted risk), cluster-robust Wald interval by account"
     lp = np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))
     try:
-        fit = sm.Logit(y, sm.add_constant(lp)).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})
+        fit = Logit(y, add_constant(lp)).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})
     except Exception as exc:  # separation or singular fit
         return Interval.unavailable(f"recalibration fit failed ({type(exc).__name__})", method, len(y), level)
     lo, hi = fit.conf_int(alpha=1 - level)[1]

@@ -25,7 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.linalg
-import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import Logit
+from statsmodels.genmod.families import Binomial
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.tools.tools import add_constant
 
 from .intervals import bh_qvalues
 
@@ -157,7 +160,7 @@ def _fit_logit(yv: np.ndarray, X: pd.DataFrame, groups: Any) -> tuple[Any, str |
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            fit = sm.Logit(yv, X).fit(disp=0, maxiter=200, method="newton", **kwargs)
+            fit = Logit(yv, X).fit(disp=0, maxiter=200, method="newton", **kwargs)
             if not fit.mle_retvals.get("converged", True) or not np.all(np.isfinite(fit.bse)):
                 return fit, "did not converge"
         except Exception as exc:  # PerfectSeparation, singular Hessian, convergence warnings
@@ -198,7 +201,7 @@ def logit_odds_ratios(frame: pd.DataFrame, y: pd.Series, missing_indicator_share
     drop_separating(design, yv)
     drop_collinear(design)
     drop_near_collinear(design, max_vif)
-    X = sm.add_constant(design.matrix, has_constant="add")
+    X = add_constant(design.matrix, has_constant="add")
     rows: dict[str, dict[str, Any]] = {}
     g = None if groups is None else pd.factorize(pd.Series(np.asarray(groups)))[0]
     if g is not None and len(np.unique(g)) == len(g):
@@ -222,7 +225,7 @@ def logit_odds_ratios(frame: pd.DataFrame, y: pd.Series, missing_indicator_share
             design.notes.append(f"odds-ratio intervals cluster-robust by account ({len(np.unique(g))} accounts, "
                                 f"{len(g)} decisions)")
     else:
-        pen = sm.GLM(yv, X, family=sm.families.Binomial()).fit_regularized(alpha=1e-3, L1_wt=0.0)
+        pen = GLM(yv, X, family=Binomial()).fit_regularized(alpha=1e-3, L1_wt=0.0)
         params = pd.Series(np.asarray(pen.params), index=X.columns)
         reason = "logistic fit failed (" + failure + "); ridge-penalised estimate without interval"
         design.notes.append("multivariable logistic model: " + reason)

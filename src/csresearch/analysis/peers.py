@@ -109,14 +109,15 @@ class PercentileChurn(AnalysisResult):
 
 
 def _odds_ratio(pct: np.ndarray, y: np.ndarray, groups: np.ndarray, per: int) -> Interval:
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
+    from statsmodels.tools.tools import add_constant
 
     method = f"logistic regression of churn on the percentile / {per}; 95% Wald interval, cluster-robust by account"
     if len(np.unique(y)) < 2 or np.ptp(pct) == 0:
         return Interval.unavailable("one outcome only or a constant percentile", method=method, n=len(y))
-    X = sm.add_constant(pct / per)
+    X = add_constant(pct / per)
     codes = pd.factorize(pd.Series(groups))[0]
-    fit = sm.Logit(y, X).fit(disp=0, cov_type="cluster", cov_kwds={"groups": codes})
+    fit = Logit(y, X).fit(disp=0, cov_type="cluster", cov_kwds={"groups": codes})
     b, se = float(fit.params[1]), float(fit.bse[1])
     return Interval(np.exp(b), np.exp(b - 1.96 * se), np.exp(b + 1.96 * se), method=method, n=len(np.unique(codes)))
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from ..errors import ParameterError
 from .results import AnalysisResult, Interval
@@ -62,12 +63,12 @@ def _cluster_slope(t: np.ndarray, y: np.ndarray, clusters: np.ndarray, level: fl
         t, y = t - means["t"].to_numpy(), y - means["y"].to_numpy()
         X = t[:, None]
     else:
-        X = sm.add_constant(t, has_constant="add")
+        X = add_constant(t, has_constant="add")
     if np.ptp(t) == 0:
         return Interval.unavailable("tenure does not vary" + (" within accounts" if demean else ""), method, len(y), level), n_clusters
     if np.ptp(y) == 0:
         return Interval.unavailable("feature is constant", method, len(y), level), n_clusters
-    fit = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": clusters})
+    fit = OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": clusters})
     k = X.shape[1] - 1
     low, high = fit.conf_int(alpha=1 - level)[k]
     return Interval(fit.params[k], low, high, level=level, method=method, n=len(y)), n_clusters

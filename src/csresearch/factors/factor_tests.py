@@ -25,9 +25,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.discrete.discrete_model import Logit
 from statsmodels.duration.hazard_regression import PHReg
+from statsmodels.tools.tools import add_constant
 
 from ..analysis.churn_model import model_frame
 from ..analysis.intervals import bh_qvalues
@@ -86,7 +87,7 @@ def _loglik(fit_fn: Callable[[np.ndarray], float], M: pd.DataFrame) -> float:
 def _fitter(y: np.ndarray, duration: np.ndarray | None) -> Callable[[np.ndarray], float]:
     if duration is None:
         def fit(A: np.ndarray) -> float:
-            res = sm.Logit(y, sm.add_constant(A, has_constant="add")).fit(disp=0, method="newton", maxiter=100)
+            res = Logit(y, add_constant(A, has_constant="add")).fit(disp=0, method="newton", maxiter=100)
             return res.llf if res.mle_retvals.get("converged", True) else float("nan")
         return fit
 
