@@ -863,9 +863,14 @@ def retention_story(result: Any, at_risk: Sequence[Mapping] = ()) -> str:
 
 # --------------------------------------------------------------------------- KPI tree, peers and purpose
 
+def _af_interval(af: Any) -> Interval:
+    """A node's attributable fraction from its findings dict (unavailable when the node has none)."""
+    return Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
+
+
 def _fraction_text(af: Any) -> str:
     """An attributable fraction in words: ``"12.3% of churn (95% CI 4.0% to 20.1%)"`` or why not."""
-    iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
+    iv = _af_interval(af)
     if not iv.available:
         return t("narrative.kpi_tree.not_computable", reason=i18n.label_text(iv.reason))
     return t("narrative.kpi_tree.of_churn", fraction=describe_interval(iv, "percent"))
@@ -879,7 +884,7 @@ def kpi_tree_lines(node: Mapping[str, Any]) -> list[str]:
     """The text of one KPI-tree box: name, value, target, misses now, attributable churn."""
     label = display_name(str(node.get("label")))
     af = node.get("attributable_fraction") or {}
-    iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
+    iv = _af_interval(af)
     share = (t("narrative.kpi_tree.avoided_range", estimate=fmt_pct(iv.estimate), low=fmt_pct(iv.ci_low),
                high=fmt_pct(iv.ci_high))
              if iv.available and iv.ci_low is not None else t("narrative.kpi_tree.avoided", estimate=fmt_pct(iv.estimate)))
@@ -923,7 +928,7 @@ def kpi_tree_story(nodes: Sequence[Mapping[str, Any]]) -> str:
 
 def _below_zero(af: Any) -> bool:
     """Whether an attributable fraction was estimated below zero (meeting the target predicts more churn)."""
-    iv = Interval.from_dict(af) if isinstance(af, Mapping) else Interval.unavailable("not computed")
+    iv = _af_interval(af)
     return iv.available and iv.estimate is not None and iv.estimate < 0
 
 
